@@ -1,0 +1,206 @@
+"""orders-microbatch: land, validate and publish one 15-minute window of order changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+from prefect import flow, get_run_logger, task
+from prefect.runtime import flow_run
+
+from flows.batch_runs import BatchOutcome, LineageRun, Stopwatch, lineage_emitter, warehouse_namespace
+from lineage.events import DatasetRef
+from northstar.alerts import alert
+from northstar.batches import Window, batch_id
+from northstar.landing import landing_store
+from northstar.loads import (
+    COMMITTED,
+    HELD,
+    BatchRecord,
+    LoadPlan,
+    StagedTable,
+    batch_status,
+    publish,
+    record_held,
+)
+from northstar.settings import Settings, load_settings
+from northstar.sources.orders import SOURCE, LandedBatch, land_orders
+from northstar.sources.postgres import source_database, source_namespace
+from northstar.sqlfiles import read_sql
+from northstar.warehouse import open_warehouse
+from validators.contracts import ORDERS
+from validators.duplicates import ORDERS_DUPLICATE_CHECKS
+from validators.router import Routed, load_batch, route
+from validators.schema import ORDERS_ROW_CHECKS
+
+ORDERS_CHECKS = ORDERS_ROW_CHECKS + ORDERS_DUPLICATE_CHECKS
+ORDERS_LOAD = LoadPlan(
+    source=SOURCE,
+    stage_ddl="snowflake/create_stage_orders.sql",
+    staged=(
+        StagedTable("OPS.STAGE_ORDERS", Path("passed.parquet")),
+        StagedTable("OPS.STAGE_ORDERS_QUARANTINE", Path("quarantined.parquet")),
+    ),
+    load_files=("snowflake/merge_into_core_orders.sql", "snowflake/insert_into_quarantine_orders.sql"),
+    count_published="snowflake/count_core_orders_batch.sql",
+)
+
+
+@dataclass(frozen=True)
+class ValidatedBatch:
+    """The router's verdict and the folder holding passed.parquet and quarantined.parquet."""
+
+    routed: Routed
+    folder: Path
+    quarantined_by_reason: dict[str, int] = field(default_factory=dict)
+
+
+@task(retries=2, retry_delay_seconds=10)
+def extract_orders(settings: Settings, window: Window, batch: str) -> LandedBatch:
+    """Land the window's order changes (since the last watermark, minus the overlap) as Parquet + manifest."""
+    with open_warehouse(settings) as wh:
+        rows = wh.query(
+            read_sql("snowflake/select_last_watermark.sql"), {"source": SOURCE, "window_start": window.start}
+        )
+    low = window.start
+    if rows:  # catch up from the last committed batch, however long ago it ran
+        last = rows[0]["WATERMARK_HIGH"] or rows[0]["WINDOW_END"]
+        low = min(low, last.replace(tzinfo=UTC))
+    return land_orders(
+        landing_store(settings),
+        settings.source_pg_dsn,
+        batch,
+        window,
+        low - settings.orders_overlap,
+        settings.code_version,
+        settings.work_dir / batch,
+    )
+
+
+@task
+def validate_orders(settings: Settings, landed: LandedBatch, window: Window) -> ValidatedBatch:
+    """Run schema and duplicate checks in DuckDB; write the passed and quarantined rows to Parquet."""
+    folder = settings.work_dir / landed.batch_id
+    folder.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        schema_results = load_batch(con, landed.local_file, ORDERS)
+        routed = route(con, ORDERS, ORDERS_CHECKS, schema_results, {"window_end": window.end})
+        if routed.held:
+            return ValidatedBatch(routed, folder)
+        for sql in (read_sql("checks/copy_passed.sql"), read_sql("checks/copy_quarantined.sql")):
+            con.execute(sql.replace("$folder", str(folder)))  # COPY TO takes no bound path; ours, not data
+        by_reason = con.execute(read_sql("checks/count_quarantine_reasons.sql")).fetchall()
+    return ValidatedBatch(routed, folder, {str(reason): int(n) for reason, n in by_reason})
+
+
+@task(retries=2, retry_delay_seconds=10)
+def publish_orders(settings: Settings, validated: ValidatedBatch, record: BatchRecord) -> BatchRecord | None:
+    """Load passing rows, quarantined rows and the ledger row in one transaction; None if already done."""
+    plan = ORDERS_LOAD.in_folder(validated.folder)
+    with open_warehouse(settings) as wh:
+        return publish(wh, plan, record, validated.routed.results)
+
+
+@task
+def hold_orders(settings: Settings, validated: ValidatedBatch, record: BatchRecord) -> BatchRecord:
+    """Record a held batch with its reason and alert; nothing is published, the raw copy stays landed."""
+    with open_warehouse(settings) as wh:
+        held = record_held(wh, record, validated.routed.results)
+    alert(
+        "orders batch held, nothing published",
+        source=SOURCE,
+        batch_id=record.batch_id,
+        details=record.reason or "",
+    )
+    return held
+
+
+@flow(name="orders-microbatch")
+def orders_microbatch(start: str | None = None, end: str | None = None) -> BatchOutcome:
+    """One orders micro-batch for [start, end) (default: the last closed 15-minute window)."""
+    settings = load_settings()
+    window = Window.parse(start, end) if start and end else Window.last_closed(15)
+    batch = batch_id(SOURCE, window)
+    with open_warehouse(settings) as wh:
+        if batch_status(wh, batch) == COMMITTED:
+            get_run_logger().info("batch %s is already committed: nothing to do", batch)
+            return BatchOutcome.skipped(SOURCE, batch)
+    source = DatasetRef(
+        source_namespace(settings.source_pg_dsn),
+        f"{source_database(settings.source_pg_dsn)}.public.orders",
+        tuple((name, "/".join(sorted(types))) for name, types in ORDERS.columns.items()),
+    )
+    run = LineageRun(lineage_emitter(settings), "orders-microbatch", window, _flow_run_id(), [source]).start()
+    watch = Stopwatch()
+    try:
+        with watch.stage("extract"):
+            landed = extract_orders(settings, window, batch)
+        with watch.stage("validate"):
+            validated = validate_orders(settings, landed, window)
+        record = _record(settings, window, landed, validated.routed, run.run_id, watch)
+        run.inputs = [DatasetRef(source.namespace, source.name, source.fields, validated.routed.rows_extracted)]
+        with watch.stage("publish"):
+            if validated.routed.held:
+                done = hold_orders(settings, validated, record)
+            else:
+                done = publish_orders(settings, validated, record) or record
+    except Exception as exc:
+        run.fail(f"{type(exc).__name__}: {exc}")
+        raise
+    outcome = BatchOutcome.from_record(done, validated.quarantined_by_reason, watch.seconds)
+    if done.status == HELD:
+        run.fail(f"batch held: {done.reason}", validated.routed.results)
+    else:
+        run.complete(_outputs(settings, outcome), validated.routed.results)
+    return outcome
+
+
+def _record(
+    settings: Settings,
+    window: Window,
+    landed: LandedBatch,
+    routed: Routed,
+    lineage_run_id: str,
+    watch: Stopwatch,
+) -> BatchRecord:
+    """The ledger row as far as it is known before publishing."""
+    return BatchRecord(
+        batch_id=landed.batch_id,
+        source=SOURCE,
+        window_start=window.start,
+        window_end=window.end,
+        watermark_low=landed.watermark("low"),
+        watermark_high=landed.watermark("high"),
+        rows_extracted=routed.rows_extracted,
+        rows_passed=routed.rows_passed,
+        rows_quarantined=routed.rows_quarantined,
+        rows_published=0,
+        status="RUNNING",
+        reason=routed.held_reason,
+        raw_uri=landing_store(settings).uri(landed.prefix + "manifest.json"),
+        code_version=settings.code_version,
+        flow_run_id=_flow_run_id(),
+        lineage_run_id=lineage_run_id,
+        started_at=datetime.now(UTC),
+        finished_at=None,
+        extract_seconds=watch.seconds.get("extract"),
+        validate_seconds=watch.seconds.get("validate"),
+        publish_seconds=None,
+    )
+
+
+def _outputs(settings: Settings, outcome: BatchOutcome) -> list[DatasetRef]:
+    namespace, db = warehouse_namespace(settings), settings.database
+    return [
+        DatasetRef(namespace, f"{db}.CORE.ORDERS", row_count=outcome.rows_published),
+        DatasetRef(namespace, f"{db}.QUARANTINE.ORDERS", row_count=outcome.rows_quarantined),
+        DatasetRef(namespace, f"{db}.OPS.LOAD_BATCHES", row_count=1),
+    ]
+
+
+def _flow_run_id() -> str | None:
+    run_id = flow_run.get_id()
+    return str(run_id) if run_id else None

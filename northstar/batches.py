@@ -1,0 +1,53 @@
+"""Batch identity: a batch is a source and a window, so a rerun of a window is the same batch."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+
+@dataclass(frozen=True)
+class Window:
+    """A half-open interval [start, end) in UTC."""
+
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError("window bounds must carry a UTC offset")
+        if self.end <= self.start:
+            raise ValueError(f"window end {self.end.isoformat()} is not after start {self.start.isoformat()}")
+
+    @classmethod
+    def last_closed(cls, minutes: int, now: datetime | None = None) -> Window:
+        """The most recent whole window of the given length that has ended."""
+        now = (now or datetime.now(UTC)).astimezone(UTC)
+        minute = (now.minute // minutes) * minutes
+        end = now.replace(minute=minute, second=0, microsecond=0)
+        return cls(end - timedelta(minutes=minutes), end)
+
+    @classmethod
+    def parse(cls, start: str, end: str) -> Window:
+        """A window from two ISO-8601 strings; a bound without offset is rejected, not guessed."""
+        return cls(_utc(start), _utc(end))
+
+
+def _utc(text: str) -> datetime:
+    value = datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        raise ValueError(f"{text!r} has no UTC offset; write it like 2026-11-20T10:00:00+00:00")
+    return value.astimezone(UTC)
+
+
+def batch_id(source: str, window: Window) -> str:
+    """Deterministic: <source>-<start>-<hash of source and window>."""
+    key = f"{source}|{window.start.astimezone(UTC).isoformat()}|{window.end.astimezone(UTC).isoformat()}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:12]
+    return f"{source}-{window.start.astimezone(UTC):%Y%m%dt%H%M}-{digest}"
+
+
+def landing_prefix(source: str, window: Window, batch: str) -> str:
+    """raw/<source>/dt=YYYY-MM-DD/batch=<batch_id>/"""
+    return f"raw/{source}/dt={window.start.astimezone(UTC):%Y-%m-%d}/batch={batch}/"

@@ -1,0 +1,161 @@
+"""The landing store: raw data exactly as received, under deterministic keys, never modified.
+
+S3 in the aws profile (boto3), a local folder with the same key layout otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Protocol
+
+import boto3
+from botocore.exceptions import ClientError
+
+from northstar.settings import Settings
+
+
+class LandingStore(Protocol):
+    """Write-once object storage keyed like raw/<source>/dt=YYYY-MM-DD/..."""
+
+    def put_if_absent(self, key: str, data: bytes) -> bool:
+        """Store data under key unless the key exists; True when this call wrote it."""
+        ...
+
+    def get(self, key: str) -> bytes:
+        """The bytes stored under key; KeyError when absent."""
+        ...
+
+    def exists(self, key: str) -> bool:
+        """Whether key holds an object."""
+        ...
+
+    def list(self, prefix: str) -> list[str]:
+        """Keys under prefix, sorted."""
+        ...
+
+    def local_copy(self, key: str, directory: Path) -> Path:
+        """A local file with the object's bytes (for DuckDB to read), placed in directory."""
+        ...
+
+    def uri(self, key: str) -> str:
+        """Where a person finds the object."""
+        ...
+
+
+class LocalLanding:
+    """A folder laid out like the S3 bucket; writes are atomic renames so no half file is ever seen."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if not path.is_relative_to(self.root.resolve()):
+            raise ValueError(f"landing key escapes the store: {key!r}")
+        return path
+
+    def put_if_absent(self, key: str, data: bytes) -> bool:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(tmp, path)  # fails if the key exists: first write wins
+        except FileExistsError:
+            return False
+        finally:
+            os.unlink(tmp)
+        return True
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except FileNotFoundError as exc:
+            raise KeyError(key) from exc
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def list(self, prefix: str) -> list[str]:
+        base = self._path(prefix) if prefix else self.root
+        if not base.exists():
+            return []
+        files = base.rglob("*") if base.is_dir() else [base]
+        return sorted(
+            p.relative_to(self.root).as_posix() for p in files if p.is_file() and not p.name.startswith(".tmp-")
+        )
+
+    def local_copy(self, key: str, directory: Path) -> Path:
+        path = self._path(key)
+        if not path.is_file():
+            raise KeyError(key)
+        return path  # already local; landed files are never modified, so reading in place is safe
+
+    def uri(self, key: str) -> str:
+        return self._path(key).as_uri()
+
+
+class S3Landing:
+    """An S3 bucket; conditional puts (If-None-Match) make the first write win."""
+
+    def __init__(self, bucket: str, client: Any) -> None:
+        self.bucket = bucket
+        self.client = client
+
+    def put_if_absent(self, key: str, data: bytes) -> bool:
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=key, Body=data, IfNoneMatch="*")
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in (
+                "PreconditionFailed",
+                "ConditionalRequestConflict",
+            ):
+                return False
+            raise
+        return True
+
+    def get(self, key: str) -> bytes:
+        try:
+            body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                raise KeyError(key) from exc
+            raise
+        return bytes(body.read())
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
+
+    def list(self, prefix: str) -> list[str]:
+        keys: list[str] = []
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            keys.extend(obj["Key"] for obj in page.get("Contents", []))
+        return sorted(keys)
+
+    def local_copy(self, key: str, directory: Path) -> Path:
+        directory.mkdir(parents=True, exist_ok=True)
+        target = directory / key.replace("/", "__")
+        self.client.download_file(self.bucket, key, str(target))
+        return target
+
+    def uri(self, key: str) -> str:
+        return f"s3://{self.bucket}/{key}"
+
+
+def landing_store(settings: Settings) -> LandingStore:
+    """The landing store for the configured profile."""
+    if settings.landing_bucket is None:
+        return LocalLanding(settings.landing_dir)
+    client = boto3.client("s3", endpoint_url=settings.s3_endpoint_url)
+    return S3Landing(settings.landing_bucket, client)

@@ -1,0 +1,104 @@
+"""Settings from the environment: one place decides the profile and where everything lives."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+DEFAULT_PG_DSN = "postgresql://postgres@127.0.0.1:5432/northstar_demo"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the landing store, warehouse and lineage live, and the pipeline's tunables."""
+
+    home: Path
+    profile: str  # "local" (embedded defaults) or "aws" (S3, Snowflake, Marquez)
+    source_pg_dsn: str
+    landing_bucket: str | None = None  # S3 bucket in the aws profile
+    s3_endpoint_url: str | None = None  # only for S3-compatible stand-ins (moto in tests)
+    # Connection arguments for snowflake.connector.connect; None means the embedded fakesnow warehouse.
+    snowflake: dict[str, Any] | None = None
+    database: str = "NORTHSTAR"
+    marquez_url: str | None = None
+    orders_overlap: timedelta = timedelta(minutes=5)
+    code_version: str = field(default_factory=lambda: code_version())
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.home / "landing"
+
+    @property
+    def warehouse_dir(self) -> Path:
+        return self.home / "warehouse"
+
+    @property
+    def lineage_dir(self) -> Path:
+        return self.home / "lineage"
+
+    @property
+    def work_dir(self) -> Path:
+        return self.home / "work"
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Read settings from the environment (ECS injects secrets from AWS Secrets Manager as env vars)."""
+    env = dict(os.environ if env is None else env)
+    profile = env.get("NORTHSTAR_PROFILE", "local")
+    if profile not in ("local", "aws"):
+        raise ValueError(f"NORTHSTAR_PROFILE must be 'local' or 'aws', not {profile!r}")
+    home = Path(env.get("NORTHSTAR_HOME", ".northstar")).resolve()
+    common: dict[str, Any] = {
+        "home": home,
+        "profile": profile,
+        "source_pg_dsn": env.get("NORTHSTAR_SOURCE_PG_DSN", DEFAULT_PG_DSN),
+        "database": env.get("NORTHSTAR_SNOWFLAKE_DATABASE", "NORTHSTAR"),
+        "orders_overlap": timedelta(minutes=int(env.get("NORTHSTAR_ORDERS_OVERLAP_MINUTES", "5"))),
+    }
+    if profile == "local":
+        return Settings(**common)
+    return Settings(
+        **common,
+        landing_bucket=_required(env, "NORTHSTAR_LANDING_BUCKET"),
+        s3_endpoint_url=env.get("NORTHSTAR_S3_ENDPOINT_URL"),
+        snowflake=_snowflake_from_env(env),
+        marquez_url=_required(env, "NORTHSTAR_MARQUEZ_URL"),
+    )
+
+
+def _snowflake_from_env(env: dict[str, str]) -> dict[str, Any]:
+    """Connector arguments; the password or key comes from the environment only, never from code."""
+    args: dict[str, Any] = {
+        "account": _required(env, "SNOWFLAKE_ACCOUNT"),
+        "user": _required(env, "SNOWFLAKE_USER"),
+        "warehouse": env.get("SNOWFLAKE_WAREHOUSE", "NORTHSTAR_LOAD_WH"),
+        "role": env.get("SNOWFLAKE_ROLE", "NORTHSTAR_LOADER"),
+    }
+    if "SNOWFLAKE_PRIVATE_KEY_FILE" in env:
+        args["private_key_file"] = env["SNOWFLAKE_PRIVATE_KEY_FILE"]
+    else:
+        args["password"] = _required(env, "SNOWFLAKE_PASSWORD")
+    return args
+
+
+def _required(env: dict[str, str], name: str) -> str:
+    if not env.get(name):
+        raise ValueError(f"{name} must be set in the aws profile")
+    return env[name]
+
+
+def code_version() -> str:
+    """The deployed code's version: the git commit when known, else the package version."""
+    if sha := os.environ.get("NORTHSTAR_CODE_VERSION"):
+        return sha
+    head = Path(__file__).resolve().parents[1] / ".git" / "HEAD"
+    try:
+        ref = head.read_text().strip()
+        if ref.startswith("ref: "):
+            ref = (head.parent / ref[5:]).read_text().strip()
+        return ref[:12]
+    except OSError:
+        return "0.1.0"

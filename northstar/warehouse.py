@@ -1,0 +1,174 @@
+"""The warehouse client: snowflake-connector-python, against Snowflake or the embedded fakesnow server.
+
+Locally the warehouse is fakesnow in server mode with an on-disk database under
+$NORTHSTAR_HOME/warehouse: the real, unpatched connector talks HTTP to it, so PUT, COPY INTO and
+transactions go through the same code as production. An on-disk fakesnow database accepts one login
+per server process, so this module keeps one embedded server and one login per database path for the
+life of the process (see DEVELOPERS.md).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import logging
+import re
+import warnings
+from collections.abc import Iterator
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import snowflake.connector
+from snowflake.connector import DictCursor, SnowflakeConnection
+
+from northstar.settings import Settings
+from northstar.sqlfiles import statements
+
+log = logging.getLogger(__name__)
+
+# Created in order on every connect; every statement in them is idempotent (IF NOT EXISTS).
+DDL_FILES = (
+    "snowflake/create_schemas.sql",
+    "snowflake/create_ops_tables.sql",
+    "snowflake/create_orders_tables.sql",
+)
+STAGE = "OPS.LOAD_STAGE"
+_STAGE_PATH = re.compile(r"^[a-z0-9_\-/]+$")
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse could not be reached or refused a statement."""
+
+
+class Warehouse:
+    """One Snowflake session: statements from sql/ files with bound parameters, one transaction per load."""
+
+    def __init__(self, conn: SnowflakeConnection, database: str) -> None:
+        self.conn = conn
+        self.database = database
+
+    def execute(self, sql: str, params: dict[str, Any] | None = None) -> int:
+        """Run one statement; the number of rows it affected."""
+        with self.conn.cursor() as cur:
+            cur.execute(sql, params)
+            return int(cur.rowcount or 0)
+
+    def query(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run one query; its rows as dicts keyed by upper-case column name."""
+        with self.conn.cursor(DictCursor) as cur:
+            cur.execute(sql, params)
+            return [dict(row) for row in cur.fetchall()]  # type: ignore[call-overload]
+
+    def run_file(self, relative: str, params: dict[str, Any] | None = None) -> None:
+        """Run every statement of sql/<relative> with the same bound parameters."""
+        for sql in statements(relative):
+            self.execute(sql, _used(sql, params))
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """BEGIN ... COMMIT, or ROLLBACK on any error: a load is all or nothing."""
+        self.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self.execute("ROLLBACK")
+            raise
+        self.execute("COMMIT")
+
+    def put(self, local_file: Path, stage_path: str) -> None:
+        """Upload a local file to the load stage under stage_path (a path built by code, not data)."""
+        if not _STAGE_PATH.match(stage_path):
+            raise ValueError(f"unsafe stage path {stage_path!r}")
+        self.execute(f"PUT '{local_file.resolve().as_uri()}' @{STAGE}/{stage_path} AUTO_COMPRESS=FALSE OVERWRITE=TRUE")
+
+    def ensure_objects(self) -> None:
+        """Create the schemas, tables and stage when missing."""
+        for relative in DDL_FILES:
+            self.run_file(relative)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _used(sql: str, params: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Only the parameters the statement names (pyformat: %(name)s)."""
+    if not params:
+        return None
+    names = set(re.findall(r"%\((\w+)\)s", sql))
+    return {k: v for k, v in params.items() if k in names} or None
+
+
+@contextlib.contextmanager
+def open_warehouse(settings: Settings) -> Iterator[Warehouse]:
+    """A warehouse session for the configured profile, its objects created."""
+    if settings.snowflake is None:
+        wh = _embedded(settings.warehouse_dir, settings.database)
+        yield wh  # the process's one login to its on-disk database stays open until exit
+        return
+    try:
+        conn = snowflake.connector.connect(**settings.snowflake, database=settings.database)
+    except snowflake.connector.errors.Error as exc:
+        raise WarehouseError(f"cannot connect to the warehouse: {exc}") from exc
+    wh = Warehouse(conn, settings.database)
+    try:
+        wh.ensure_objects()
+        yield wh
+    finally:
+        wh.close()
+
+
+_embedded_logins: dict[Path, Warehouse] = {}
+_embedded_server: dict[str, Any] = {}
+
+
+def _embedded(db_path: Path, database: str) -> Warehouse:
+    """The embedded fakesnow server's one login for db_path, started on first use."""
+    db_path = db_path.resolve()
+    if db_path in _embedded_logins:
+        return _embedded_logins[db_path]
+    db_path.mkdir(parents=True, exist_ok=True)
+    kwargs = _embedded_server_kwargs()
+    params = dict(kwargs.pop("session_parameters")) | {"FAKESNOW_DB_PATH": str(db_path)}
+    conn = snowflake.connector.connect(**kwargs, session_parameters=params, database=database)
+    wh = Warehouse(conn, database)
+    wh.ensure_objects()
+    _embedded_logins[db_path] = wh
+    return wh
+
+
+def _embedded_server_kwargs() -> dict[str, Any]:
+    """Start fakesnow's HTTP server on a free loopback port once per process."""
+    if "kwargs" not in _embedded_server:
+        import fakesnow  # only the local profile needs it
+
+        warnings.filterwarnings("ignore", message="Arrow output on a DB-API result", category=UserWarning)
+        stack = contextlib.ExitStack()
+        logging.disable(logging.INFO)  # uvicorn announces itself at INFO while it starts
+        try:
+            _embedded_server["kwargs"] = stack.enter_context(fakesnow.server())
+        finally:
+            logging.disable(logging.NOTSET)
+        for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "fakesnow.server", "sqlglot"):
+            logging.getLogger(name).setLevel(logging.WARNING)  # after start: uvicorn sets its own levels
+        _embedded_server["kwargs"]["network_timeout"] = 600  # large PUTs; fakesnow's default is 1 s
+        atexit.register(_close_embedded, stack)
+    return dict(_embedded_server["kwargs"])
+
+
+def _close_embedded(stack: contextlib.ExitStack) -> None:
+    for wh in _embedded_logins.values():
+        with contextlib.suppress(Exception):
+            wh.close()
+    _embedded_logins.clear()
+    stack.close()
+
+
+def jsonable(value: Any) -> Any:
+    """A query value as JSON would carry it."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value

@@ -1,0 +1,1 @@
+COPY (SELECT * EXCLUDE (_row_id) FROM passed) TO '$folder/passed.parquet' (FORMAT parquet)

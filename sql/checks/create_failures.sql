@@ -1,0 +1,1 @@
+CREATE OR REPLACE TABLE failures (_row_id BIGINT NOT NULL, check_id VARCHAR NOT NULL, severity VARCHAR NOT NULL)

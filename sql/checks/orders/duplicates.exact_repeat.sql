@@ -1,0 +1,12 @@
+-- Every copy after the first of a row repeated exactly.
+SELECT _row_id
+FROM (
+    SELECT _row_id,
+           row_number() OVER (
+               PARTITION BY order_id, customer_id, status, currency, total_amount_minor, created_at, updated_at
+               ORDER BY _row_id
+           ) AS copy_no
+    FROM batch
+    WHERE order_id IS NOT NULL
+)
+WHERE copy_no > 1

@@ -1,0 +1,8 @@
+-- Rows older than another version of the same order in this batch.
+SELECT _row_id
+FROM (
+    SELECT _row_id, updated_at, max(updated_at) OVER (PARTITION BY order_id) AS latest
+    FROM batch
+    WHERE order_id IS NOT NULL
+)
+WHERE updated_at < latest

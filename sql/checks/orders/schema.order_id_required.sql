@@ -1,0 +1,1 @@
+SELECT _row_id FROM batch WHERE order_id IS NULL
