@@ -45,27 +45,28 @@ class Settings:
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
-    """Read settings from the environment (ECS injects secrets from AWS Secrets Manager as env vars)."""
+    """Read settings from the environment (ECS injects secrets from AWS Secrets Manager as env vars).
+
+    The aws profile requires S3, Snowflake and Marquez; the local profile uses the embedded default for
+    each one that is not configured (a folder, fakesnow, a JSON-lines file).
+    """
     env = dict(os.environ if env is None else env)
     profile = env.get("NORTHSTAR_PROFILE", "local")
     if profile not in ("local", "aws"):
         raise ValueError(f"NORTHSTAR_PROFILE must be 'local' or 'aws', not {profile!r}")
-    home = Path(env.get("NORTHSTAR_HOME", ".northstar")).resolve()
-    common: dict[str, Any] = {
-        "home": home,
-        "profile": profile,
-        "source_pg_dsn": env.get("NORTHSTAR_SOURCE_PG_DSN", DEFAULT_PG_DSN),
-        "database": env.get("NORTHSTAR_SNOWFLAKE_DATABASE", "NORTHSTAR"),
-        "orders_overlap": timedelta(minutes=int(env.get("NORTHSTAR_ORDERS_OVERLAP_MINUTES", "5"))),
-    }
-    if profile == "local":
-        return Settings(**common)
+    if profile == "aws":
+        for name in ("NORTHSTAR_LANDING_BUCKET", "SNOWFLAKE_ACCOUNT", "NORTHSTAR_MARQUEZ_URL"):
+            _required(env, name)
     return Settings(
-        **common,
-        landing_bucket=_required(env, "NORTHSTAR_LANDING_BUCKET"),
-        s3_endpoint_url=env.get("NORTHSTAR_S3_ENDPOINT_URL"),
-        snowflake=_snowflake_from_env(env),
-        marquez_url=_required(env, "NORTHSTAR_MARQUEZ_URL"),
+        home=Path(env.get("NORTHSTAR_HOME", ".northstar")).resolve(),
+        profile=profile,
+        source_pg_dsn=env.get("NORTHSTAR_SOURCE_PG_DSN", DEFAULT_PG_DSN),
+        landing_bucket=env.get("NORTHSTAR_LANDING_BUCKET") or None,
+        s3_endpoint_url=env.get("NORTHSTAR_S3_ENDPOINT_URL") or None,
+        snowflake=_snowflake_from_env(env) if env.get("SNOWFLAKE_ACCOUNT") else None,
+        database=env.get("NORTHSTAR_SNOWFLAKE_DATABASE", "NORTHSTAR"),
+        marquez_url=env.get("NORTHSTAR_MARQUEZ_URL") or None,
+        orders_overlap=timedelta(minutes=int(env.get("NORTHSTAR_ORDERS_OVERLAP_MINUTES", "5"))),
     )
 
 

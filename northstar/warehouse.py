@@ -59,7 +59,15 @@ class Warehouse:
         """Run one query; its rows as dicts keyed by upper-case column name."""
         with self.conn.cursor(DictCursor) as cur:
             cur.execute(sql, params)
-            return [dict(row) for row in cur.fetchall()]  # type: ignore[call-overload]
+            return [dict(row) for row in cur.fetchall()]
+
+    def query_rolled_back(self, sql: str) -> list[dict[str, Any]]:
+        """Run a query inside a transaction that is always rolled back, so nothing it did survives."""
+        self.execute("BEGIN")
+        try:
+            return self.query(sql)
+        finally:
+            self.execute("ROLLBACK")
 
     def run_file(self, relative: str, params: dict[str, Any] | None = None) -> None:
         """Run every statement of sql/<relative> with the same bound parameters."""
@@ -150,8 +158,9 @@ def _embedded_server_kwargs() -> dict[str, Any]:
             _embedded_server["kwargs"] = stack.enter_context(fakesnow.server())
         finally:
             logging.disable(logging.NOTSET)
-        for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "fakesnow.server", "sqlglot"):
+        for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "fakesnow.server"):
             logging.getLogger(name).setLevel(logging.WARNING)  # after start: uvicorn sets its own levels
+        logging.getLogger("sqlglot").setLevel(logging.ERROR)  # "Unsupported property transientproperty"
         _embedded_server["kwargs"]["network_timeout"] = 600  # large PUTs; fakesnow's default is 1 s
         atexit.register(_close_embedded, stack)
     return dict(_embedded_server["kwargs"])

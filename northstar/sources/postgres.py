@@ -45,4 +45,4 @@ def _redact(dsn: str) -> str:
     info = conninfo_to_dict(dsn)
     if "password" in info:
         info["password"] = "***"
-    return make_conninfo(**info)
+    return make_conninfo("", **info)

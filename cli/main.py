@@ -1,0 +1,123 @@
+"""The `northstar` command: run flows, inspect batches and quarantine, query the warehouse."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+QUARANTINE_QUERIES = {"orders": "snowflake/select_quarantine_orders.sql"}
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
+    """Entry point; the exit code is 0 on success, 1 on a failed or held run, 2 on bad input."""
+    args = _parser().parse_args(argv)
+    _prefect_defaults()
+    try:
+        return int(args.handler(args, out))
+    except (ValueError, KeyError) as exc:
+        print(f"northstar: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="northstar", description=__doc__)
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="seed a local orders source and run several 15-minute batches")
+    demo.set_defaults(handler=_demo)
+
+    run = sub.add_parser("run", help="run one micro-batch of a source")
+    run.add_argument("source", choices=["orders"])
+    run.add_argument("--start", help="window start, ISO-8601 with offset (default: last closed window)")
+    run.add_argument("--end", help="window end, ISO-8601 with offset")
+    run.set_defaults(handler=_run)
+
+    batches = sub.add_parser("batches", help="batches with status, counts and timings")
+    batches.add_argument("--source")
+    batches.add_argument("--json", action="store_true")
+    batches.set_defaults(handler=_batches)
+
+    quarantine = sub.add_parser("quarantine", help="quarantined rows and their reasons")
+    quarantine.add_argument("--source", default="orders", choices=sorted(QUARANTINE_QUERIES))
+    quarantine.add_argument("--batch")
+    quarantine.add_argument("--json", action="store_true")
+    quarantine.set_defaults(handler=_quarantine)
+
+    query = sub.add_parser("query", help="a read-only SQL query on the configured warehouse")
+    query.add_argument("sql")
+    query.add_argument("--json", action="store_true")
+    query.set_defaults(handler=_query)
+    return parser
+
+
+def _prefect_defaults() -> None:
+    """Keep Prefect's local state beside ours and give its ephemeral server time to start on 2 cores."""
+    home = Path(os.environ.get("NORTHSTAR_HOME", ".northstar")).resolve()
+    os.environ.setdefault("PREFECT_HOME", str(home / "prefect"))
+    Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+
+
+def _demo(args: argparse.Namespace, out: TextIO) -> int:
+    from cli.demo import run_demo
+
+    return run_demo(out)
+
+
+def _run(args: argparse.Namespace, out: TextIO) -> int:
+    if bool(args.start) != bool(args.end):
+        raise ValueError("give both --start and --end, or neither")
+    from flows.orders_microbatch import orders_microbatch
+
+    outcome = orders_microbatch(start=args.start, end=args.end)
+    out.write(json.dumps(_outcome_dict(outcome)) + "\n")
+    return 1 if outcome.status == "HELD" else 0
+
+
+def _outcome_dict(outcome: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return asdict(outcome)
+
+
+def _batches(args: argparse.Namespace, out: TextIO) -> int:
+    return _print_query("snowflake/select_load_batches.sql", {"source": args.source}, out, args.json)
+
+
+def _quarantine(args: argparse.Namespace, out: TextIO) -> int:
+    return _print_query(QUARANTINE_QUERIES[args.source], {"batch_id": args.batch}, out, args.json)
+
+
+def _query(args: argparse.Namespace, out: TextIO) -> int:
+    from cli.output import print_rows
+    from northstar.readonly import require_read_only
+    from northstar.settings import load_settings
+    from northstar.warehouse import open_warehouse
+
+    require_read_only(args.sql)
+    with open_warehouse(load_settings()) as wh:
+        rows = wh.query_rolled_back(args.sql)
+    print_rows(rows, out, as_json=args.json)
+    return 0
+
+
+def _print_query(relative: str, params: dict[str, Any], out: TextIO, as_json: bool) -> int:
+    from cli.output import print_rows
+    from northstar.settings import load_settings
+    from northstar.sqlfiles import read_sql
+    from northstar.warehouse import open_warehouse
+
+    with open_warehouse(load_settings()) as wh:
+        rows = wh.query(read_sql(relative), params)
+    print_rows(rows, out, as_json=as_json)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
