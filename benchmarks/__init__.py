@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` runs benchmarks.orders_batch and rewrites BENCHMARKS.md."""

@@ -1,0 +1,92 @@
+"""Shared fixtures: real PostgreSQL databases, fakesnow's server, moto's S3 server, Prefect's harness."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import psycopg
+import pytest
+from psycopg import sql
+
+from northstar.sources import seed
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture
+def source_db() -> Iterator[str]:
+    """A fresh PostgreSQL database holding an empty orders table; dropped afterwards."""
+    name = f"northstar_test_{secrets.token_hex(4)}"
+    dsn = seed.ensure_database(ADMIN_DSN, name, recreate=True)
+    seed.create_schema(dsn)
+    try:
+        yield dsn
+    finally:
+        with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def fakesnow_server() -> Iterator[dict[str, Any]]:
+    """fakesnow's HTTP server (shared in-memory database): the real connector's target in tests."""
+    import fakesnow
+
+    with fakesnow.server() as kwargs:
+        yield kwargs | {"network_timeout": 60}
+
+
+@pytest.fixture(scope="session")
+def moto_s3() -> Iterator[str]:
+    """moto's S3 server on loopback; yields its endpoint URL."""
+    from moto.server import ThreadedMotoServer
+
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_bucket(moto_s3: str) -> str:
+    """A new, empty bucket on the moto server."""
+    name = f"northstar-landing-{secrets.token_hex(4)}"
+    boto3.client("s3", endpoint_url=moto_s3).create_bucket(Bucket=name)
+    return name
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """One ephemeral Prefect server for the whole session (it takes ~20 s to start on 2 cores)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        yield
+
+
+@pytest.fixture
+def pipeline_env(tmp_path: Path, source_db: str, monkeypatch: pytest.MonkeyPatch) -> Callable[..., dict[str, str]]:
+    """Point the pipeline at a fresh home and source; returns a setter for extra settings."""
+    env = {"NORTHSTAR_HOME": str(tmp_path / "home"), "NORTHSTAR_SOURCE_PG_DSN": source_db}
+    for key in ("NORTHSTAR_PROFILE", "NORTHSTAR_LANDING_BUCKET", "SNOWFLAKE_ACCOUNT", "NORTHSTAR_MARQUEZ_URL"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+
+    def extra(**values: str) -> dict[str, str]:
+        for key, value in values.items():
+            monkeypatch.setenv(key, value)
+        return env | values
+
+    return extra

@@ -1,0 +1,35 @@
+"""Helpers shared by the integration tests."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from northstar.warehouse import Warehouse
+
+TABLES = ("CORE.ORDERS", "QUARANTINE.ORDERS", "OPS.LOAD_BATCHES", "OPS.CHECK_RESULTS")
+T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def table_hashes(wh: Warehouse, tables: tuple[str, ...] = TABLES) -> dict[str, list[str]]:
+    """A sorted list of row hashes per table: equal lists mean identical tables, row for row."""
+    hashes: dict[str, list[str]] = {}
+    for table in tables:
+        rows = wh.query(f"SELECT * FROM {table}")  # table names come from this module
+        hashes[table] = sorted(hashlib.sha256(repr(sorted(r.items())).encode()).hexdigest() for r in rows)
+    return hashes
+
+
+def source_row(order_id: int, minutes: float, **overrides: Any) -> tuple[Any, ...]:
+    """An orders source row updated `minutes` after T0."""
+    row = {
+        "order_id": order_id,
+        "customer_id": 42,
+        "status": "paid",
+        "currency": "USD",
+        "total_amount_minor": 2500,
+        "created_at": T0 - timedelta(hours=1),
+        "updated_at": T0 + timedelta(minutes=minutes),
+    } | overrides
+    return tuple(row.values())

@@ -1,0 +1,169 @@
+"""The one-transaction load through the real Snowflake connector against fakesnow's server."""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from flows.batch_runs import Stopwatch
+from flows.orders_microbatch import ORDERS_LOAD, ValidatedBatch, _record, validate_orders
+from northstar.batches import Window, batch_id
+from northstar.loads import COMMITTED, batch_status, publish
+from northstar.settings import Settings
+from northstar.sources.orders import LandedBatch
+from northstar.warehouse import Warehouse, WarehouseError, open_warehouse
+from tests.helpers import T0, table_hashes
+
+pytestmark = pytest.mark.integration
+COLUMNS = ("order_id", "customer_id", "status", "currency", "total_amount_minor", "created_at", "updated_at")
+
+
+@pytest.fixture
+def settings(tmp_path: Path, fakesnow_server: dict[str, Any]) -> Settings:
+    """Settings whose warehouse is the fakesnow server reached like Snowflake, in a fresh database."""
+    return Settings(
+        home=tmp_path,
+        profile="local",
+        source_pg_dsn="unused",
+        snowflake=fakesnow_server,
+        database=f"TEST_{secrets.token_hex(4).upper()}",
+    )
+
+
+@pytest.fixture
+def wh(settings: Settings) -> Iterator[Warehouse]:
+    with open_warehouse(settings) as warehouse:
+        yield warehouse
+
+
+def validated(settings: Settings, minute: int, rows: list[dict[str, Any]]) -> tuple[ValidatedBatch, Any]:
+    """Validate rows as the batch for the 15-minute window starting `minute` minutes after T0."""
+    window = Window(T0 + timedelta(minutes=minute), T0 + timedelta(minutes=minute + 15))
+    batch = batch_id("orders", window)
+    path = settings.home / f"{batch}.parquet"
+    table = pa.Table.from_pylist([{c: r.get(c) for c in COLUMNS} for r in rows])
+    pq.write_table(table.cast(_schema()), path)
+    landed = LandedBatch(
+        batch, "raw/orders/x/", {"row_count": len(rows), "watermark": {"low": None, "high": None}}, path
+    )
+    result = validate_orders.fn(settings, landed, window)
+    return result, _record(settings, window, landed, result.routed, "0190b6a4-0000-7000-8000-000000000000", Stopwatch())
+
+
+def _schema() -> pa.Schema:
+    ts = pa.timestamp("us", tz="UTC")
+    types = [pa.int64(), pa.int64(), pa.string(), pa.string(), pa.int64(), ts, ts]
+    return pa.schema(list(zip(COLUMNS, types, strict=True)))
+
+
+def row(order_id: int, minute: float, **overrides: Any) -> dict[str, Any]:
+    base = {
+        "order_id": order_id,
+        "customer_id": 1,
+        "status": "paid",
+        "currency": "EUR",
+        "total_amount_minor": 1000,
+        "created_at": T0 - timedelta(hours=2),
+        "updated_at": T0 + timedelta(minutes=minute),
+    }
+    return base | overrides
+
+
+def core(wh: Warehouse) -> dict[int, str]:
+    return {int(r["ORDER_ID"]): r["STATUS"] for r in wh.query("SELECT ORDER_ID, STATUS FROM CORE.ORDERS")}
+
+
+def test_publish_loads_passing_rows_quarantine_and_ledger_together(settings: Settings, wh: Warehouse) -> None:
+    result, record = validated(settings, 0, [row(1, 1), row(2, 2, currency="usd"), row(3, 3)])
+    committed = publish(wh, ORDERS_LOAD.in_folder(result.folder), record, result.routed.results)
+    assert committed is not None and committed.status == COMMITTED and committed.rows_published == 2
+    assert core(wh) == {1: "paid", 3: "paid"}
+    (q,) = wh.query("SELECT ORDER_ID, REASONS, _BATCH_ID FROM QUARANTINE.ORDERS")
+    assert q["ORDER_ID"] == 2 and "schema.currency_iso4217" in q["REASONS"] and q["_BATCH_ID"] == record.batch_id
+    (ledger,) = wh.query("SELECT * FROM OPS.LOAD_BATCHES")
+    assert (ledger["ROWS_EXTRACTED"], ledger["ROWS_PASSED"], ledger["ROWS_QUARANTINED"]) == (3, 2, 1)
+    checks = wh.query("SELECT CHECK_ID, ROWS_FAILED FROM OPS.CHECK_RESULTS WHERE ROWS_FAILED > 0")
+    assert checks == [{"CHECK_ID": "schema.currency_iso4217", "ROWS_FAILED": 1}]
+    loaded = wh.query("SELECT DISTINCT _BATCH_ID, _LOADED_AT FROM CORE.ORDERS")
+    assert len(loaded) == 1 and loaded[0]["_BATCH_ID"] == record.batch_id and loaded[0]["_LOADED_AT"] is not None
+
+
+def test_republishing_a_committed_batch_changes_nothing(settings: Settings, wh: Warehouse) -> None:
+    result, record = validated(settings, 0, [row(1, 1), row(2, 2, status="??")])
+    plan = ORDERS_LOAD.in_folder(result.folder)
+    assert publish(wh, plan, record, result.routed.results) is not None
+    before = table_hashes(wh)
+    later = dataclasses.replace(record, started_at=datetime.now(UTC))
+    assert publish(wh, plan, later, result.routed.results) is None
+    assert table_hashes(wh) == before
+
+
+def test_an_older_version_never_overwrites_a_newer_one(settings: Settings, wh: Warehouse) -> None:
+    newer, newer_record = validated(settings, 15, [row(1, 20, status="shipped")])
+    publish(wh, ORDERS_LOAD.in_folder(newer.folder), newer_record, newer.routed.results)
+    older, older_record = validated(settings, 0, [row(1, 5, status="paid"), row(2, 6)])  # a backfill, late
+    publish(wh, ORDERS_LOAD.in_folder(older.folder), older_record, older.routed.results)
+    assert core(wh) == {1: "shipped", 2: "paid"}
+    newest, newest_record = validated(settings, 30, [row(1, 31, status="delivered")])
+    publish(wh, ORDERS_LOAD.in_folder(newest.folder), newest_record, newest.routed.results)
+    assert core(wh) == {1: "delivered", 2: "paid"}
+    assert len(wh.query("SELECT ORDER_ID FROM CORE.ORDERS WHERE ORDER_ID = 1")) == 1
+
+
+def test_only_the_latest_version_within_a_batch_is_published(settings: Settings, wh: Warehouse) -> None:
+    result, record = validated(
+        settings, 0, [row(1, 1, status="pending"), row(1, 7, status="paid"), row(1, 7, status="paid")]
+    )
+    committed = publish(wh, ORDERS_LOAD.in_folder(result.folder), record, result.routed.results)
+    assert committed is not None and committed.rows_published == 1
+    assert core(wh) == {1: "paid"}
+
+
+def test_a_failure_mid_load_rolls_everything_back_and_a_rerun_completes_it(
+    settings: Settings, wh: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result, record = validated(settings, 0, [row(1, 1), row(2, 2, total_amount_minor=-3)])
+    plan = ORDERS_LOAD.in_folder(result.folder)
+    original = Warehouse.run_file
+
+    def failing(self: Warehouse, relative: str, params: dict[str, Any] | None = None) -> None:
+        if relative == "snowflake/insert_into_quarantine_orders.sql":
+            raise RuntimeError("connection dropped mid-load")
+        original(self, relative, params)
+
+    monkeypatch.setattr(Warehouse, "run_file", failing)
+    with pytest.raises(RuntimeError, match="dropped"):
+        publish(wh, plan, record, result.routed.results)
+    monkeypatch.setattr(Warehouse, "run_file", original)
+    assert core(wh) == {} and batch_status(wh, record.batch_id) is None
+    assert wh.query("SELECT * FROM QUARANTINE.ORDERS") == []
+    assert publish(wh, plan, record, result.routed.results) is not None
+    assert core(wh) == {1: "paid"} and batch_status(wh, record.batch_id) == COMMITTED
+
+
+def test_an_unreachable_warehouse_fails_with_a_clear_message(tmp_path: Path) -> None:
+    settings = Settings(
+        home=tmp_path,
+        profile="aws",
+        source_pg_dsn="unused",
+        snowflake={
+            "account": "northstar",
+            "user": "loader",
+            "password": "x",
+            "host": "127.0.0.1",
+            "port": 9,
+            "protocol": "http",
+            "network_timeout": 2,
+            "login_timeout": 2,
+        },
+    )
+    with pytest.raises(WarehouseError, match="cannot connect to the warehouse"), open_warehouse(settings):
+        pass

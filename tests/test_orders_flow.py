@@ -1,0 +1,227 @@
+"""The orders flow end to end: real PostgreSQL, DuckDB, fakesnow through the connector, Prefect's harness."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import boto3
+import psycopg
+import pytest
+
+import flows.orders_microbatch as orders_flow
+from lineage.validate import validate_event
+from northstar.loads import COMMITTED, HELD
+from northstar.settings import load_settings
+from northstar.sources import seed
+from northstar.sources.postgres import SourceUnavailableError
+from northstar.warehouse import open_warehouse
+from tests.helpers import T0, source_row, table_hashes
+
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]
+INSERT = (
+    "INSERT INTO orders (order_id, customer_id, status, currency, total_amount_minor, created_at, updated_at) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s)"
+)
+
+
+def window(i: int) -> dict[str, str]:
+    """The i-th 15-minute window after T0 as flow parameters."""
+    start = T0 + timedelta(minutes=15 * i)
+    return {"start": start.isoformat(), "end": (start + timedelta(minutes=15)).isoformat()}
+
+
+def insert(dsn: str, *rows: tuple[Any, ...]) -> None:
+    with psycopg.connect(dsn) as conn:
+        conn.cursor().executemany(INSERT, rows)
+
+
+def execute(dsn: str, sql: str, params: tuple[Any, ...] = ()) -> None:
+    with psycopg.connect(dsn) as conn:
+        conn.execute(sql, params)  # type: ignore[arg-type]
+
+
+def core_orders() -> dict[int, tuple[str, Any]]:
+    with open_warehouse(load_settings()) as wh:
+        rows = wh.query("SELECT ORDER_ID, STATUS, UPDATED_AT FROM CORE.ORDERS")
+    return {int(r["ORDER_ID"]): (r["STATUS"], r["UPDATED_AT"]) for r in rows}
+
+
+def ledger() -> list[dict[str, Any]]:
+    with open_warehouse(load_settings()) as wh:
+        return wh.query("SELECT * FROM OPS.LOAD_BATCHES ORDER BY WINDOW_START")
+
+
+def lineage_events() -> list[dict[str, Any]]:
+    path = load_settings().lineage_dir / "events.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_extract_picks_up_inserts_and_updates_and_honours_watermark_and_overlap(
+    pipeline_env: Callable[..., dict[str, str]], source_db: str
+) -> None:
+    pipeline_env()
+    insert(source_db, source_row(1, 1), source_row(2, 4), source_row(3, 14))
+    first = orders_flow.orders_microbatch(**window(0))
+    assert (first.status, first.rows_extracted, first.rows_published) == (COMMITTED, 3, 3)
+
+    insert(source_db, source_row(4, 20))  # a new order in the next window
+    execute(
+        source_db,
+        "UPDATE orders SET status = 'shipped', updated_at = %s WHERE order_id = 1",
+        (T0 + timedelta(minutes=22),),
+    )
+    insert(source_db, source_row(5, 12))  # committed late, stamped inside the overlap (watermark 14 min - 5)
+    insert(source_db, source_row(6, 2))  # committed very late, stamped before the overlap: not re-read
+    second = orders_flow.orders_microbatch(**window(1))
+
+    assert second.status == COMMITTED
+    assert second.rows_extracted == 4  # orders 1 (updated), 4 (new), 5 (late, in overlap), 3 (overlap repeat)
+    orders = core_orders()
+    assert sorted(orders) == [1, 2, 3, 4, 5]
+    assert orders[1][0] == "shipped"
+    low = ledger()[1]["WATERMARK_LOW"]
+    assert low == (T0 + timedelta(minutes=14 - 5)).replace(tzinfo=None)
+
+
+def test_a_rerun_of_the_same_window_leaves_every_table_identical(
+    pipeline_env: Callable[..., dict[str, str]], source_db: str
+) -> None:
+    pipeline_env()
+    insert(source_db, source_row(1, 1), source_row(2, 2, currency="usd"), source_row(3, 3), source_row(3, 3))
+    assert orders_flow.orders_microbatch(**window(0)).status == COMMITTED
+    with open_warehouse(load_settings()) as wh:
+        before = table_hashes(wh)
+    insert(source_db, source_row(9, 5))  # the source moved on; the committed batch must not
+    assert orders_flow.orders_microbatch(**window(0)).status == "SKIPPED"
+    with open_warehouse(load_settings()) as wh:
+        assert table_hashes(wh) == before
+
+
+def test_a_failed_publish_is_completed_by_its_rerun_from_the_same_landed_raw(
+    pipeline_env: Callable[..., dict[str, str]], source_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipeline_env()
+    insert(source_db, source_row(1, 1), source_row(2, 2))
+    real_publish = orders_flow.publish
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise ConnectionError("warehouse went away")
+
+    monkeypatch.setattr(orders_flow, "publish_orders", orders_flow.publish_orders.with_options(retries=0))
+    monkeypatch.setattr(orders_flow, "publish", broken)
+    with pytest.raises(ConnectionError):
+        orders_flow.orders_microbatch(**window(0))
+    assert ledger() == [] and core_orders() == {}
+    assert [e["eventType"] for e in lineage_events()] == ["START", "FAIL"]
+
+    insert(source_db, source_row(3, 3))  # changed at the source meanwhile: the rerun reuses what was landed
+    monkeypatch.setattr(orders_flow, "publish", real_publish)
+    outcome = orders_flow.orders_microbatch(**window(0))
+    assert outcome.status == COMMITTED and sorted(core_orders()) == [1, 2]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "ALTER TABLE orders DROP COLUMN customer_id",
+        "ALTER TABLE orders RENAME COLUMN currency TO currency_code",
+        "ALTER TABLE orders ALTER COLUMN total_amount_minor TYPE numeric(12, 2)",
+    ],
+    ids=["dropped", "renamed", "retyped"],
+)
+def test_a_source_schema_change_holds_the_batch_and_publishes_nothing(
+    pipeline_env: Callable[..., dict[str, str]], source_db: str, change: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    pipeline_env()
+    insert(source_db, source_row(1, 1), source_row(2, 2))
+    execute(source_db, change)
+    with caplog.at_level(logging.ERROR, logger="northstar.alerts"):
+        outcome = orders_flow.orders_microbatch(**window(0))
+    assert outcome.status == HELD and outcome.rows_published == 0
+    assert core_orders() == {}
+    (held,) = ledger()
+    assert held["STATUS"] == HELD and held["REASON"].startswith("schema.")
+    assert any("orders batch held" in r.getMessage() for r in caplog.records)
+    raw = load_settings().landing_dir / "raw" / "orders"
+    assert len(list(raw.rglob("*.parquet"))) == 1 and len(list(raw.rglob("manifest.json"))) == 1
+    assert lineage_events()[-1]["eventType"] == "FAIL"
+
+
+def test_seeded_faults_are_quarantined_with_exact_counts(
+    pipeline_env: Callable[..., dict[str, str]], source_db: str
+) -> None:
+    pipeline_env()
+    summary = seed.seed_history(source_db, start=T0 - timedelta(days=1), end=T0, orders=1_000)
+    outcome = orders_flow.orders_microbatch(start=(T0 - timedelta(days=1)).isoformat(), end=T0.isoformat())
+    assert outcome.quarantined_by_reason == {
+        "duplicates.conflicting_version": 2 * summary.conflicting_versions,
+        "schema.amount_minor_non_negative": summary.negative_total,
+        "schema.currency_iso4217": summary.bad_currency,
+        "schema.customer_id_required": summary.null_customer,
+        "schema.status_allowed": summary.unknown_status,
+    }
+    assert outcome.rows_extracted == summary.rows == outcome.rows_passed + outcome.rows_quarantined
+    with open_warehouse(load_settings()) as wh:
+        repeats = wh.query("SELECT ROWS_FAILED FROM OPS.CHECK_RESULTS WHERE CHECK_ID = 'duplicates.exact_repeat'")
+    assert repeats == [{"ROWS_FAILED": summary.repeated_rows}]
+    clean_orders = summary.orders - sum(summary.fault_counts().values()) + summary.repeated_rows
+    assert len(core_orders()) == outcome.rows_published == clean_orders
+
+
+def test_every_lineage_event_validates_against_the_openlineage_spec(
+    pipeline_env: Callable[..., dict[str, str]], source_db: str
+) -> None:
+    pipeline_env()
+    insert(source_db, source_row(1, 1), source_row(2, 2, status="lost"))
+    orders_flow.orders_microbatch(**window(0))
+    execute(source_db, "ALTER TABLE orders DROP COLUMN status")
+    orders_flow.orders_microbatch(**window(1))
+    events = lineage_events()
+    assert [e["eventType"] for e in events] == ["START", "COMPLETE", "START", "FAIL"]
+    for event in events:
+        validate_event(event)
+    complete = events[1]
+    assert complete["run"]["runId"] == events[0]["run"]["runId"]
+    assert complete["run"]["facets"]["parent"]["job"]["name"] == "orders-microbatch"
+    assert complete["inputs"][0]["namespace"] == "postgres://127.0.0.1:5432"
+    assertions = complete["inputs"][0]["inputFacets"]["dataQualityAssertions"]["assertions"]
+    status = next(a for a in assertions if a["assertion"] == "schema.status_allowed")
+    assert status["success"] is False and status["actual"].startswith("1 of 2")
+    assert {o["name"].split(".", 1)[1] for o in complete["outputs"]} >= {"CORE.ORDERS", "QUARANTINE.ORDERS"}
+    assert "errorMessage" in events[3]["run"]["facets"]
+
+
+def test_landing_in_s3_keeps_the_manifested_bytes(
+    pipeline_env: Callable[..., dict[str, str]], source_db: str, moto_s3: str, s3_bucket: str
+) -> None:
+    pipeline_env(NORTHSTAR_LANDING_BUCKET=s3_bucket, NORTHSTAR_S3_ENDPOINT_URL=moto_s3)
+    insert(source_db, source_row(1, 1), source_row(2, 2))
+    outcome = orders_flow.orders_microbatch(**window(0))
+    assert outcome.status == COMMITTED
+    s3 = boto3.client("s3", endpoint_url=moto_s3)
+    prefix = f"raw/orders/dt=2026-11-20/batch={outcome.batch_id}/"
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=s3_bucket, Prefix=prefix)["Contents"]]
+    manifest = json.loads(s3.get_object(Bucket=s3_bucket, Key=prefix + "manifest.json")["Body"].read())
+    (data,) = manifest["files"]
+    assert sorted(keys) == sorted([prefix + "manifest.json", data["key"]])
+    body = s3.get_object(Bucket=s3_bucket, Key=data["key"])["Body"].read()
+    assert hashlib.sha256(body).hexdigest() == data["sha256"] and manifest["row_count"] == 2
+    assert ledger()[0]["RAW_URI"] == f"s3://{s3_bucket}/{prefix}manifest.json"
+
+
+def test_an_unreachable_source_fails_clearly_and_the_next_run_picks_up(
+    pipeline_env: Callable[..., dict[str, str]], source_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipeline_env(NORTHSTAR_SOURCE_PG_DSN="postgresql://postgres@127.0.0.1:9/nowhere?connect_timeout=2")
+    monkeypatch.setattr(orders_flow, "extract_orders", orders_flow.extract_orders.with_options(retries=0))
+    with pytest.raises(SourceUnavailableError, match="orders source query failed"):
+        orders_flow.orders_microbatch(**window(0))
+    assert ledger() == [] and not (load_settings().landing_dir / "raw").exists()
+    pipeline_env(NORTHSTAR_SOURCE_PG_DSN=source_db)
+    insert(source_db, source_row(1, 1))
+    assert orders_flow.orders_microbatch(**window(0)).status == COMMITTED

@@ -1,0 +1,195 @@
+"""Each check catches what it should and nothing else; the router's split adds up; drift holds the batch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from flows.orders_microbatch import ORDERS_CHECKS
+from validators.contracts import ORDERS
+from validators.result import Outcome, Severity
+from validators.router import Routed, load_batch, route
+
+T = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+WINDOW_END = T + timedelta(minutes=15)
+SCHEMA = pa.schema(
+    [
+        ("order_id", pa.int64()),
+        ("customer_id", pa.int64()),
+        ("status", pa.string()),
+        ("currency", pa.string()),
+        ("total_amount_minor", pa.int64()),
+        ("created_at", pa.timestamp("us", tz="UTC")),
+        ("updated_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+
+
+def order(order_id: int | None = 1, **overrides: Any) -> dict[str, Any]:
+    """A valid order row, with the given fields changed."""
+    row = {
+        "order_id": order_id,
+        "customer_id": 7,
+        "status": "paid",
+        "currency": "USD",
+        "total_amount_minor": 1999,
+        "created_at": T,
+        "updated_at": T + timedelta(minutes=1),
+    }
+    return row | overrides
+
+
+@pytest.fixture
+def con() -> Iterator[duckdb.DuckDBPyConnection]:
+    with duckdb.connect() as connection:
+        connection.execute("SET TimeZone = 'UTC'")
+        yield connection
+
+
+def run(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path, rows: list[dict[str, Any]], schema: pa.Schema = SCHEMA
+) -> Routed:
+    path = tmp_path / "batch.parquet"
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), path)
+    schema_results = load_batch(con, path, ORDERS)
+    return route(con, ORDERS, ORDERS_CHECKS, schema_results, {"window_end": WINDOW_END})
+
+
+def failures(routed: Routed) -> dict[str, int]:
+    return {r.check_id: r.rows_failed for r in routed.results if r.rows_failed}
+
+
+def quarantined(con: duckdb.DuckDBPyConnection) -> dict[int, list[str]]:
+    rows = con.execute("SELECT _row_id, reasons FROM quarantined ORDER BY _row_id").fetchall()
+    return {int(row_id): list(reasons) for row_id, reasons in rows}
+
+
+def test_clean_batch_passes_every_check(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    routed = run(con, tmp_path, [order(1), order(2), order(3)])
+    assert failures(routed) == {}
+    assert all(r.outcome is Outcome.PASSED for r in routed.results)
+    assert (routed.rows_extracted, routed.rows_passed, routed.rows_quarantined) == (3, 3, 0)
+
+
+@pytest.mark.parametrize(
+    ("bad", "check_id"),
+    [
+        (order(None), "schema.order_id_required"),
+        (order(2, customer_id=None), "schema.customer_id_required"),
+        (order(2, status="PAYED"), "schema.status_allowed"),
+        (order(2, status=None), "schema.status_allowed"),
+        (order(2, currency="usd"), "schema.currency_iso4217"),
+        (order(2, currency="XXY"), "schema.currency_iso4217"),
+        (order(2, total_amount_minor=-1), "schema.amount_minor_non_negative"),
+        (order(2, total_amount_minor=None), "schema.amount_minor_non_negative"),
+        (order(2, created_at=T + timedelta(minutes=5)), "schema.timestamps_sane"),
+        (order(2, updated_at=WINDOW_END), "schema.timestamps_sane"),
+        (order(2, created_at=datetime(1999, 12, 31, tzinfo=UTC)), "schema.timestamps_sane"),
+        (order(2, updated_at=None), "schema.timestamps_sane"),
+    ],
+)
+def test_each_row_check_catches_its_fault_and_nothing_else(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path, bad: dict[str, Any], check_id: str
+) -> None:
+    routed = run(con, tmp_path, [order(1), bad, order(3)])
+    assert failures(routed) == {check_id: 1}
+    assert quarantined(con) == {1: [check_id]}
+    assert (routed.rows_passed, routed.rows_quarantined) == (2, 1)
+
+
+def test_a_row_failing_several_checks_carries_every_reason(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    run(con, tmp_path, [order(1, customer_id=None, currency="EURO", total_amount_minor=-5)])
+    assert quarantined(con) == {
+        0: ["schema.amount_minor_non_negative", "schema.currency_iso4217", "schema.customer_id_required"]
+    }
+
+
+def test_zero_amount_and_minor_unit_currencies_are_valid(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    routed = run(con, tmp_path, [order(1, total_amount_minor=0), order(2, currency="JPY", total_amount_minor=500)])
+    assert failures(routed) == {}
+
+
+def test_duplicates_conflicting_versions_are_quarantined(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    rows = [order(1), order(1, status="cancelled"), order(2)]
+    routed = run(con, tmp_path, rows)
+    assert failures(routed) == {"duplicates.conflicting_version": 2}
+    assert quarantined(con) == {0: ["duplicates.conflicting_version"], 1: ["duplicates.conflicting_version"]}
+
+
+def test_exact_repeats_are_counted_not_quarantined(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    routed = run(con, tmp_path, [order(1), order(1), order(1), order(2)])
+    assert failures(routed) == {"duplicates.exact_repeat": 2}
+    repeat = next(r for r in routed.results if r.check_id == "duplicates.exact_repeat")
+    assert repeat.severity is Severity.WARN and repeat.outcome is Outcome.WARN and repeat.success
+    assert (routed.rows_passed, routed.rows_quarantined) == (4, 0)
+
+
+def test_older_versions_are_superseded_not_quarantined(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    rows = [order(1, status="pending"), order(1, status="paid", updated_at=T + timedelta(minutes=9)), order(2)]
+    routed = run(con, tmp_path, rows)
+    assert failures(routed) == {"duplicates.superseded_version": 1}
+    assert routed.rows_quarantined == 0
+
+
+def test_passed_plus_quarantined_equals_extracted(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    rows = [order(i, total_amount_minor=-i if i % 3 == 0 else i, currency="GBP" if i % 4 else "gbp") for i in range(40)]
+    routed = run(con, tmp_path, rows)
+    assert routed.rows_passed + routed.rows_quarantined == routed.rows_extracted == 40
+    passed_ids = {r[0] for r in con.execute("SELECT order_id FROM passed").fetchall()}
+    quarantined_ids = {int(r[0]) for r in con.execute("SELECT _row_id FROM quarantined").fetchall()}
+    assert passed_ids.isdisjoint(quarantined_ids)
+    assert passed_ids | quarantined_ids == set(range(40))
+
+
+def test_raw_record_is_kept_exactly_in_quarantine(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    run(con, tmp_path, [order(5, currency="EURO")])
+    (raw,) = con.execute("SELECT raw_record FROM quarantined").fetchone() or ("",)
+    assert '"currency":"EURO"' in raw and '"order_id":5' in raw and "_row_id" not in raw
+
+
+@pytest.mark.parametrize(
+    ("schema", "check_id"),
+    [
+        (pa.schema([f for f in SCHEMA if f.name != "currency"]), "schema.columns_present"),
+        (
+            pa.schema([pa.field("currency_code", pa.string()) if f.name == "currency" else f for f in SCHEMA]),
+            "schema.columns_present",
+        ),
+        (
+            pa.schema([pa.field(f.name, pa.float64()) if f.name == "total_amount_minor" else f for f in SCHEMA]),
+            "schema.column_types",
+        ),
+    ],
+    ids=["dropped", "renamed", "retyped"],
+)
+def test_source_schema_change_holds_the_whole_batch(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path, schema: pa.Schema, check_id: str
+) -> None:
+    rows = [{k: v for k, v in order(1).items() if k in schema.names} | {"currency_code": "USD"}]
+    rows = [{k: v for k, v in r.items() if k in schema.names} for r in rows]
+    routed = run(con, tmp_path, rows, schema)
+    assert routed.held and check_id in (routed.held_reason or "")
+    assert (routed.rows_passed, routed.rows_quarantined) == (0, 0)
+    skipped = [r for r in routed.results if r.outcome is Outcome.NOT_EVALUATED]
+    assert {r.check_id for r in skipped} == {c.check_id for c in ORDERS_CHECKS}
+
+
+def test_a_new_column_only_warns(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    schema = SCHEMA.append(pa.field("channel", pa.string()))
+    routed = run(con, tmp_path, [order(1) | {"channel": "web"}], schema)
+    assert not routed.held
+    new_columns = next(r for r in routed.results if r.check_id == "schema.no_new_columns")
+    assert new_columns.outcome is Outcome.WARN and "channel" in new_columns.actual
+    assert routed.rows_passed == 1
+
+
+def test_empty_batch_routes_to_nothing(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    routed = run(con, tmp_path, [])
+    assert (routed.rows_extracted, routed.rows_passed, routed.rows_quarantined, routed.held) == (0, 0, 0, False)
