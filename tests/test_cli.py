@@ -1,0 +1,85 @@
+"""Each `northstar` command against a home populated by real runs."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from datetime import timedelta
+
+import psycopg
+import pytest
+
+from cli.main import main
+from tests.helpers import T0, source_row
+
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]
+
+
+def run_cli(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(list(argv), out=out)
+    return code, out.getvalue()
+
+
+@pytest.fixture
+def loaded(pipeline_env: Callable[..., dict[str, str]], source_db: str) -> str:
+    """A home with one committed orders batch holding one quarantined row; returns its batch id."""
+    pipeline_env()
+    with psycopg.connect(source_db) as conn:
+        conn.cursor().executemany(
+            "INSERT INTO orders VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            [source_row(1, 1), source_row(2, 2, total_amount_minor=-10), source_row(3, 3)],
+        )
+    start, end = T0.isoformat(), (T0 + timedelta(minutes=15)).isoformat()
+    code, out = run_cli("run", "orders", "--start", start, "--end", end)
+    assert code == 0
+    outcome = json.loads(out)
+    assert outcome["status"] == "COMMITTED" and outcome["rows_quarantined"] == 1
+    return str(outcome["batch_id"])
+
+
+def test_batches_lists_status_counts_and_timings(loaded: str) -> None:
+    code, out = run_cli("batches", "--source", "orders", "--json")
+    (batch,) = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and batch["BATCH_ID"] == loaded and batch["STATUS"] == "COMMITTED"
+    assert (batch["ROWS_EXTRACTED"], batch["ROWS_PASSED"], batch["ROWS_QUARANTINED"]) == (3, 2, 1)
+    assert batch["VALIDATE_SECONDS"] is not None and batch["PUBLISH_SECONDS"] is not None
+    code, table = run_cli("batches")
+    assert code == 0 and loaded in table and "(1 row)" in table
+
+
+def test_quarantine_shows_rows_and_reasons(loaded: str) -> None:
+    code, out = run_cli("quarantine", "--batch", loaded, "--json")
+    (row,) = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and row["ORDER_ID"] == 2 and "schema.amount_minor_non_negative" in row["REASONS"]
+    assert json.loads(row["RAW_RECORD"])["total_amount_minor"] == -10
+    code, out = run_cli("quarantine", "--batch", "orders-nonexistent")
+    assert code == 0 and "(no rows)" in out
+
+
+def test_query_prints_a_table_or_json_lines(loaded: str) -> None:
+    code, out = run_cli("query", "SELECT ORDER_ID, STATUS FROM CORE.ORDERS ORDER BY ORDER_ID", "--json")
+    assert code == 0
+    assert [json.loads(line) for line in out.splitlines()] == [
+        {"ORDER_ID": 1, "STATUS": "paid"},
+        {"ORDER_ID": 3, "STATUS": "paid"},
+    ]
+    code, out = run_cli("query", "SELECT COUNT(*) AS N FROM CORE.ORDERS")
+    assert code == 0 and out.splitlines()[0].strip() == "N" and out.splitlines()[2].strip() == "2"
+
+
+@pytest.mark.parametrize(
+    "sql", ["DELETE FROM CORE.ORDERS", "DROP TABLE CORE.ORDERS", "SELECT 1; DELETE FROM CORE.ORDERS"]
+)
+def test_query_refuses_anything_but_one_read(loaded: str, sql: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_cli("query", sql)[0] == 2
+    assert "northstar:" in capsys.readouterr().err
+    assert run_cli("query", "SELECT COUNT(*) AS N FROM CORE.ORDERS", "--json")[1].strip() == '{"N": 2}'
+
+
+def test_run_rejects_a_window_without_offset(pipeline_env: Callable[..., dict[str, str]]) -> None:
+    pipeline_env()
+    code, _ = run_cli("run", "orders", "--start", "2026-11-20T12:00:00", "--end", "2026-11-20T12:15:00")
+    assert code == 2
+    assert run_cli("run", "orders", "--start", T0.isoformat())[0] == 2
