@@ -21,9 +21,9 @@ def table_hashes(wh: Warehouse, tables: tuple[str, ...] = TABLES) -> dict[str, l
     return hashes
 
 
-def source_row(order_id: int, minutes: float, **overrides: Any) -> tuple[Any, ...]:
-    """An orders source row updated `minutes` after T0."""
-    row = {
+def order(order_id: int | None, minutes: float = 1, **overrides: Any) -> dict[str, Any]:
+    """A valid orders row updated `minutes` after T0, with the given fields changed."""
+    return {
         "order_id": order_id,
         "customer_id": 42,
         "status": "paid",
@@ -32,4 +32,8 @@ def source_row(order_id: int, minutes: float, **overrides: Any) -> tuple[Any, ..
         "created_at": T0 - timedelta(hours=1),
         "updated_at": T0 + timedelta(minutes=minutes),
     } | overrides
-    return tuple(row.values())
+
+
+def source_row(order_id: int, minutes: float, **overrides: Any) -> tuple[Any, ...]:
+    """The same row as a tuple in the source table's column order."""
+    return tuple(order(order_id, minutes, **overrides).values())

@@ -20,7 +20,7 @@ from northstar.loads import COMMITTED, batch_status, publish
 from northstar.settings import Settings
 from northstar.sources.orders import LandedBatch
 from northstar.warehouse import Warehouse, WarehouseError, open_warehouse
-from tests.helpers import T0, table_hashes
+from tests.helpers import T0, order, table_hashes
 
 pytestmark = pytest.mark.integration
 COLUMNS = ("order_id", "customer_id", "status", "currency", "total_amount_minor", "created_at", "updated_at")
@@ -65,16 +65,7 @@ def _schema() -> pa.Schema:
 
 
 def row(order_id: int, minute: float, **overrides: Any) -> dict[str, Any]:
-    base = {
-        "order_id": order_id,
-        "customer_id": 1,
-        "status": "paid",
-        "currency": "EUR",
-        "total_amount_minor": 1000,
-        "created_at": T0 - timedelta(hours=2),
-        "updated_at": T0 + timedelta(minutes=minute),
-    }
-    return base | overrides
+    return order(order_id, minute, **overrides)
 
 
 def core(wh: Warehouse) -> dict[int, str]:

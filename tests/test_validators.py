@@ -13,11 +13,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from flows.orders_microbatch import ORDERS_CHECKS
+from tests import helpers
 from validators.contracts import ORDERS
 from validators.result import Outcome, Severity
 from validators.router import Routed, load_batch, route
 
-T = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+T = helpers.T0
 WINDOW_END = T + timedelta(minutes=15)
 SCHEMA = pa.schema(
     [
@@ -33,17 +34,7 @@ SCHEMA = pa.schema(
 
 
 def order(order_id: int | None = 1, **overrides: Any) -> dict[str, Any]:
-    """A valid order row, with the given fields changed."""
-    row = {
-        "order_id": order_id,
-        "customer_id": 7,
-        "status": "paid",
-        "currency": "USD",
-        "total_amount_minor": 1999,
-        "created_at": T,
-        "updated_at": T + timedelta(minutes=1),
-    }
-    return row | overrides
+    return helpers.order(order_id, 1, **overrides)
 
 
 @pytest.fixture
