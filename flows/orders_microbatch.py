@@ -86,6 +86,7 @@ def validate_orders(settings: Settings, landed: LandedBatch, window: Window) -> 
     folder.mkdir(parents=True, exist_ok=True)
     with duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET preserve_insertion_order = false")  # lets DuckDB write Parquet in parallel
         schema_results = load_batch(con, landed.local_file, ORDERS)
         routed = route(con, ORDERS, ORDERS_CHECKS, schema_results, {"window_end": window.end})
         if routed.held:

@@ -34,12 +34,12 @@ class Routed:
 
 
 def load_batch(con: duckdb.DuckDBPyConnection, parquet: Path, contract: Contract) -> list[CheckResult]:
-    """Read a landed Parquet file into `raw_batch`, check its columns, and project `batch` when they hold."""
+    """Read a landed Parquet file into `raw_batch`, check its columns, and view it as `batch` when they hold."""
     con.execute(read_sql("checks/create_raw_batch.sql"), {"path": str(parquet)})
     results = check_columns(con, "raw_batch", contract)
     if all(r.success for r in results):
         columns = ", ".join(f'"{name}"' for name in contract.columns)  # identifiers from the contract
-        con.execute(f"CREATE OR REPLACE TABLE batch AS SELECT _row_id, {columns} FROM raw_batch")
+        con.execute(f"CREATE OR REPLACE VIEW batch AS SELECT _row_id, {columns} FROM raw_batch")
     return results
 
 
@@ -57,6 +57,12 @@ def route(
         reason = "; ".join(f"{r.check_id}: {r.actual}" for r in failed_schema)
         return Routed(schema_results + _not_evaluated(checks, contract, extracted), extracted, 0, 0, reason)
     con.execute(read_sql("checks/create_failures.sql"))
+    # One aggregate over the key serves every duplicate check: only these keys can have duplicates.
+    key = f'"{contract.key}"'  # an identifier from the contract
+    con.execute(
+        f"CREATE OR REPLACE TABLE repeated_keys AS SELECT {key} AS key FROM batch WHERE {key} IS NOT NULL "
+        f"GROUP BY {key} HAVING count(*) > 1"
+    )
     all_params = contract.params | params
     for check in checks:
         sql = check.sql(contract.dataset)

@@ -10,7 +10,7 @@ SELECT raw._row_id, r.reasons, json_remove(to_json(raw), '$._row_id') AS raw_rec
 FROM raw_batch AS raw
 JOIN row_reasons AS r USING (_row_id);
 
-CREATE OR REPLACE TABLE passed AS
+CREATE OR REPLACE VIEW passed AS
 SELECT b.*
 FROM batch AS b
 ANTI JOIN row_reasons AS r USING (_row_id)

@@ -2,7 +2,6 @@
 SELECT _row_id
 FROM (
     SELECT _row_id, updated_at, max(updated_at) OVER (PARTITION BY order_id) AS latest
-    FROM batch
-    WHERE order_id IS NOT NULL
+    FROM batch SEMI JOIN repeated_keys ON batch.order_id = repeated_keys.key
 )
 WHERE updated_at < latest

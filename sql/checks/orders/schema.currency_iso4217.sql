@@ -1,1 +1,1 @@
-SELECT _row_id FROM batch WHERE currency IS NULL OR NOT list_contains($iso_currencies, currency)
+SELECT _row_id FROM batch WHERE currency IS NULL OR currency NOT IN (SELECT unnest($iso_currencies))
