@@ -13,6 +13,10 @@ import atexit
 import contextlib
 import logging
 import re
+import shutil
+import socket
+import threading
+import time
 import warnings
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -147,21 +151,10 @@ def _embedded(db_path: Path, database: str) -> Warehouse:
 
 
 def _embedded_server_kwargs() -> dict[str, Any]:
-    """Start fakesnow's HTTP server on a free loopback port once per process."""
+    """Start the embedded fakesnow server once per process."""
     if "kwargs" not in _embedded_server:
-        import fakesnow  # only the local profile needs it
-
-        warnings.filterwarnings("ignore", message="Arrow output on a DB-API result", category=UserWarning)
         stack = contextlib.ExitStack()
-        logging.disable(logging.INFO)  # uvicorn announces itself at INFO while it starts
-        try:
-            _embedded_server["kwargs"] = stack.enter_context(fakesnow.server())
-        finally:
-            logging.disable(logging.NOTSET)
-        for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "fakesnow.server"):
-            logging.getLogger(name).setLevel(logging.WARNING)  # after start: uvicorn sets its own levels
-        logging.getLogger("sqlglot").setLevel(logging.ERROR)  # "Unsupported property transientproperty"
-        _embedded_server["kwargs"]["network_timeout"] = 600  # large PUTs; fakesnow's default is 1 s
+        _embedded_server["kwargs"] = stack.enter_context(fakesnow_server())
         atexit.register(_close_embedded, stack)
     return dict(_embedded_server["kwargs"])
 
@@ -172,6 +165,46 @@ def _close_embedded(stack: contextlib.ExitStack) -> None:
             wh.close()
     _embedded_logins.clear()
     stack.close()
+
+
+@contextlib.contextmanager
+def fakesnow_server() -> Iterator[dict[str, Any]]:
+    """fakesnow's HTTP server on a free loopback port, in a thread; yields the connector's arguments.
+
+    fakesnow.server() does the same, but its own `import fakesnow.server` rebinds that name to the
+    submodule after its first call, so a second caller in the process would find a module there.
+    """
+    import uvicorn
+    from fakesnow.server import app
+    from fakesnow.transforms.stage import LOCAL_BUCKET_PATH  # where PUT files land, one folder a process
+
+    warnings.filterwarnings("ignore", message="Arrow output on a DB-API result", category=UserWarning)
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)  # "Unsupported property transientproperty"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="fakesnow-server", daemon=True)
+    thread.start()
+    while thread.is_alive() and not server.started:
+        time.sleep(0.05)
+    if not server.started:
+        raise WarehouseError("the embedded fakesnow server did not start")
+    try:
+        yield {
+            "user": "fake",
+            "password": "snow",
+            "account": "fakesnow",
+            "host": "127.0.0.1",
+            "port": port,
+            "protocol": "http",
+            "session_parameters": {"CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False},
+            "network_timeout": 600,  # large PUTs
+        }
+    finally:
+        server.should_exit = True
+        thread.join()
+        shutil.rmtree(LOCAL_BUCKET_PATH, ignore_errors=True)
 
 
 def jsonable(value: Any) -> Any:

@@ -13,6 +13,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from northstar import warehouse
 from northstar.sources import seed
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -35,10 +36,8 @@ def source_db() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def fakesnow_server() -> Iterator[dict[str, Any]]:
     """fakesnow's HTTP server (shared in-memory database): the real connector's target in tests."""
-    import fakesnow
-
-    with fakesnow.server() as kwargs:
-        yield kwargs | {"network_timeout": 60}
+    with warehouse.fakesnow_server() as kwargs:
+        yield kwargs
 
 
 @pytest.fixture(scope="session")

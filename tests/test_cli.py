@@ -53,7 +53,11 @@ def test_quarantine_shows_rows_and_reasons(loaded: str) -> None:
     code, out = run_cli("quarantine", "--batch", loaded, "--json")
     (row,) = [json.loads(line) for line in out.splitlines()]
     assert code == 0 and row["ORDER_ID"] == 2 and "schema.amount_minor_non_negative" in row["REASONS"]
-    assert json.loads(row["RAW_RECORD"])["total_amount_minor"] == -10
+    raw = json.loads(row["RAW_RECORD"])
+    assert raw["total_amount_minor"] == -10
+    assert sorted(raw) == sorted(
+        ["order_id", "customer_id", "status", "currency", "total_amount_minor", "created_at", "updated_at"]
+    )
     code, out = run_cli("quarantine", "--batch", "orders-nonexistent")
     assert code == 0 and "(no rows)" in out
 

@@ -168,7 +168,9 @@ def test_seeded_faults_are_quarantined_with_exact_counts(
     assert outcome.rows_extracted == summary.rows == outcome.rows_passed + outcome.rows_quarantined
     with open_warehouse(load_settings()) as wh:
         repeats = wh.query("SELECT ROWS_FAILED FROM OPS.CHECK_RESULTS WHERE CHECK_ID = 'duplicates.exact_repeat'")
+        new_columns = wh.query("SELECT ACTUAL FROM OPS.CHECK_RESULTS WHERE CHECK_ID = 'schema.no_new_columns'")
     assert repeats == [{"ROWS_FAILED": summary.repeated_rows}]
+    assert new_columns == [{"ACTUAL": "as contracted"}]  # the landing path's dt=/batch= are not columns
     clean_orders = summary.orders - sum(summary.fault_counts().values()) + summary.repeated_rows
     assert len(core_orders()) == outcome.rows_published == clean_orders
 
