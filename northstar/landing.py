@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -31,8 +32,12 @@ class LandingStore(Protocol):
         """Whether key holds an object."""
         ...
 
-    def list(self, prefix: str) -> list[str]:
+    def keys(self, prefix: str) -> list[str]:
         """Keys under prefix, sorted."""
+        ...
+
+    def list_modified(self, prefix: str) -> list[tuple[str, datetime]]:
+        """Keys under prefix with the time each was written (UTC), sorted by key."""
         ...
 
     def local_copy(self, key: str, directory: Path) -> Path:
@@ -81,7 +86,7 @@ class LocalLanding:
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 
-    def list(self, prefix: str) -> list[str]:
+    def keys(self, prefix: str) -> list[str]:
         base = self._path(prefix) if prefix else self.root
         if not base.exists():
             return []
@@ -89,6 +94,11 @@ class LocalLanding:
         return sorted(
             p.relative_to(self.root).as_posix() for p in files if p.is_file() and not p.name.startswith(".tmp-")
         )
+
+    def list_modified(self, prefix: str) -> list[tuple[str, datetime]]:
+        return [
+            (key, datetime.fromtimestamp(self._path(key).stat().st_mtime, UTC)) for key in self.keys(prefix)
+        ]
 
     def local_copy(self, key: str, directory: Path) -> Path:
         path = self._path(key)
@@ -137,11 +147,17 @@ class S3Landing:
             raise
         return True
 
-    def list(self, prefix: str) -> list[str]:
+    def keys(self, prefix: str) -> list[str]:
         keys: list[str] = []
         for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
             keys.extend(obj["Key"] for obj in page.get("Contents", []))
         return sorted(keys)
+
+    def list_modified(self, prefix: str) -> list[tuple[str, datetime]]:
+        found: list[tuple[str, datetime]] = []
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            found.extend((obj["Key"], obj["LastModified"].astimezone(UTC)) for obj in page.get("Contents", []))
+        return sorted(found)
 
     def local_copy(self, key: str, directory: Path) -> Path:
         directory.mkdir(parents=True, exist_ok=True)

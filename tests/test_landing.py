@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
@@ -30,10 +31,13 @@ def test_listing_and_local_copies(store: LandingStore, tmp_path: Path) -> None:
     for name in ("b.parquet", "a.parquet"):
         store.put_if_absent(f"raw/orders/dt=2026-11-20/batch=b1/{name}", name.encode())
     store.put_if_absent("raw/stripe/dt=2026-11-20/evt_1.json", b"{}")
-    assert store.list("raw/orders/") == [
+    assert store.keys("raw/orders/") == [
         "raw/orders/dt=2026-11-20/batch=b1/a.parquet",
         "raw/orders/dt=2026-11-20/batch=b1/b.parquet",
     ]
+    modified = dict(store.list_modified("raw/orders/"))
+    assert sorted(modified) == store.keys("raw/orders/")
+    assert all(abs((datetime.now(UTC) - at).total_seconds()) < 60 for at in modified.values())
     copy = store.local_copy("raw/orders/dt=2026-11-20/batch=b1/a.parquet", tmp_path / "work")
     assert copy.read_bytes() == b"a.parquet"
     assert store.uri("raw/x").endswith("raw/x")
