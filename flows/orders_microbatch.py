@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -147,7 +147,9 @@ def orders_microbatch(start: str | None = None, end: str | None = None) -> Batch
             if validated.routed.held:
                 done = hold_orders(settings, validated, record)
             else:
-                done = publish_orders(settings, validated, record) or record
+                done = publish_orders(settings, validated, record) or replace(
+                    record, status="SKIPPED", reason="committed meanwhile by another run of this batch"
+                )
     except Exception as exc:
         run.fail(f"{type(exc).__name__}: {exc}")
         raise
