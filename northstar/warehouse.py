@@ -37,6 +37,7 @@ DDL_FILES = (
     "snowflake/create_schemas.sql",
     "snowflake/create_ops_tables.sql",
     "snowflake/create_orders_tables.sql",
+    "snowflake/create_stripe_tables.sql",
 )
 STAGE = "OPS.LOAD_STAGE"
 _STAGE_PATH = re.compile(r"^[a-z0-9_\-/]+$")
@@ -180,6 +181,7 @@ def fakesnow_server() -> Iterator[dict[str, Any]]:
 
     warnings.filterwarnings("ignore", message="Arrow output on a DB-API result", category=UserWarning)
     logging.getLogger("sqlglot").setLevel(logging.ERROR)  # "Unsupported property transientproperty"
+    logging.getLogger("fakesnow.server").setLevel(logging.WARNING)  # it logs every login and upload
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
