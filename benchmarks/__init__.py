@@ -1,1 +1,1 @@
-"""Benchmarks: `make bench` runs benchmarks.orders_batch and rewrites BENCHMARKS.md."""
+"""Benchmarks: each script writes its own section of BENCHMARKS.md (benchmarks.common.write_section)."""
