@@ -1,4 +1,4 @@
-"""What every micro-batch flow shares: its outcome, its lineage run, and its stopwatch."""
+"""What every micro-batch flow shares: its outcome, ledger record, lineage run, stopwatch and hold."""
 
 from __future__ import annotations
 
@@ -7,13 +7,30 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+from prefect.runtime import flow_run
 
 from lineage.emitter import LineageEmitter
 from lineage.events import DatasetRef, new_run_id, run_event
+from northstar.alerts import alert
 from northstar.batches import Window
-from northstar.loads import BatchRecord
+from northstar.loads import COMMITTED, BatchRecord, batch_status, record_held
 from northstar.settings import Settings
+from northstar.sqlfiles import read_sql
+from northstar.warehouse import open_warehouse
 from validators.result import CheckResult
+from validators.router import Routed
+
+
+@dataclass(frozen=True)
+class ValidatedBatch:
+    """The router's verdict and the folder holding the batch's load files."""
+
+    routed: Routed
+    folder: Path
+    quarantined_by_reason: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -117,3 +134,70 @@ def warehouse_namespace(settings: Settings) -> str:
     """snowflake://<account> in production; the embedded warehouse names itself as such."""
     account = (settings.snowflake or {}).get("account", "fakesnow-local")
     return f"snowflake://{account}"
+
+
+def current_flow_run_id() -> str | None:
+    """The Prefect flow run id, when running inside a flow run."""
+    run_id = flow_run.get_id()
+    return str(run_id) if run_id else None
+
+
+def is_committed(settings: Settings, batch_id: str) -> bool:
+    """Whether the ledger already holds this batch as COMMITTED (a rerun then does nothing)."""
+    with open_warehouse(settings) as wh:
+        return batch_status(wh, batch_id) == COMMITTED
+
+
+def quarantine_reasons(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Quarantined rows per reason, from the router's `quarantined` table."""
+    rows = con.execute(read_sql("checks/count_quarantine_reasons.sql")).fetchall()
+    return {str(reason): int(n) for reason, n in rows}
+
+
+def hold_batch(settings: Settings, record: BatchRecord, checks: list[CheckResult]) -> BatchRecord:
+    """Record a held batch with its reason and alert; nothing is published, the raw copy stays landed."""
+    with open_warehouse(settings) as wh:
+        held = record_held(wh, record, checks)
+    alert(
+        f"{record.source} batch held, nothing published",
+        source=record.source,
+        batch_id=record.batch_id,
+        details=record.reason or "",
+    )
+    return held
+
+
+def new_record(
+    settings: Settings,
+    source: str,
+    window: Window,
+    routed: Routed,
+    landed: tuple[str, str | None, datetime | None, datetime | None],
+    lineage_run_id: str,
+    watch: Stopwatch,
+) -> BatchRecord:
+    """The ledger row as far as it is known before publishing; landed: (batch id, raw URI, watermark low, high)."""
+    batch_id, raw_uri, low, high = landed
+    return BatchRecord(
+        batch_id=batch_id,
+        source=source,
+        window_start=window.start,
+        window_end=window.end,
+        watermark_low=low,
+        watermark_high=high,
+        rows_extracted=routed.rows_extracted,
+        rows_passed=routed.rows_passed,
+        rows_quarantined=routed.rows_quarantined,
+        rows_published=0,
+        status="RUNNING",
+        reason=routed.held_reason,
+        raw_uri=raw_uri,
+        code_version=settings.code_version,
+        flow_run_id=current_flow_run_id(),
+        lineage_run_id=lineage_run_id,
+        started_at=datetime.now(UTC),
+        finished_at=None,
+        extract_seconds=watch.seconds.get("extract"),
+        validate_seconds=watch.seconds.get("validate"),
+        publish_seconds=None,
+    )

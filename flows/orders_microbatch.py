@@ -2,29 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC
 from pathlib import Path
 
 import duckdb
 from prefect import flow, get_run_logger, task
-from prefect.runtime import flow_run
 
-from flows.batch_runs import BatchOutcome, LineageRun, Stopwatch, lineage_emitter, warehouse_namespace
+from flows.batch_runs import (
+    BatchOutcome,
+    LineageRun,
+    Stopwatch,
+    ValidatedBatch,
+    current_flow_run_id,
+    hold_batch,
+    is_committed,
+    lineage_emitter,
+    new_record,
+    quarantine_reasons,
+    warehouse_namespace,
+)
 from lineage.events import DatasetRef
-from northstar.alerts import alert
 from northstar.batches import Window, batch_id
 from northstar.landing import landing_store
-from northstar.loads import (
-    COMMITTED,
-    HELD,
-    BatchRecord,
-    LoadPlan,
-    StagedTable,
-    batch_status,
-    publish,
-    record_held,
-)
+from northstar.loads import HELD, BatchRecord, LoadPlan, StagedTable, publish
 from northstar.settings import Settings, load_settings
 from northstar.sources.orders import SOURCE, LandedBatch, land_orders
 from northstar.sources.postgres import source_database, source_namespace
@@ -46,15 +47,6 @@ ORDERS_LOAD = LoadPlan(
     load_files=("snowflake/merge_into_core_orders.sql", "snowflake/insert_into_quarantine_orders.sql"),
     count_published="snowflake/count_core_orders_batch.sql",
 )
-
-
-@dataclass(frozen=True)
-class ValidatedBatch:
-    """The router's verdict and the folder holding passed.parquet and quarantined.parquet."""
-
-    routed: Routed
-    folder: Path
-    quarantined_by_reason: dict[str, int] = field(default_factory=dict)
 
 
 @task(retries=2, retry_delay_seconds=10)
@@ -93,8 +85,8 @@ def validate_orders(settings: Settings, landed: LandedBatch, window: Window) -> 
             return ValidatedBatch(routed, folder)
         for sql in (read_sql("checks/copy_passed.sql"), read_sql("checks/copy_quarantined.sql")):
             con.execute(sql.replace("$folder", str(folder)))  # COPY TO takes no bound path; ours, not data
-        by_reason = con.execute(read_sql("checks/count_quarantine_reasons.sql")).fetchall()
-    return ValidatedBatch(routed, folder, {str(reason): int(n) for reason, n in by_reason})
+        by_reason = quarantine_reasons(con)
+    return ValidatedBatch(routed, folder, by_reason)
 
 
 @task(retries=2, retry_delay_seconds=10)
@@ -108,15 +100,7 @@ def publish_orders(settings: Settings, validated: ValidatedBatch, record: BatchR
 @task
 def hold_orders(settings: Settings, validated: ValidatedBatch, record: BatchRecord) -> BatchRecord:
     """Record a held batch with its reason and alert; nothing is published, the raw copy stays landed."""
-    with open_warehouse(settings) as wh:
-        held = record_held(wh, record, validated.routed.results)
-    alert(
-        "orders batch held, nothing published",
-        source=SOURCE,
-        batch_id=record.batch_id,
-        details=record.reason or "",
-    )
-    return held
+    return hold_batch(settings, record, validated.routed.results)
 
 
 @flow(name="orders-microbatch")
@@ -125,16 +109,15 @@ def orders_microbatch(start: str | None = None, end: str | None = None) -> Batch
     settings = load_settings()
     window = Window.parse(start, end) if start and end else Window.last_closed(15)
     batch = batch_id(SOURCE, window)
-    with open_warehouse(settings) as wh:
-        if batch_status(wh, batch) == COMMITTED:
-            get_run_logger().info("batch %s is already committed: nothing to do", batch)
-            return BatchOutcome.skipped(SOURCE, batch)
+    if is_committed(settings, batch):
+        get_run_logger().info("batch %s is already committed: nothing to do", batch)
+        return BatchOutcome.skipped(SOURCE, batch)
     source = DatasetRef(
         source_namespace(settings.source_pg_dsn),
         f"{source_database(settings.source_pg_dsn)}.public.orders",
         tuple((name, "/".join(sorted(types))) for name, types in ORDERS.columns.items()),
     )
-    run = LineageRun(lineage_emitter(settings), "orders-microbatch", window, _flow_run_id(), [source]).start()
+    run = LineageRun(lineage_emitter(settings), "orders-microbatch", window, current_flow_run_id(), [source]).start()
     watch = Stopwatch()
     try:
         with watch.stage("extract"):
@@ -170,29 +153,9 @@ def _record(
     watch: Stopwatch,
 ) -> BatchRecord:
     """The ledger row as far as it is known before publishing."""
-    return BatchRecord(
-        batch_id=landed.batch_id,
-        source=SOURCE,
-        window_start=window.start,
-        window_end=window.end,
-        watermark_low=landed.watermark("low"),
-        watermark_high=landed.watermark("high"),
-        rows_extracted=routed.rows_extracted,
-        rows_passed=routed.rows_passed,
-        rows_quarantined=routed.rows_quarantined,
-        rows_published=0,
-        status="RUNNING",
-        reason=routed.held_reason,
-        raw_uri=landing_store(settings).uri(landed.prefix + "manifest.json"),
-        code_version=settings.code_version,
-        flow_run_id=_flow_run_id(),
-        lineage_run_id=lineage_run_id,
-        started_at=datetime.now(UTC),
-        finished_at=None,
-        extract_seconds=watch.seconds.get("extract"),
-        validate_seconds=watch.seconds.get("validate"),
-        publish_seconds=None,
-    )
+    raw_uri = landing_store(settings).uri(landed.prefix + "manifest.json")
+    ids = (landed.batch_id, raw_uri, landed.watermark("low"), landed.watermark("high"))
+    return new_record(settings, SOURCE, window, routed, ids, lineage_run_id, watch)
 
 
 def _outputs(settings: Settings, outcome: BatchOutcome) -> list[DatasetRef]:
@@ -202,8 +165,3 @@ def _outputs(settings: Settings, outcome: BatchOutcome) -> list[DatasetRef]:
         DatasetRef(namespace, f"{db}.QUARANTINE.ORDERS", row_count=outcome.rows_quarantined),
         DatasetRef(namespace, f"{db}.OPS.LOAD_BATCHES", row_count=1),
     ]
-
-
-def _flow_run_id() -> str | None:
-    run_id = flow_run.get_id()
-    return str(run_id) if run_id else None

@@ -36,6 +36,11 @@ class Routed:
 def load_batch(con: duckdb.DuckDBPyConnection, parquet: Path, contract: Contract) -> list[CheckResult]:
     """Read a landed Parquet file into `raw_batch`, check its columns, and view it as `batch` when they hold."""
     con.execute(read_sql("checks/create_raw_batch.sql"), {"path": str(parquet)})
+    return check_raw_batch(con, contract)
+
+
+def check_raw_batch(con: duckdb.DuckDBPyConnection, contract: Contract) -> list[CheckResult]:
+    """Check the columns of a `raw_batch` already built (for example JSON parsed in DuckDB); view it as `batch`."""
     results = check_columns(con, "raw_batch", contract)
     if all(r.success for r in results):
         columns = ", ".join(f'"{name}"' for name in contract.columns)  # identifiers from the contract

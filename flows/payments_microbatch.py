@@ -1,0 +1,190 @@
+"""payments-microbatch: read, validate and publish one 15-minute window of landed Stripe events."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import duckdb
+from prefect import flow, get_run_logger, task
+
+from flows.batch_runs import (
+    BatchOutcome,
+    LineageRun,
+    Stopwatch,
+    ValidatedBatch,
+    current_flow_run_id,
+    hold_batch,
+    is_committed,
+    lineage_emitter,
+    new_record,
+    quarantine_reasons,
+    warehouse_namespace,
+)
+from lineage.events import DatasetRef
+from northstar.batches import Window, batch_id
+from northstar.landing import LandingStore, landing_store
+from northstar.loads import HELD, BatchRecord, LoadPlan, StagedTable, publish
+from northstar.settings import Settings, load_settings
+from northstar.sources.stripe_events import (
+    DEFAULT_LOOKBACK_DAYS,
+    PREFIX,
+    SOURCE,
+    LandedEvents,
+    land_events,
+    map_events,
+    write_load_files,
+)
+from northstar.warehouse import open_warehouse
+from validators.result import CheckResult
+from validators.router import route
+from validators.stripe import STRIPE_CHECKS, STRIPE_EVENTS, load_events
+
+PAYMENTS_LOAD = LoadPlan(
+    source=SOURCE,
+    stage_ddl="snowflake/create_stage_stripe.sql",
+    staged=(
+        StagedTable("OPS.STAGE_STRIPE_EVENTS", Path("stripe_events.parquet")),
+        StagedTable("OPS.STAGE_STRIPE_QUARANTINE", Path("stripe_quarantined.parquet")),
+        StagedTable("OPS.STAGE_PAYMENTS", Path("payments.parquet")),
+        StagedTable("OPS.STAGE_REFUNDS", Path("refunds.parquet")),
+        StagedTable("OPS.STAGE_DISPUTES", Path("disputes.parquet")),
+        StagedTable("OPS.STAGE_DISPUTE_HISTORY", Path("dispute_history.parquet")),
+    ),
+    load_files=(
+        "snowflake/insert_into_raw_stripe_events.sql",
+        "snowflake/merge_into_core_payments.sql",
+        "snowflake/merge_into_core_refunds.sql",
+        "snowflake/merge_into_core_disputes.sql",
+        "snowflake/insert_into_core_dispute_status_history.sql",
+        "snowflake/insert_into_quarantine_stripe_events.sql",
+    ),
+    count_published="snowflake/count_core_payments_batch.sql",
+)
+OUTPUT_TABLES = (
+    "RAW.STRIPE_EVENTS",
+    "CORE.PAYMENTS",
+    "CORE.REFUNDS",
+    "CORE.DISPUTES",
+    "CORE.DISPUTE_STATUS_HISTORY",
+    "QUARANTINE.STRIPE_EVENTS",
+    "OPS.LOAD_BATCHES",
+)
+ENVELOPE_FIELDS = (
+    ("event_id", "string"),
+    ("event_type", "string"),
+    ("event_created", "integer"),
+    ("signature_timestamp", "integer"),
+    ("received_at", "string"),
+    ("source", "string"),
+    ("body", "string"),
+)
+
+
+@task(retries=2, retry_delay_seconds=10)
+def extract_payments(settings: Settings, window: Window, batch: str, lookback_days: int) -> LandedEvents:
+    """Pin the window's landed Stripe events in a write-once manifest and read them into one local file."""
+    store = landing_store(settings)
+    return land_events(store, batch, window, lookback_days, settings.code_version, settings.work_dir / batch)
+
+
+@task
+def validate_payments(settings: Settings, landed: LandedEvents) -> ValidatedBatch:
+    """Parse and check the events in DuckDB, map the passed ones to states, and write the load files."""
+    folder = settings.work_dir / landed.batch_id / "load"
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET preserve_insertion_order = false")  # lets DuckDB write Parquet in parallel
+        schema_results = load_events(con, landed.local_file)
+        routed = route(con, STRIPE_EVENTS, STRIPE_CHECKS, schema_results, {})
+        if routed.held:
+            return ValidatedBatch(routed, folder)
+        map_events(con)
+        write_load_files(con, landed.local_file, folder)
+        return ValidatedBatch(routed, folder, quarantine_reasons(con))
+
+
+@task(retries=2, retry_delay_seconds=10)
+def publish_payments(settings: Settings, validated: ValidatedBatch, record: BatchRecord) -> BatchRecord | None:
+    """Load raw events, payment/refund/dispute states, quarantine and ledger row in one transaction."""
+    plan = PAYMENTS_LOAD.in_folder(validated.folder)
+    with open_warehouse(settings) as wh:
+        return publish(wh, plan, record, validated.routed.results)
+
+
+@task
+def hold_payments(settings: Settings, validated: ValidatedBatch, record: BatchRecord) -> BatchRecord:
+    """Record a held batch with its reason and alert; nothing is published."""
+    return hold_batch(settings, record, validated.routed.results)
+
+
+@flow(name="payments-microbatch")
+def payments_microbatch(
+    start: str | None = None, end: str | None = None, lookback_days: int = DEFAULT_LOOKBACK_DAYS
+) -> BatchOutcome:
+    """One payments micro-batch: the Stripe events landed in [start, end) (default: the last closed 15 min)."""
+    settings = load_settings()
+    window = Window.parse(start, end) if start and end else Window.last_closed(15)
+    batch = payments_batch_id(window, lookback_days)
+    if is_committed(settings, batch):
+        get_run_logger().info("batch %s is already committed: nothing to do", batch)
+        return BatchOutcome.skipped(SOURCE, batch)
+    store = landing_store(settings)
+    source = landing_dataset(store)
+    run = LineageRun(lineage_emitter(settings), "payments-microbatch", window, current_flow_run_id(), [source])
+    run.start()
+    watch = Stopwatch()
+    try:
+        with watch.stage("extract"):
+            landed = extract_payments(settings, window, batch, lookback_days)
+        with watch.stage("validate"):
+            validated = validate_payments(settings, landed)
+        routed = validated.routed
+        ids = (batch, store.uri(landed.manifest_key), landed.watermark("low"), landed.watermark("high"))
+        record = new_record(settings, SOURCE, window, routed, ids, run.run_id, watch)
+        run.inputs = [replace(source, row_count=routed.rows_extracted)]
+        with watch.stage("publish"):
+            if routed.held:
+                done = hold_payments(settings, validated, record)
+            else:
+                done = publish_payments(settings, validated, record) or replace(
+                    record, status="SKIPPED", reason="committed meanwhile by another run of this batch"
+                )
+    except Exception as exc:
+        run.fail(f"{type(exc).__name__}: {exc}")
+        raise
+    outcome = BatchOutcome.from_record(done, validated.quarantined_by_reason, watch.seconds)
+    checks = checks_on(source, routed.results)
+    if done.status == HELD:
+        run.fail(f"batch held: {done.reason}", checks)
+    else:
+        run.complete(_outputs(settings, outcome), checks)
+    return outcome
+
+
+def payments_batch_id(window: Window, lookback_days: int) -> str:
+    """The window's batch; a run with a non-default lookback (recovery) is its own batch, so it is never skipped
+    as already committed: re-read events are absorbed by the loads keyed on event and object ids."""
+    if lookback_days == DEFAULT_LOOKBACK_DAYS:
+        return batch_id(SOURCE, window)
+    return batch_id(f"{SOURCE}-lookback{lookback_days}d", window)
+
+
+def landing_dataset(store: LandingStore) -> DatasetRef:
+    """The landed Stripe events as an OpenLineage dataset: s3://<bucket> + raw/stripe, or file + its path."""
+    uri = urlsplit(store.uri(PREFIX.rstrip("/")))
+    if uri.scheme == "s3":
+        return DatasetRef(f"s3://{uri.netloc}", uri.path.lstrip("/"), ENVELOPE_FIELDS)
+    return DatasetRef("file", unquote(uri.path), ENVELOPE_FIELDS)
+
+
+def checks_on(dataset: DatasetRef, results: list[CheckResult]) -> list[CheckResult]:
+    """The check results named after the dataset they ran on, so lineage attaches them to that input."""
+    return [replace(result, dataset=dataset.name) for result in results]
+
+
+def _outputs(settings: Settings, outcome: BatchOutcome) -> list[DatasetRef]:
+    namespace, db = warehouse_namespace(settings), settings.database
+    counts = {"QUARANTINE.STRIPE_EVENTS": outcome.rows_quarantined, "OPS.LOAD_BATCHES": 1}
+    return [DatasetRef(namespace, f"{db}.{table}", row_count=counts.get(table)) for table in OUTPUT_TABLES]

@@ -1,0 +1,203 @@
+"""Stripe events: find a window's landed envelopes, pin them in a manifest, read them into one local file.
+
+The webhook receiver (and its recovery) lands each event once, write-once, under
+raw/stripe/dt=YYYY-MM-DD/<event_id>.json (dt: the UTC date of the event's `created`). A window's events are
+those whose object was written in [start, end); Stripe retries for up to 3 days, so the dt partitions from
+the window start minus lookback_days to the window end are listed. The first run of a batch pins what it
+found in a write-once manifest, so a rerun reads exactly the same events. JSON is never parsed in Python:
+the envelopes are copied as text into one Parquet file that DuckDB parses (validators/stripe.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import boto3
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+from botocore.config import Config
+
+from northstar.batches import Window
+from northstar.landing import LandingStore, LocalLanding, S3Landing
+from northstar.sqlfiles import statements
+from validators.rules import bound_params
+
+SOURCE = "payments"
+PREFIX = "raw/stripe/"
+DEFAULT_LOOKBACK_DAYS = 3
+READ_WORKERS = 32  # concurrent GETs: one S3 object per event, so latency, not bandwidth, bounds the read
+LOCAL_READ_WORKERS = 4
+CHUNK_EVENTS = 2_000  # events held in memory at a time while reading
+LANDED_SCHEMA = pa.schema(
+    [("landing_key", pa.string()), ("written_at", pa.timestamp("us", tz="UTC")), ("envelope", pa.string())]
+)
+MAP_FILES = (
+    "stripe/create_events.sql",
+    "stripe/create_payment_states.sql",
+    "stripe/create_refund_states.sql",
+    "stripe/create_dispute_states.sql",
+)
+
+
+@dataclass(frozen=True)
+class LandedEvents:
+    """A batch's events as pinned by its manifest, and the local Parquet copy DuckDB reads."""
+
+    batch_id: str
+    manifest_key: str
+    manifest: dict[str, Any]
+    local_file: Path
+
+    @property
+    def events(self) -> int:
+        return int(self.manifest["event_count"])
+
+    @property
+    def raw_bytes(self) -> int:
+        return int(self.manifest.get("raw_bytes", 0))
+
+    def watermark(self, bound: str) -> datetime | None:
+        value = self.manifest["watermark"][bound]
+        return datetime.fromisoformat(value) if value else None
+
+
+def partitions(window: Window, lookback_days: int = DEFAULT_LOOKBACK_DAYS) -> list[str]:
+    """The dt= prefixes to list: the window start's date minus lookback_days through the window end's date."""
+    if lookback_days < 0:
+        raise ValueError(f"lookback_days must be >= 0, not {lookback_days}")
+    first = (window.start.astimezone(UTC) - timedelta(days=lookback_days)).date()
+    last = window.end.astimezone(UTC).date()
+    return [f"{PREFIX}dt={first + timedelta(days=n):%Y-%m-%d}/" for n in range((last - first).days + 1)]
+
+
+def list_window(store: LandingStore, window: Window, lookback_days: int) -> list[tuple[str, datetime]]:
+    """(key, written_at) of every event object written in [window.start, window.end), oldest write first."""
+    found = [
+        (key, written)
+        for prefix in partitions(window, lookback_days)
+        for key, written in _list_modified(store, prefix)
+        if window.start <= written < window.end and key.endswith(".json")
+    ]
+    return sorted(found, key=lambda item: (item[1], item[0]))
+
+
+def manifest_key(window: Window, batch_id: str) -> str:
+    """raw/stripe/_batches/dt=YYYY-MM-DD/batch=<id>/manifest.json (outside the dt= partitions of events)."""
+    return f"{PREFIX}_batches/dt={window.start.astimezone(UTC):%Y-%m-%d}/batch={batch_id}/manifest.json"
+
+
+def land_events(
+    store: LandingStore, batch_id: str, window: Window, lookback_days: int, code_version: str, work_dir: Path
+) -> LandedEvents:
+    """Pin the window's events once (first manifest wins), then read exactly those into a local Parquet file."""
+    key = manifest_key(window, batch_id)
+    if not store.exists(key):
+        listed = list_window(store, window, lookback_days)
+        manifest = _manifest(batch_id, window, lookback_days, listed, code_version)
+        store.put_if_absent(key, json.dumps(manifest).encode())
+    manifest = json.loads(store.get(key))
+    work_dir.mkdir(parents=True, exist_ok=True)
+    target = work_dir / "landed_events.parquet"
+    raw_bytes = read_events(store, [(e["key"], e["written_at"]) for e in manifest["events"]], target)
+    return LandedEvents(batch_id, key, manifest | {"raw_bytes": raw_bytes}, target)
+
+
+def _manifest(
+    batch_id: str, window: Window, lookback_days: int, listed: list[tuple[str, datetime]], code_version: str
+) -> dict[str, Any]:
+    return {
+        "batch_id": batch_id,
+        "source": SOURCE,
+        "window": {"start": window.start.isoformat(), "end": window.end.isoformat()},
+        "lookback_days": lookback_days,
+        "partitions": partitions(window, lookback_days),
+        "watermark": {"low": window.start.isoformat(), "high": listed[-1][1].isoformat() if listed else None},
+        "event_count": len(listed),
+        "events": [{"key": key, "written_at": written.isoformat()} for key, written in listed],
+        "code_version": code_version,
+        "listed_at": datetime.now(UTC).isoformat(),
+    }
+
+
+def read_events(store: LandingStore, events: list[tuple[str, str]], target: Path) -> int:
+    """Download the events concurrently into one Parquet file, in the given order; the raw bytes read."""
+    get, workers = _reader(store)
+    total = 0
+    with ThreadPoolExecutor(max_workers=workers) as pool, pq.ParquetWriter(target, LANDED_SCHEMA) as writer:
+        writer.write_table(LANDED_SCHEMA.empty_table())
+        for chunk in _chunks(events, CHUNK_EVENTS):
+            bodies = list(pool.map(get, [key for key, _ in chunk]))
+            total += sum(len(body) for body in bodies)
+            writer.write_table(landed_table(chunk, bodies))
+    return total
+
+
+def landed_table(chunk: list[tuple[str, str]], bodies: list[bytes]) -> pa.Table:
+    """One chunk as text: invalid UTF-8 is replaced, never dropped, so the row still reaches the checks."""
+    return pa.table(
+        {
+            "landing_key": [key for key, _ in chunk],
+            "written_at": [datetime.fromisoformat(written) for _, written in chunk],
+            "envelope": [body.decode("utf-8", errors="replace") for body in bodies],
+        },
+        schema=LANDED_SCHEMA,
+    )
+
+
+def _chunks(items: list[tuple[str, str]], size: int) -> Iterator[list[tuple[str, str]]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _reader(store: LandingStore) -> tuple[Callable[[str], bytes], int]:
+    """How to fetch one event and with how many threads: S3 GETs are latency-bound, local reads are not."""
+    if isinstance(store, S3Landing):  # a client keeping a connection per worker (botocore's default pool is 10)
+        config = Config(max_pool_connections=READ_WORKERS, retries={"mode": "adaptive", "max_attempts": 5})
+        client = boto3.client("s3", endpoint_url=store.client.meta.endpoint_url, config=config)
+        return S3Landing(store.bucket, client).get, READ_WORKERS
+    if isinstance(store, LocalLanding):  # keys come from the store's own listing: no per-key path resolution
+        return partial(_read_local, store.root), LOCAL_READ_WORKERS
+    return store.get, READ_WORKERS
+
+
+def _read_local(root: Path, key: str) -> bytes:
+    return (root / key).read_bytes()
+
+
+def _list_modified(store: LandingStore, prefix: str) -> list[tuple[str, datetime]]:
+    """store.list_modified(prefix); a local dt= partition (flat) is scanned with one stat per entry."""
+    if not isinstance(store, LocalLanding):
+        return store.list_modified(prefix)
+    folder = store.root / prefix
+    if not folder.is_dir():
+        return []
+    with os.scandir(folder) as entries:
+        return [
+            (prefix + entry.name, datetime.fromtimestamp(entry.stat().st_mtime, UTC))
+            for entry in entries
+            if entry.is_file() and not entry.name.startswith(".tmp-")
+        ]
+
+
+def map_events(con: duckdb.DuckDBPyConnection) -> None:
+    """Map the routed batch's passed events to payment, refund and dispute states (tables in con)."""
+    for relative in MAP_FILES:
+        for sql in statements(relative):
+            con.execute(sql)
+
+
+def write_load_files(con: duckdb.DuckDBPyConnection, landed_file: Path, folder: Path) -> None:
+    """Write the batch's load files (raw events, quarantine, states) as Parquet into folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for sql in statements("stripe/copy_load_files.sql"):
+        sql = sql.replace("$folder", str(folder))  # COPY TO takes no bound path; ours, not data
+        con.execute(sql, bound_params(sql, {"path": str(landed_file)}) or None)

@@ -1,0 +1,42 @@
+-- The batch's load files, one Parquet file per staging table (columns named as in sql/snowflake/
+-- create_stage_stripe.sql). $folder is the batch's work folder (a path from code); $path the landed file.
+COPY (
+    SELECT event_id, event_type, event_created, api_version, object_type, object_id,
+           event_type IN (SELECT event_type FROM stripe_event_types) AS handled,
+           _payload AS payload, _landing_key AS landing_key, _written_at AS written_at,
+           _received_at AS received_at, _delivery AS delivery, _signature_at AS signature_at
+    FROM raw_batch
+    WHERE payload_parsed AND coalesce(event_id, '') <> ''
+    QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY _row_id) = 1
+) TO '$folder/stripe_events.parquet' (FORMAT parquet);
+
+COPY (
+    SELECT q._row_id AS _source_row, to_json(q.reasons) AS reasons, r.event_id, r.event_type, r.object_id,
+           r._landing_key AS landing_key, r._written_at AS written_at, l.envelope AS raw_envelope,
+           r._payload AS payload
+    FROM quarantined AS q
+    JOIN raw_batch AS r USING (_row_id)
+    JOIN read_parquet($path, file_row_number = true) AS l ON l.file_row_number = q._row_id
+) TO '$folder/stripe_quarantined.parquet' (FORMAT parquet);
+
+COPY (
+    SELECT p.*, coalesce(d.decimals, 2) AS amount_decimals
+    FROM payment_states AS p
+    LEFT JOIN stripe_currency_decimals AS d USING (currency)
+) TO '$folder/payments.parquet' (FORMAT parquet);
+
+COPY (
+    SELECT r.*, coalesce(d.decimals, 2) AS amount_decimals
+    FROM refund_states AS r
+    LEFT JOIN stripe_currency_decimals AS d USING (currency)
+) TO '$folder/refunds.parquet' (FORMAT parquet);
+
+COPY (
+    SELECT s.*, coalesce(d.decimals, 2) AS amount_decimals
+    FROM dispute_states AS s
+    LEFT JOIN stripe_currency_decimals AS d USING (currency)
+) TO '$folder/disputes.parquet' (FORMAT parquet);
+
+COPY (
+    SELECT dispute_id, status, event_id, event_type, event_created FROM dispute_history
+) TO '$folder/dispute_history.parquet' (FORMAT parquet)
