@@ -10,7 +10,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-QUARANTINE_QUERIES = {"orders": "snowflake/select_quarantine_orders.sql"}
+QUARANTINE_QUERIES = {
+    "orders": "snowflake/select_quarantine_orders.sql",
+    "payments": "snowflake/select_quarantine_stripe_events.sql",
+}
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
@@ -32,9 +35,10 @@ def _parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=_demo)
 
     run = sub.add_parser("run", help="run one micro-batch of a source")
-    run.add_argument("source", choices=["orders"])
+    run.add_argument("source", choices=["orders", "payments"])
     run.add_argument("--start", help="window start, ISO-8601 with offset (default: last closed window)")
     run.add_argument("--end", help="window end, ISO-8601 with offset")
+    run.add_argument("--lookback-days", type=int, default=3, help="payments: days of dt= partitions to list")
     run.set_defaults(handler=_run)
 
     batches = sub.add_parser("batches", help="batches with status, counts and timings")
@@ -73,9 +77,14 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
 def _run(args: argparse.Namespace, out: TextIO) -> int:
     if bool(args.start) != bool(args.end):
         raise ValueError("give both --start and --end, or neither")
-    from flows.orders_microbatch import orders_microbatch
+    if args.source == "payments":
+        from flows.payments_microbatch import payments_microbatch
 
-    outcome = orders_microbatch(start=args.start, end=args.end)
+        outcome = payments_microbatch(start=args.start, end=args.end, lookback_days=args.lookback_days)
+    else:
+        from flows.orders_microbatch import orders_microbatch
+
+        outcome = orders_microbatch(start=args.start, end=args.end)
     out.write(json.dumps(_outcome_dict(outcome)) + "\n")
     return 1 if outcome.status == "HELD" else 0
 

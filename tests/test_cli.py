@@ -87,3 +87,15 @@ def test_run_rejects_a_window_without_offset(pipeline_env: Callable[..., dict[st
     code, _ = run_cli("run", "orders", "--start", "2026-11-20T12:00:00", "--end", "2026-11-20T12:15:00")
     assert code == 2
     assert run_cli("run", "orders", "--start", T0.isoformat())[0] == 2
+
+
+def test_run_payments_commits_an_empty_window_and_quarantine_lists_none(
+    pipeline_env: Callable[..., dict[str, str]],
+) -> None:
+    pipeline_env()
+    start, end = T0.isoformat(), (T0 + timedelta(minutes=15)).isoformat()
+    code, out = run_cli("run", "payments", "--start", start, "--end", end)
+    outcome = json.loads(out)
+    assert code == 0 and outcome["status"] == "COMMITTED" and outcome["rows_extracted"] == 0
+    code, out = run_cli("quarantine", "--source", "payments")
+    assert code == 0 and "(no rows)" in out
