@@ -13,6 +13,7 @@ from typing import Any, TextIO
 QUARANTINE_QUERIES = {
     "orders": "snowflake/select_quarantine_orders.sql",
     "payments": "snowflake/select_quarantine_stripe_events.sql",
+    "wms": "snowflake/select_quarantine_wms_lines.sql",
 }
 
 
@@ -35,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=_demo)
 
     run = sub.add_parser("run", help="run one micro-batch of a source")
-    run.add_argument("source", choices=["orders", "payments"])
+    run.add_argument("source", choices=["orders", "payments", "fulfillment"])
     run.add_argument("--start", help="window start, ISO-8601 with offset (default: last closed window)")
     run.add_argument("--end", help="window end, ISO-8601 with offset")
     run.add_argument("--lookback-days", type=int, default=3, help="payments: days of dt= partitions to list")
@@ -81,6 +82,10 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
         from flows.payments_microbatch import payments_microbatch
 
         outcome = payments_microbatch(start=args.start, end=args.end, lookback_days=args.lookback_days)
+    elif args.source == "fulfillment":
+        from flows.fulfillment_hourly import fulfillment_hourly
+
+        outcome = fulfillment_hourly(start=args.start, end=args.end)
     else:
         from flows.orders_microbatch import orders_microbatch
 

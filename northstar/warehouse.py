@@ -37,6 +37,7 @@ DDL_FILES = (
     "snowflake/create_schemas.sql",
     "snowflake/create_ops_tables.sql",
     "snowflake/create_orders_tables.sql",
+    "snowflake/create_wms_tables.sql",
     "snowflake/create_stripe_tables.sql",
 )
 STAGE = "OPS.LOAD_STAGE"

@@ -1,0 +1,189 @@
+"""Landing the WMS/3PL drop: each complete file downloaded, verified and stored write-once by its content.
+
+A batch (one hour) takes the complete files last modified before its window's end that OPS.WMS_FILES
+has not recorded (same path, size and mtime). Each is downloaded to a temporary file, its size checked
+against the listing, then stored under raw/wms/dt=YYYY-MM-DD/<sha256>/<name> (put_if_absent), so a
+dropped connection never leaves half a file landed. The batch's manifest
+(raw/wms/dt=YYYY-MM-DD/batch=<batch_id>/manifest.json) names the files; a rerun of the batch reuses it
+and never goes back to the server, as orders reuse their landed Parquet.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from northstar.batches import Window, landing_prefix
+from northstar.landing import LandingStore
+from northstar.sources.sftp import DropFolder, FileGoneError, RemoteFile, SftpSettings, complete_files, open_drop
+from northstar.sqlfiles import read_sql
+from northstar.warehouse import STAGE, Warehouse
+
+log = logging.getLogger(__name__)
+SOURCE = "wms"
+LOOKUP_CHUNK = 2000  # keys bound into one IN (...) list
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+@dataclass(frozen=True)
+class LandedFile:
+    """One drop file as landed: where it was, what it was, and its landing key."""
+
+    remote_path: str
+    name: str
+    size: int
+    mtime: datetime
+    sha256: str
+    key: str
+
+    @property
+    def remote(self) -> RemoteFile:
+        """The file as it was listed in the drop folder."""
+        return RemoteFile(self.remote_path, self.size, self.mtime)
+
+
+@dataclass(frozen=True)
+class LandedFiles:
+    """A batch's landed files (arrival order) and the already-recorded files seen beside them."""
+
+    batch_id: str
+    prefix: str
+    files: tuple[LandedFile, ...]
+    already_recorded: tuple[RemoteFile, ...]
+
+    @property
+    def manifest_key(self) -> str:
+        """The landing key of the batch's manifest."""
+        return self.prefix + "manifest.json"
+
+
+def file_key(window: Window, sha256: str, name: str) -> str:
+    """raw/wms/dt=YYYY-MM-DD/<sha256>/<name>, the name made safe for a key."""
+    return f"raw/{SOURCE}/dt={window.start.astimezone(UTC):%Y-%m-%d}/{sha256}/{_UNSAFE.sub('_', name)[:200]}"
+
+
+def land_drop(
+    store: LandingStore, cfg: SftpSettings, wh: Warehouse, window: Window, batch: str, work_dir: Path
+) -> LandedFiles:
+    """Land the batch's files once; a rerun reuses the manifest that the first run wrote."""
+    prefix = landing_prefix(SOURCE, window, batch)
+    if not store.exists(prefix + "manifest.json"):
+        with open_drop(cfg) as drop:
+            files, recorded = _pick(drop, cfg, wh, window)
+            work_dir.mkdir(parents=True, exist_ok=True)
+            landed = [f for f in (_land_one(store, drop, f, window, work_dir) for f in files) if f is not None]
+        manifest = {
+            "batch_id": batch,
+            "source": SOURCE,
+            "window": {"start": window.start.isoformat(), "end": window.end.isoformat()},
+            "files": [_jsonable(asdict(f)) for f in landed],
+            "already_recorded": [_jsonable(asdict(f)) for f in recorded],
+            "landed_at": datetime.now(UTC).isoformat(),
+        }
+        store.put_if_absent(prefix + "manifest.json", json.dumps(manifest, indent=2).encode())
+    manifest = json.loads(store.get(prefix + "manifest.json"))
+    return LandedFiles(
+        batch,
+        prefix,
+        tuple(LandedFile(**_dated(f)) for f in manifest["files"]),
+        tuple(RemoteFile(**_dated(f)) for f in manifest["already_recorded"]),
+    )
+
+
+def _pick(
+    drop: DropFolder, cfg: SftpSettings, wh: Warehouse, window: Window
+) -> tuple[list[RemoteFile], list[RemoteFile]]:
+    """(complete files before the window's end not yet recorded, in arrival order; those already recorded)."""
+    candidates = [f for f in complete_files(drop, cfg) if f.mtime < window.end]
+    seen = {
+        (r["REMOTE_PATH"], int(r["SIZE_BYTES"]), r["MTIME"].replace(tzinfo=UTC))
+        for r in lookup(wh, "snowflake/select_ops_wms_files_by_path.sql", "paths", [f.path for f in candidates])
+    }
+    recorded = [f for f in candidates if (f.path, f.size, f.mtime) in seen]
+    new = sorted((f for f in candidates if (f.path, f.size, f.mtime) not in seen), key=lambda f: (f.mtime, f.path))
+    return new, recorded
+
+
+def _land_one(
+    store: LandingStore, drop: DropFolder, file: RemoteFile, window: Window, work_dir: Path
+) -> LandedFile | None:
+    """Download to a temporary file, check its size, then store it write-once; None if it changed or went."""
+    part = work_dir / f".{hashlib.sha256(file.path.encode()).hexdigest()[:16]}.part"
+    try:
+        drop.download(file, part)
+        data = part.read_bytes()
+    except FileGoneError:
+        log.warning("%s left the drop folder before it was downloaded: nothing to take", file.path)
+        return None
+    finally:
+        part.unlink(missing_ok=True)
+    if len(data) != file.size:  # rewritten since it was listed: not complete after all, taken next hour
+        log.warning(
+            "%s was %d bytes when listed but %d when read: left for the next run", file.path, file.size, len(data)
+        )
+        return None
+    sha256 = hashlib.sha256(data).hexdigest()
+    key = file_key(window, sha256, file.name)
+    store.put_if_absent(key, data)  # the same content under the same name is already there: same bytes
+    return LandedFile(file.path, file.name, file.size, file.mtime, sha256, key)
+
+
+def lookup(wh: Warehouse, relative: str, name: str, values: list[str]) -> Iterator[dict[str, Any]]:
+    """Rows of a query filtering `IN (%(name)s)`, bound in chunks; nothing is asked for an empty list."""
+    unique = sorted(set(values))
+    for i in range(0, len(unique), LOOKUP_CHUNK):
+        yield from wh.query(read_sql(relative), {name: tuple(unique[i : i + LOOKUP_CHUNK])})
+
+
+def recorded_content(wh: Warehouse, files: tuple[LandedFile, ...]) -> tuple[dict[str, str], dict[str, str]]:
+    """(sha256 -> the path first recorded with it, remote path -> its latest recorded sha256) from OPS.WMS_FILES."""
+    by_sha: dict[str, str] = {}
+    for row in lookup(wh, "snowflake/select_ops_wms_files_by_sha256.sql", "shas", [f.sha256 for f in files]):
+        by_sha.setdefault(row["SHA256"], row["REMOTE_PATH"])
+    by_path = {
+        row["REMOTE_PATH"]: row["SHA256"]
+        for row in lookup(wh, "snowflake/select_ops_wms_files_by_path.sql", "paths", [f.remote_path for f in files])
+        if row["STATUS"] != "DUPLICATE"
+    }
+    return by_sha, by_path
+
+
+def published_keys(wh: Warehouse, shipment_ids: list[str], folder: Path, batch: str) -> pa.Table:
+    """(shipment_id, line_no) already in CORE.SHIPMENT_LINES for this batch's shipments: staged ids, one join."""
+    schema = pa.schema([("shipment_id", pa.string()), ("line_no", pa.int64())])
+    if not shipment_ids:
+        return schema.empty_table()
+    ids = folder / "shipment_ids.parquet"
+    pq.write_table(pa.table({"shipment_id": pa.array(shipment_ids, pa.string())}), ids)
+    wh.run_file("snowflake/create_stage_wms_keys.sql")
+    stage_path = f"{SOURCE}/{batch}/shipment_ids"  # built from code and the batch id, checked by put()
+    wh.put(ids, stage_path)
+    wh.execute(  # FORCE: a rerun of the batch stages the same file again, and Snowflake would skip it
+        f"COPY INTO OPS.STAGE_WMS_KEYS FROM @{STAGE}/{stage_path}/ FILE_FORMAT = (TYPE = PARQUET) "
+        "MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE FORCE = TRUE"
+    )
+    rows = wh.query(read_sql("snowflake/select_core_shipment_lines_keys.sql"))
+    return pa.table(
+        {"shipment_id": [r["SHIPMENT_ID"] for r in rows], "line_no": [int(r["LINE_NO"]) for r in rows]},
+        schema=schema,
+    )
+
+
+def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    """Datetimes as ISO-8601, for the manifest."""
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in values.items()}
+
+
+def _dated(values: dict[str, Any]) -> dict[str, Any]:
+    """A manifest entry with its mtime parsed back."""
+    return values | {"mtime": datetime.fromisoformat(values["mtime"])}

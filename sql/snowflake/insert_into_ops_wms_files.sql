@@ -1,0 +1,12 @@
+-- Every file the batch took from the drop, in the same transaction as its lines: once committed, a file is
+-- never taken again (same path, size and mtime) and its content is never loaded again (same sha256).
+DELETE FROM OPS.WMS_FILES WHERE _BATCH_ID = %(batch_id)s;
+
+INSERT INTO OPS.WMS_FILES (
+    REMOTE_PATH, FILE_NAME, SIZE_BYTES, MTIME, SHA256, FORMAT, STATUS, REASON, NEW_VERSION, PREVIOUS_SHA256,
+    DUPLICATE_OF, LINES_TOTAL, LINES_PUBLISHED, LINES_QUARANTINED, LANDED_URI, _BATCH_ID, _RECORDED_AT
+)
+SELECT
+    REMOTE_PATH, FILE_NAME, SIZE_BYTES, MTIME, SHA256, FORMAT, STATUS, REASON, NEW_VERSION, PREVIOUS_SHA256,
+    DUPLICATE_OF, LINES_TOTAL, LINES_PUBLISHED, LINES_QUARANTINED, LANDED_URI, %(batch_id)s, %(loaded_at)s
+FROM OPS.STAGE_WMS_FILES;

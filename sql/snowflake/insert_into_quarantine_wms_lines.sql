@@ -1,0 +1,14 @@
+-- Quarantined lines of one batch, with their file, position and text; replacing the batch's rows keeps a
+-- completed rerun exact.
+DELETE FROM QUARANTINE.WMS_LINES WHERE _BATCH_ID = %(batch_id)s;
+
+INSERT INTO QUARANTINE.WMS_LINES (
+    SHIPMENT_ID, LINE_NO, REASONS, RAW_RECORD, RAW_LINE, _SOURCE_FILE, _FILE_SHA256, _POSITION, _SOURCE_ROW,
+    _BATCH_ID, _QUARANTINED_AT
+)
+SELECT
+    PARSE_JSON(RAW_RECORD):shipment_id::VARCHAR, PARSE_JSON(RAW_RECORD):line_no::NUMBER(38, 0),
+    PARSE_JSON(REASONS), PARSE_JSON(RAW_RECORD), PARSE_JSON(RAW_RECORD):_raw::VARCHAR,
+    PARSE_JSON(RAW_RECORD):source_file::VARCHAR, PARSE_JSON(RAW_RECORD):file_sha256::VARCHAR,
+    PARSE_JSON(RAW_RECORD):position::NUMBER(38, 0), _SOURCE_ROW, %(batch_id)s, %(loaded_at)s
+FROM OPS.STAGE_WMS_LINES_QUARANTINE;
