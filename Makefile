@@ -32,8 +32,11 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Each benchmark rewrites its own section of BENCHMARKS.md.
 bench: venv pg
 	$(BIN)/python -m benchmarks.orders_batch
+	$(BIN)/python -m benchmarks.payments_batch
+	$(BIN)/python -m benchmarks.fulfillment_batch
 
 # Re-resolve the lock file after changing dependencies in pyproject.toml.
 lock: venv
