@@ -96,9 +96,7 @@ class LocalLanding:
         )
 
     def list_modified(self, prefix: str) -> list[tuple[str, datetime]]:
-        return [
-            (key, datetime.fromtimestamp(self._path(key).stat().st_mtime, UTC)) for key in self.keys(prefix)
-        ]
+        return [(key, datetime.fromtimestamp(self._path(key).stat().st_mtime, UTC)) for key in self.keys(prefix)]
 
     def local_copy(self, key: str, directory: Path) -> Path:
         path = self._path(key)
