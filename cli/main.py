@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -36,11 +37,18 @@ def _parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=_demo)
 
     run = sub.add_parser("run", help="run one micro-batch of a source")
-    run.add_argument("source", choices=["orders", "payments", "fulfillment"])
+    run.add_argument("source", choices=["orders", "payments", "fulfillment", "stripe-recover"])
     run.add_argument("--start", help="window start, ISO-8601 with offset (default: last closed window)")
     run.add_argument("--end", help="window end, ISO-8601 with offset")
     run.add_argument("--lookback-days", type=int, default=3, help="payments: days of dt= partitions to list")
+    run.add_argument("--since", help="stripe-recover: events created since, ISO-8601 with offset (<= 30 days ago)")
     run.set_defaults(handler=_run)
+
+    webhooks = sub.add_parser("webhooks", help="the Stripe webhook receiver")
+    webhooks.add_argument("action", choices=["serve"])
+    webhooks.add_argument("--host", default="127.0.0.1")
+    webhooks.add_argument("--port", type=int, default=8000)
+    webhooks.set_defaults(handler=_webhooks)
 
     batches = sub.add_parser("batches", help="batches with status, counts and timings")
     batches.add_argument("--source")
@@ -78,6 +86,10 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
 def _run(args: argparse.Namespace, out: TextIO) -> int:
     if bool(args.start) != bool(args.end):
         raise ValueError("give both --start and --end, or neither")
+    if (args.source == "stripe-recover") != bool(args.since):
+        raise ValueError("--since goes with stripe-recover, and stripe-recover needs --since")
+    if args.source == "stripe-recover":
+        return _stripe_recover(args.since, out)
     if args.source == "payments":
         from flows.payments_microbatch import payments_microbatch
 
@@ -94,9 +106,40 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
     return 1 if outcome.status == "HELD" else 0
 
 
-def _outcome_dict(outcome: Any) -> dict[str, Any]:
-    from dataclasses import asdict
+def _stripe_recover(since_text: str, out: TextIO) -> int:
+    """Land what the Events API has since --since, then process exactly what recovery wrote as one payments batch.
 
+    The batch's window is the recovery's own run time (events are picked by when they were landed), and it
+    lists as many days of dt= partitions as the recovery reached back, so old events are not missed.
+    """
+    from datetime import UTC, datetime
+
+    from flows.payments_microbatch import payments_microbatch
+    from northstar.batches import parse_utc
+    from northstar.landing import landing_store
+    from northstar.settings import load_settings
+    from northstar.sources.stripe.recover import api_settings_from_env, recover_events, recovery_lookback_days
+
+    since = parse_utc(since_text)
+    api_key, api_base = api_settings_from_env()
+    started = datetime.now(UTC)
+    summary = recover_events(landing_store(load_settings()), since=since, api_key=api_key, api_base=api_base)
+    ended = datetime.now(UTC)
+    outcome = payments_microbatch(
+        start=started.isoformat(), end=ended.isoformat(), lookback_days=recovery_lookback_days(since, started)
+    )
+    out.write(json.dumps({"recovery": asdict(summary), "batch": _outcome_dict(outcome)}) + "\n")
+    return 1 if outcome.status == "HELD" else 0
+
+
+def _webhooks(args: argparse.Namespace, out: TextIO) -> int:
+    from northstar.sources.stripe.receiver import serve
+
+    serve(args.host, args.port)
+    return 0
+
+
+def _outcome_dict(outcome: Any) -> dict[str, Any]:
     return asdict(outcome)
 
 

@@ -31,10 +31,11 @@ class Window:
     @classmethod
     def parse(cls, start: str, end: str) -> Window:
         """A window from two ISO-8601 strings; a bound without offset is rejected, not guessed."""
-        return cls(_utc(start), _utc(end))
+        return cls(parse_utc(start), parse_utc(end))
 
 
-def _utc(text: str) -> datetime:
+def parse_utc(text: str) -> datetime:
+    """An ISO-8601 moment in UTC; one without an offset is rejected, not guessed."""
     value = datetime.fromisoformat(text)
     if value.tzinfo is None:
         raise ValueError(f"{text!r} has no UTC offset; write it like 2026-11-20T10:00:00+00:00")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
@@ -99,3 +100,47 @@ def test_run_payments_commits_an_empty_window_and_quarantine_lists_none(
     assert code == 0 and outcome["status"] == "COMMITTED" and outcome["rows_extracted"] == 0
     code, out = run_cli("quarantine", "--source", "payments")
     assert code == 0 and "(no rows)" in out
+
+
+def test_stripe_recover_lands_what_the_webhook_missed_and_publishes_it_once(
+    pipeline_env: Callable[..., dict[str, str]],
+) -> None:
+    """Events from five days ago (beyond the regular 3-day lookback) are landed, processed, and not twice."""
+    from tests import stripe_payloads as sp
+    from tests.test_stripe_recover import API_KEY, FakeStripe
+
+    five_days_ago = int((datetime.now(UTC) - timedelta(days=5)).timestamp())
+    events = [
+        sp.for_type("payment_intent.succeeded", n, created=five_days_ago + 60 * n, api_version=shape, amount=1000 + n)
+        for n, shape in enumerate(sp.SHAPES * 3)
+    ]
+    server = FakeStripe(sorted(events, key=lambda e: (e["created"], e["id"]), reverse=True))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        pipeline_env(STRIPE_API_KEY=API_KEY, STRIPE_API_BASE=server.url)
+        since = datetime.fromtimestamp(five_days_ago - 3600, UTC).isoformat()
+        code, out = run_cli("run", "stripe-recover", "--since", since)
+        first = json.loads(out)
+        code_again, out_again = run_cli("run", "stripe-recover", "--since", since)
+        second = json.loads(out_again)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert code == 0 and first["recovery"] == {"listed": 6, "landed": 6, "duplicates": 0}
+    assert first["batch"]["status"] == "COMMITTED" and first["batch"]["rows_extracted"] == 6
+    assert code_again == 0 and second["recovery"] == {"listed": 6, "landed": 0, "duplicates": 6}
+    assert second["batch"]["rows_extracted"] == 0
+    code, out = run_cli("query", "SELECT STATUS, AMOUNT FROM CORE.PAYMENTS ORDER BY AMOUNT", "--json")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert rows == [{"STATUS": "succeeded", "AMOUNT": 1000 + n} for n in range(6)]
+
+
+def test_stripe_recover_needs_since_and_an_api_key(
+    pipeline_env: Callable[..., dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipeline_env()
+    monkeypatch.delenv("STRIPE_API_KEY", raising=False)
+    assert run_cli("run", "stripe-recover")[0] == 2
+    assert run_cli("run", "payments", "--since", T0.isoformat())[0] == 2
+    assert run_cli("run", "stripe-recover", "--since", datetime.now(UTC).isoformat())[0] == 2

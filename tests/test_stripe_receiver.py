@@ -6,6 +6,10 @@ import asyncio
 import hashlib
 import hmac
 import json
+import os
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -293,3 +297,33 @@ def test_land_event_refuses_what_is_not_an_event(tmp_path: Path, body: bytes, me
     with pytest.raises(BadEvent, match=message):
         land_event(store, body, received_at=datetime.now(UTC), signature_timestamp=None, source="webhook")
     assert store.keys("") == []
+
+
+def test_the_northstar_command_serves_the_receiver(tmp_path: Path) -> None:
+    """`northstar webhooks serve` in its own process, configured from the environment, lands a signed event."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NORTHSTAR_", "SNOWFLAKE_"))}
+    env |= {"NORTHSTAR_HOME": str(tmp_path / "home"), "STRIPE_WEBHOOK_SECRET": f"{OLD_SECRET},{SECRET}"}
+    command = [sys.executable, "-m", "cli.main", "webhooks", "serve", "--port", str(port)]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{url}/healthz", timeout=1).raise_for_status()
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        body = stripe_event("evt_1CliServe000001")
+        reply = httpx.post(f"{url}/webhooks/stripe", content=body, headers={"Stripe-Signature": sign(body)})
+        health = httpx.get(f"{url}/healthz").json()
+    finally:
+        server.terminate()
+        server.wait(30)
+    assert reply.status_code == 200 and reply.json() == {"status": "landed"}
+    assert health["landed"] == 1 and health["received"] == 1
+    store = LocalLanding(tmp_path / "home" / "landing")
+    assert [read_envelope(store, key)["body"].encode() for key in store.keys("raw/stripe/")] == [body]
