@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
 from openlineage.client.facet_v2 import (
@@ -23,11 +23,28 @@ from openlineage.client.facet_v2 import (
     schema_dataset,
 )
 
-from validators.result import CheckResult
-
 EventType = Literal["START", "COMPLETE", "FAIL"]
 PRODUCER = "https://github.com/northstar-retail/pipeline"
 PARENT_JOB_NAMESPACE = "prefect"
+
+
+class CheckResult(Protocol):
+    """What an assertion carries of a check result (validators.result.CheckResult is one, field for field)."""
+
+    @property
+    def check_id(self) -> str: ...
+    @property
+    def dataset(self) -> str: ...
+    @property
+    def column(self) -> str | None: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def expected(self) -> str: ...
+    @property
+    def actual(self) -> str: ...
+    @property
+    def success(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -185,7 +202,7 @@ def _assertion(check: CheckResult) -> data_quality_assertions_dataset.Assertion:
         assertion=check.check_id,
         success=check.success,
         column=check.column,
-        severity=check.severity.value,
+        severity=str(check.severity),
         expected=check.expected,
         actual=check.actual,
         params=None,

@@ -8,14 +8,23 @@ transaction rolled back), so its rerun completes it.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from northstar.sqlfiles import read_sql
 from northstar.warehouse import STAGE, Warehouse
-from validators.result import CheckResult
+
+
+class LedgerCheck(Protocol):
+    """What the ledger records of a check result (validators.result.CheckResult is one)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """The result's fields as OPS.CHECK_RESULTS columns."""
+        ...
+
 
 COMMITTED = "COMMITTED"
 HELD = "HELD"
@@ -78,7 +87,7 @@ def batch_status(wh: Warehouse, batch_id: str) -> str | None:
     return str(rows[0]["STATUS"]) if rows else None
 
 
-def publish(wh: Warehouse, plan: LoadPlan, record: BatchRecord, checks: list[CheckResult]) -> BatchRecord | None:
+def publish(wh: Warehouse, plan: LoadPlan, record: BatchRecord, checks: Sequence[LedgerCheck]) -> BatchRecord | None:
     """Load a batch exactly once; the committed ledger record, or None when it was already committed."""
     if batch_status(wh, record.batch_id) == COMMITTED:
         return None
@@ -108,7 +117,7 @@ def publish(wh: Warehouse, plan: LoadPlan, record: BatchRecord, checks: list[Che
     return committed
 
 
-def record_held(wh: Warehouse, record: BatchRecord, checks: list[CheckResult]) -> BatchRecord:
+def record_held(wh: Warehouse, record: BatchRecord, checks: Sequence[LedgerCheck]) -> BatchRecord:
     """Record a held batch and its evidence; nothing is published."""
     held = replace(record, status=HELD, finished_at=datetime.now(UTC))
     with wh.transaction():
@@ -117,13 +126,13 @@ def record_held(wh: Warehouse, record: BatchRecord, checks: list[CheckResult]) -
     return held
 
 
-def _write_checks(wh: Warehouse, record: BatchRecord, checks: list[CheckResult]) -> None:
+def _write_checks(wh: Warehouse, record: BatchRecord, checks: Sequence[LedgerCheck]) -> None:
     wh.run_file("snowflake/delete_from_ops_check_results.sql", {"batch_id": record.batch_id})
     for check in checks:
         wh.run_file("snowflake/insert_into_ops_check_results.sql", _check_params(record, check))
 
 
-def _check_params(record: BatchRecord, check: CheckResult) -> dict[str, Any]:
+def _check_params(record: BatchRecord, check: LedgerCheck) -> dict[str, Any]:
     return check.as_dict() | {
         "batch_id": record.batch_id,
         "source": record.source,

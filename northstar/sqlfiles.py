@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
@@ -19,3 +20,12 @@ def statements(relative: str) -> list[str]:
     text = "\n".join(line for line in read_sql(relative).splitlines() if not line.strip().startswith("--"))
     parts = (part.strip().rstrip(";").strip() for part in text.split(";\n"))
     return [part for part in parts if part]
+
+
+def bound_params(sql: str, params: dict[str, object]) -> dict[str, object]:
+    """The named DuckDB parameters ($name) a query uses, taken from params."""
+    names = set(re.findall(r"\$([a-z_]+)", sql))
+    missing = names - set(params)
+    if missing:
+        raise KeyError(f"query needs parameters {sorted(missing)}")
+    return {name: params[name] for name in names}

@@ -44,3 +44,25 @@ def test_every_sql_file_named_in_code_exists() -> None:
     assert named, "no SQL file names found"
     missing = sorted(n for n in named if not (ROOT / "sql" / n).is_file())
     assert missing == []
+
+
+# Imports run one way, downward: cli -> flows -> validators, lineage -> northstar (the plumbing).
+FORBIDDEN_IMPORTS = {
+    "northstar": {"cli", "flows", "validators", "lineage"},
+    "validators": {"cli", "flows", "lineage"},
+    "lineage": {"cli", "flows", "validators"},
+    "flows": {"cli"},
+}
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN_IMPORTS))
+def test_imports_run_one_way_downward(package: str) -> None:
+    import ast
+
+    upward = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            names += [node.module] if isinstance(node, ast.ImportFrom) and node.module else []
+            upward += [f"{path.relative_to(ROOT)}: {n}" for n in names if n.split(".")[0] in FORBIDDEN_IMPORTS[package]]
+    assert upward == []

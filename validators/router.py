@@ -7,10 +7,10 @@ from pathlib import Path
 
 import duckdb
 
-from northstar.sqlfiles import read_sql, statements
+from northstar.sqlfiles import bound_params, read_sql, statements
 from validators.contracts import Contract
 from validators.result import CheckResult
-from validators.rules import RowCheck, bound_params
+from validators.rules import RowCheck
 from validators.schema import check_columns
 
 

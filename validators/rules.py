@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from northstar.sqlfiles import read_sql
+from northstar.sqlfiles import bound_params, read_sql
 from validators.result import Severity
+
+__all__ = ["RowCheck", "bound_params"]
 
 
 @dataclass(frozen=True)
@@ -20,12 +21,3 @@ class RowCheck:
 
     def sql(self, dataset: str) -> str:
         return read_sql(f"checks/{dataset}/{self.check_id}.sql")
-
-
-def bound_params(sql: str, params: dict[str, object]) -> dict[str, object]:
-    """The named DuckDB parameters ($name) a query uses, taken from params."""
-    names = set(re.findall(r"\$([a-z_]+)", sql))
-    missing = names - set(params)
-    if missing:
-        raise KeyError(f"query needs parameters {sorted(missing)}")
-    return {name: params[name] for name in names}

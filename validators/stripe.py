@@ -6,11 +6,11 @@ from pathlib import Path
 
 import duckdb
 
-from northstar.sqlfiles import statements
+from northstar.sqlfiles import bound_params, statements
 from validators.contracts import INTEGER, ISO_4217, TEXT, TIMESTAMP_UTC, Contract
 from validators.result import CheckResult, Severity
 from validators.router import check_raw_batch
-from validators.rules import RowCheck, bound_params
+from validators.rules import RowCheck
 
 # Stripe's zero-decimal currencies (https://docs.stripe.com/currencies#zero-decimal): amounts are whole units,
 # never multiplied by 100. Amounts are stored exactly as Stripe sends them; this only labels their decimals.

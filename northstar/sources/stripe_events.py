@@ -28,8 +28,7 @@ from botocore.config import Config
 
 from northstar.batches import Window
 from northstar.landing import LandingStore, LocalLanding, S3Landing
-from northstar.sqlfiles import statements
-from validators.rules import bound_params
+from northstar.sqlfiles import bound_params, statements
 
 SOURCE = "payments"
 PREFIX = "raw/stripe/"
