@@ -149,6 +149,32 @@ def test_a_rerun_of_the_same_window_leaves_every_table_identical(pipeline_env: C
     assert hashes() == before
 
 
+def test_a_failed_publish_is_completed_by_its_rerun_from_the_same_pinned_events(
+    pipeline_env: Callable[..., dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipeline_env()
+    land(0, sp.for_type("payment_intent.succeeded", 1), sp.for_type("charge.refunded", 1))
+    real_publish = payments_flow.publish
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise ConnectionError("warehouse went away")
+
+    monkeypatch.setattr(payments_flow, "publish_payments", payments_flow.publish_payments.with_options(retries=0))
+    monkeypatch.setattr(payments_flow, "publish", broken)
+    with pytest.raises(ConnectionError):
+        payments_flow.payments_microbatch(**window(0))
+    assert query("SELECT COUNT(*) AS N FROM CORE.PAYMENTS") == [{"N": 0}]
+    assert query("SELECT COUNT(*) AS N FROM OPS.LOAD_BATCHES") == [{"N": 0}]
+    assert [e["eventType"] for e in lineage_events()] == ["START", "FAIL"]
+
+    land(0, sp.for_type("payment_intent.created", 2))  # written in the window after the manifest pinned it
+    monkeypatch.setattr(payments_flow, "publish", real_publish)
+    outcome = payments_flow.payments_microbatch(**window(0))
+    assert outcome.status == COMMITTED and outcome.rows_extracted == 2
+    (row,) = query("SELECT PAYMENT_INTENT_ID, STATUS, AMOUNT_REFUNDED FROM CORE.PAYMENTS")
+    assert row == {"PAYMENT_INTENT_ID": sp.ids(1)["pi"], "STATUS": "succeeded", "AMOUNT_REFUNDED": 1000}
+
+
 def test_bad_events_are_quarantined_with_reasons_and_nothing_is_lost(
     pipeline_env: Callable[..., dict[str, str]],
 ) -> None:
