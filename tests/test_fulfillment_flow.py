@@ -7,6 +7,7 @@ import json
 import logging
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -210,7 +211,10 @@ def test_the_same_content_under_another_name_is_a_duplicate_and_a_new_version_is
     sftp.drop("a.csv", first, at(5))
     wms_flow.fulfillment_hourly(**hour(0))
     sftp.drop("a-resent.csv", first, at(65))
-    second = w.csv_file(w.shipments(3))  # the same name again: the first two shipments and one more
+    corrected = w.shipments(3)  # the same name again: the first two shipments, one line corrected, one more
+    fixed_line = replace(corrected[0].lines[0], quantity=9)
+    corrected[0] = replace(corrected[0], lines=(fixed_line, *corrected[0].lines[1:]))
+    second = w.csv_file(corrected)
     sftp.drop("a.csv", second, at(66))
     outcome = wms_flow.fulfillment_hourly(**hour(1))
 
@@ -220,8 +224,28 @@ def test_the_same_content_under_another_name_is_a_duplicate_and_a_new_version_is
     assert (resent["STATUS"], resent["DUPLICATE_OF"], resent["LINES_TOTAL"]) == ("DUPLICATE", "/outbound/a.csv", 0)
     version = recorded[("a.csv", new_sha)]
     assert (version["STATUS"], version["NEW_VERSION"], version["PREVIOUS_SHA256"]) == ("LOADED", True, old_sha)
-    assert outcome.rows_published == 2 and outcome.quarantined_by_reason == {"duplicates.line_published": 4}
+    assert outcome.rows_published == 6 and outcome.quarantined_by_reason == {}
     assert len(line_keys()) == 6 == len(query("SELECT * FROM CORE.SHIPMENT_LINES"))
+    sources = query("SELECT _FILE_SHA256 AS SHA, COUNT(*) AS N FROM CORE.SHIPMENT_LINES GROUP BY 1")
+    assert sources == [{"SHA": new_sha, "N": 6}]  # the new version's lines replaced the old version's four
+    (line,) = query("SELECT QUANTITY FROM CORE.SHIPMENT_LINES WHERE SHIPMENT_ID = 'SHP-000001' AND LINE_NO = 1")
+    assert line == {"QUANTITY": 9}
+    (superseded,) = query(
+        f"SELECT ROWS_FAILED, OUTCOME FROM OPS.CHECK_RESULTS WHERE BATCH_ID = '{outcome.batch_id}' "
+        "AND CHECK_ID = 'duplicates.line_superseded'"
+    )
+    assert superseded == {"ROWS_FAILED": 4, "OUTCOME": "warn"}
+
+
+def test_a_line_published_from_another_file_is_a_duplicate(
+    wms_env: Callable[..., dict[str, str]], sftp: SftpTestServer
+) -> None:
+    sftp.drop("a.csv", w.csv_file(w.shipments(2)), at(5))
+    wms_flow.fulfillment_hourly(**hour(0))
+    sftp.drop("b.csv", w.csv_file(w.shipments(3)), at(65))  # the first two shipments again, in another file
+    outcome = wms_flow.fulfillment_hourly(**hour(1))
+    assert outcome.rows_published == 2 and outcome.quarantined_by_reason == {"duplicates.line_published": 4}
+    assert len(query("SELECT * FROM CORE.SHIPMENT_LINES")) == 6
 
 
 @pytest.mark.parametrize("known", ["unknown", "changed"])

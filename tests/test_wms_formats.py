@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from northstar.sources.wms_formats import FileRejected, parse_file
-from northstar.sources.wms_landing import LandedFile
+from northstar.sources.wms_landing import PUBLISHED_SCHEMA, LandedFile
 from tests import wms_samples as w
 from validators.fulfillment import DUPLICATE, LOADED, QUARANTINED, judge_files, route_lines
 
@@ -158,13 +158,17 @@ def con() -> Iterator[duckdb.DuckDBPyConnection]:
         yield connection
 
 
-def route(con: duckdb.DuckDBPyConnection, tmp_path: Path, *files: bytes, published: tuple[tuple[str, int], ...] = ()):  # type: ignore[no-untyped-def]
-    """Route the lines of files (parsed in order) with some keys already published."""
+Published = tuple[tuple[str, int, str], ...]
+
+
+def route(con: duckdb.DuckDBPyConnection, tmp_path: Path, *files: bytes, published: Published = ()):  # type: ignore[no-untyped-def]
+    """Route the lines of files (parsed in order) with some keys already published (key, line, from file)."""
     tables = [parse_file(data, f"/outbound/{i}.csv", f"sha{i}")[1] for i, data in enumerate(files)]
     path = tmp_path / "lines.parquet"
     pq.write_table(pa.concat_tables(tables), path)
-    keys = pa.table({"shipment_id": [k for k, _ in published], "line_no": [n for _, n in published]})
-    return route_lines(con, path, keys, w.HOUR.end)
+    columns = ("shipment_id", "line_no", "source_file")
+    keys = pa.table({name: [key[i] for key in published] for i, name in enumerate(columns)})
+    return route_lines(con, path, keys.cast(PUBLISHED_SCHEMA), w.HOUR.end)
 
 
 def reasons_by_line(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, int], list[str]]:
@@ -190,7 +194,8 @@ def test_each_check_catches_its_fault_and_nothing_else(con: duckdb.DuckDBPyConne
     items[4] = w.with_line(items[4], 2, line_no=1)  # line 1 twice in one shipment: the second copy
     items[5] = w.with_line(items[5], 1, sku=" ")
     extra = ("SHP-000007,100007,9,SKU-1,1,ATL1,UPSN,1Z,shipped,soon",)
-    routed = route(con, tmp_path, w.csv_file(items, extra_rows=extra), published=(("SHP-000008", 2),))
+    earlier = (("SHP-000008", 2, "/outbound/earlier.csv"),)
+    routed = route(con, tmp_path, w.csv_file(items, extra_rows=extra), published=earlier)
     assert reasons_by_line(con) == {
         ("/outbound/0.csv", 2): ["schema.quantity_positive"],
         ("/outbound/0.csv", 5): ["schema.status_allowed"],
@@ -213,6 +218,17 @@ def test_a_line_repeated_in_a_later_file_is_quarantined_there(con: duckdb.DuckDB
         ("/outbound/1.csv", 2): ["duplicates.line_in_batch"],
         ("/outbound/1.csv", 3): ["duplicates.line_in_batch"],
     }
+
+
+def test_a_new_version_of_a_file_supersedes_its_own_lines_and_no_other_files(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    published = (("SHP-000001", 1, "/outbound/0.csv"), ("SHP-000001", 2, "/outbound/0.csv"), ("SHP-000002", 1, "x"))
+    routed = route(con, tmp_path, w.csv_file(w.shipments(2)), published=published)
+    assert reasons_by_line(con) == {("/outbound/0.csv", 4): ["duplicates.line_published"]}
+    counts = {r.check_id: r.rows_failed for r in routed.results if r.check_id.startswith("duplicates.")}
+    assert counts == {"duplicates.line_in_batch": 0, "duplicates.line_published": 1, "duplicates.line_superseded": 2}
+    assert routed.rows_passed == 3
 
 
 def landed(name: str, data: bytes, minute: int) -> LandedFile:

@@ -60,7 +60,10 @@ SHIPMENT_LINE_CHECKS = (
     RowCheck("schema.status_allowed", Severity.ERROR, "status", "status is shipped or partial"),
     RowCheck("schema.shipped_at_sane", Severity.ERROR, "shipped_at", "2000-01-01 <= shipped_at < window end + 15 min"),
     RowCheck("duplicates.line_in_batch", Severity.ERROR, "line_no", "each (shipment_id, line_no) once in the batch"),
-    RowCheck("duplicates.line_published", Severity.ERROR, "line_no", "(shipment_id, line_no) not published before"),
+    RowCheck(
+        "duplicates.line_published", Severity.ERROR, "line_no", "(shipment_id, line_no) not published from another file"
+    ),
+    RowCheck("duplicates.line_superseded", Severity.INFO, "line_no", "lines of a new file version replace the old"),
 )
 
 

@@ -158,11 +158,14 @@ def recorded_content(wh: Warehouse, files: tuple[LandedFile, ...]) -> tuple[dict
     return by_sha, by_path
 
 
+# The published line keys a batch's lines are checked against, with the file that published each.
+PUBLISHED_SCHEMA = pa.schema([("shipment_id", pa.string()), ("line_no", pa.int64()), ("source_file", pa.string())])
+
+
 def published_keys(wh: Warehouse, shipment_ids: list[str], folder: Path, batch: str) -> pa.Table:
-    """(shipment_id, line_no) already in CORE.SHIPMENT_LINES for this batch's shipments: staged ids, one join."""
-    schema = pa.schema([("shipment_id", pa.string()), ("line_no", pa.int64())])
+    """(shipment_id, line_no, source_file) in CORE.SHIPMENT_LINES for this batch's shipments: staged ids, one join."""
     if not shipment_ids:
-        return schema.empty_table()
+        return PUBLISHED_SCHEMA.empty_table()
     ids = folder / "shipment_ids.parquet"
     pq.write_table(pa.table({"shipment_id": pa.array(shipment_ids, pa.string())}), ids)
     wh.run_file("snowflake/create_stage_wms_keys.sql")
@@ -174,8 +177,12 @@ def published_keys(wh: Warehouse, shipment_ids: list[str], folder: Path, batch: 
     )
     rows = wh.query(read_sql("snowflake/select_core_shipment_lines_keys.sql"))
     return pa.table(
-        {"shipment_id": [r["SHIPMENT_ID"] for r in rows], "line_no": [int(r["LINE_NO"]) for r in rows]},
-        schema=schema,
+        {
+            "shipment_id": [r["SHIPMENT_ID"] for r in rows],
+            "line_no": [int(r["LINE_NO"]) for r in rows],
+            "source_file": [r["_SOURCE_FILE"] for r in rows],
+        },
+        schema=PUBLISHED_SCHEMA,
     )
 
 

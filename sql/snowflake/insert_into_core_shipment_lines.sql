@@ -1,6 +1,12 @@
--- The batch's passing lines. The checks already quarantined lines published before, so the NOT EXISTS
--- only guards the key: a shipment line is never loaded twice.
+-- The batch's passing lines. A line of a new version of a file replaces the line the same remote path
+-- published before (the checks quarantined keys published from any other file), so a resent, corrected
+-- file corrects its lines; the NOT EXISTS then guards the key: a shipment line is never loaded twice.
 DELETE FROM CORE.SHIPMENT_LINES WHERE _BATCH_ID = %(batch_id)s;
+
+DELETE FROM CORE.SHIPMENT_LINES
+USING OPS.STAGE_WMS_LINES AS s
+WHERE CORE.SHIPMENT_LINES.SHIPMENT_ID = s.SHIPMENT_ID AND CORE.SHIPMENT_LINES.LINE_NO = s.LINE_NO
+    AND CORE.SHIPMENT_LINES._SOURCE_FILE = s.SOURCE_FILE;
 
 INSERT INTO CORE.SHIPMENT_LINES (
     SHIPMENT_ID, LINE_NO, ORDER_ID, SKU, QUANTITY, WAREHOUSE_CODE, CARRIER, TRACKING_NUMBER, STATUS,

@@ -1,6 +1,11 @@
 -- New shipments of the batch, each from its first staged line (by file, then position); a shipment
--- already published keeps its row. Replacing the batch's own rows first keeps a completed rerun exact.
+-- already published keeps its row, unless a new version of the file that published it is staged (its
+-- header may be corrected). Replacing the batch's own rows first keeps a completed rerun exact.
 DELETE FROM CORE.SHIPMENTS WHERE _BATCH_ID = %(batch_id)s;
+
+DELETE FROM CORE.SHIPMENTS
+USING OPS.STAGE_WMS_LINES AS s
+WHERE CORE.SHIPMENTS.SHIPMENT_ID = s.SHIPMENT_ID AND CORE.SHIPMENTS._SOURCE_FILE = s.SOURCE_FILE;
 
 INSERT INTO CORE.SHIPMENTS (
     SHIPMENT_ID, ORDER_ID, WAREHOUSE_CODE, CARRIER, TRACKING_NUMBER, SHIPPED_AT, FORMAT,

@@ -1,4 +1,5 @@
--- Not a check: the already-published keys the duplicates.line_published check compares against.
+-- Not a check: the already-published keys (and their source files) the duplicates checks compare against.
 CREATE OR REPLACE TABLE published_lines AS
-SELECT CAST(shipment_id AS VARCHAR) AS shipment_id, CAST(line_no AS BIGINT) AS line_no
+SELECT CAST(shipment_id AS VARCHAR) AS shipment_id, CAST(line_no AS BIGINT) AS line_no,
+       CAST(source_file AS VARCHAR) AS source_file
 FROM published_keys
