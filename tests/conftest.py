@@ -14,6 +14,7 @@ import pytest
 from psycopg import sql
 
 from northstar import warehouse
+from northstar.landing import LandingStore, LocalLanding, S3Landing
 from northstar.sources import seed
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -63,6 +64,15 @@ def s3_bucket(moto_s3: str) -> str:
     name = f"northstar-landing-{secrets.token_hex(4)}"
     boto3.client("s3", endpoint_url=moto_s3).create_bucket(Bucket=name)
     return name
+
+
+@pytest.fixture(params=["local", "s3"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> LandingStore:
+    """Each landing store in turn: a local folder, and a bucket on moto's S3 server."""
+    if request.param == "local":
+        return LocalLanding(tmp_path / "landing")
+    endpoint = request.getfixturevalue("moto_s3")
+    return S3Landing(request.getfixturevalue("s3_bucket"), boto3.client("s3", endpoint_url=endpoint))
 
 
 @pytest.fixture(scope="session")

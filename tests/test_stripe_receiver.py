@@ -100,14 +100,6 @@ class FlakyStore:
         return getattr(self.inner, name)
 
 
-@pytest.fixture(params=["local", "s3"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> LandingStore:
-    if request.param == "local":
-        return LocalLanding(tmp_path / "landing")
-    endpoint = request.getfixturevalue("moto_s3")
-    return S3Landing(request.getfixturevalue("s3_bucket"), boto3.client("s3", endpoint_url=endpoint))
-
-
 @pytest.fixture
 def receiver(store: LandingStore) -> Iterator[httpx.Client]:
     with serving(create_app(store, [SECRET], max_body_bytes=64 * 1024)) as client:

@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import boto3
 import pytest
 
-from northstar.landing import LandingStore, LocalLanding, S3Landing
+from northstar.landing import LandingStore, LocalLanding
 from northstar.sources.stripe.landing import land_event, read_envelope
 from northstar.sources.stripe.recover import list_items, recover_events
 
@@ -102,14 +101,6 @@ def fake_stripe() -> Iterator[FakeStripe]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-@pytest.fixture(params=["local", "s3"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> LandingStore:
-    if request.param == "local":
-        return LocalLanding(tmp_path / "landing")
-    endpoint = request.getfixturevalue("moto_s3")
-    return S3Landing(request.getfixturevalue("s3_bucket"), boto3.client("s3", endpoint_url=endpoint))
 
 
 def recover(store: LandingStore, server: FakeStripe, since: datetime) -> Any:
