@@ -5,19 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-import boto3
 import pytest
 
-from northstar.landing import LandingStore, LocalLanding, S3Landing
-
-
-@pytest.fixture(params=["local", "s3"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> LandingStore:
-    if request.param == "local":
-        return LocalLanding(tmp_path / "landing")
-    endpoint = request.getfixturevalue("moto_s3")
-    bucket = request.getfixturevalue("s3_bucket")
-    return S3Landing(bucket, boto3.client("s3", endpoint_url=endpoint))
+from northstar.landing import LandingStore, LocalLanding
 
 
 def test_first_write_wins_and_landed_bytes_never_change(store: LandingStore) -> None:
