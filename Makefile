@@ -25,6 +25,7 @@ demo: venv pg
 	$(BIN)/northstar demo
 
 test: venv pg
+	mkdir -p $(PREFECT_HOME)
 	$(BIN)/python -m pytest -q
 
 lint: venv
