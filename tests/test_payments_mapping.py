@@ -205,6 +205,11 @@ def test_a_repeated_event_is_mapped_once_and_a_conflicting_one_is_quarantined(
     assert failures(routed) == {"duplicates.event_repeat": 2, "duplicates.event_conflict": 2}
     assert (routed.rows_passed, routed.rows_quarantined) == (2, 2)
     assert rows(con, "SELECT event_id FROM events") == [{"event_id": repeated["id"]}]
+    raw = rows(con, f"SELECT event_id, landing_key FROM '{tmp_path}/load/stripe_events.parquet' ORDER BY landing_key")
+    assert raw == [  # every parsed event id once in the raw load file, as its first copy
+        {"event_id": repeated["id"], "landing_key": "raw/stripe/dt=2026-11-20/0.json"},
+        {"event_id": conflicting["id"], "landing_key": "raw/stripe/dt=2026-11-20/2.json"},
+    ]
 
 
 @pytest.mark.parametrize(

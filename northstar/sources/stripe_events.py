@@ -14,9 +14,9 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,6 @@ SOURCE = "payments"
 PREFIX = "raw/stripe/"
 DEFAULT_LOOKBACK_DAYS = 3
 READ_WORKERS = 32  # concurrent GETs: one S3 object per event, so latency, not bandwidth, bounds the read
-LOCAL_READ_WORKERS = 4
 CHUNK_EVENTS = 2_000  # events held in memory at a time while reading
 LANDED_SCHEMA = pa.schema(
     [("landing_key", pa.string()), ("written_at", pa.timestamp("us", tz="UTC")), ("envelope", pa.string())]
@@ -128,13 +127,12 @@ def _manifest(
 
 
 def read_events(store: LandingStore, events: list[tuple[str, str]], target: Path) -> int:
-    """Download the events concurrently into one Parquet file, in the given order; the raw bytes read."""
-    get, workers = _reader(store)
+    """Read the events into one Parquet file, in the given order, a chunk at a time; the raw bytes read."""
     total = 0
-    with ThreadPoolExecutor(max_workers=workers) as pool, pq.ParquetWriter(target, LANDED_SCHEMA) as writer:
+    with _fetcher(store) as fetch, pq.ParquetWriter(target, LANDED_SCHEMA) as writer:
         writer.write_table(LANDED_SCHEMA.empty_table())
         for chunk in _chunks(events, CHUNK_EVENTS):
-            bodies = list(pool.map(get, [key for key, _ in chunk]))
+            bodies = fetch([key for key, _ in chunk])
             total += sum(len(body) for body in bodies)
             writer.write_table(landed_table(chunk, bodies))
     return total
@@ -157,19 +155,27 @@ def _chunks(items: list[tuple[str, str]], size: int) -> Iterator[list[tuple[str,
         yield items[start : start + size]
 
 
-def _reader(store: LandingStore) -> tuple[Callable[[str], bytes], int]:
-    """How to fetch one event and with how many threads: S3 GETs are latency-bound, local reads are not."""
+@contextmanager
+def _fetcher(store: LandingStore) -> Iterator[Callable[[list[str]], list[bytes]]]:
+    """How to fetch a chunk of events: S3 GETs are latency-bound, so they run concurrently; a local file
+    read is a few microseconds of CPU under the GIL, so threads would only add overhead (measured in
+    BENCHMARKS.md): local files are read one after another."""
+    if isinstance(store, LocalLanding):  # keys come from the store's own listing: no per-key path resolution
+        root = f"{store.root}{os.sep}"
+        yield lambda keys: [_read_file(root + key) for key in keys]
+        return
+    get = store.get
     if isinstance(store, S3Landing):  # a client keeping a connection per worker (botocore's default pool is 10)
         config = Config(max_pool_connections=READ_WORKERS, retries={"mode": "adaptive", "max_attempts": 5})
         client = boto3.client("s3", endpoint_url=store.client.meta.endpoint_url, config=config)
-        return S3Landing(store.bucket, client).get, READ_WORKERS
-    if isinstance(store, LocalLanding):  # keys come from the store's own listing: no per-key path resolution
-        return partial(_read_local, store.root), LOCAL_READ_WORKERS
-    return store.get, READ_WORKERS
+        get = S3Landing(store.bucket, client).get
+    with ThreadPoolExecutor(max_workers=READ_WORKERS) as pool:
+        yield lambda keys: list(pool.map(get, keys))
 
 
-def _read_local(root: Path, key: str) -> bytes:
-    return (root / key).read_bytes()
+def _read_file(path: str) -> bytes:
+    with open(path, "rb", buffering=0) as file:  # one read of the whole file: no buffer, no pathlib
+        return file.read()
 
 
 def _list_modified(store: LandingStore, prefix: str) -> list[tuple[str, datetime]]:

@@ -1,14 +1,26 @@
 -- The batch's load files, one Parquet file per staging table (columns named as in sql/snowflake/
 -- create_stage_stripe.sql). $folder is the batch's work folder (a path from code); $path the landed file.
+-- The files carrying event payloads are written in row groups of at most 32 MB: DuckDB's default of 122,880
+-- rows buffers ~250 MB of payload text per row group and writer thread (peak RSS +1 GB on a 1 GB batch).
+-- Each event id once (its first copy). Only ids in repeated_keys (built by the router) can have later
+-- copies, so only their rows are ranked: a window over every row would hold every payload in memory.
 COPY (
     SELECT event_id, event_type, event_created, api_version, object_type, object_id,
            event_type IN (SELECT event_type FROM stripe_event_types) AS handled,
            _payload AS payload, _landing_key AS landing_key, _written_at AS written_at,
            _received_at AS received_at, _delivery AS delivery, _signature_at AS signature_at
-    FROM raw_batch
+    FROM raw_batch AS r
+    ANTI JOIN (
+        SELECT _row_id
+        FROM (
+            SELECT _row_id, row_number() OVER (PARTITION BY event_id ORDER BY _row_id) AS copy_no
+            FROM raw_batch SEMI JOIN repeated_keys ON raw_batch.event_id = repeated_keys.key
+            WHERE payload_parsed AND coalesce(event_id, '') <> ''
+        )
+        WHERE copy_no > 1
+    ) AS later_copies ON later_copies._row_id = r._row_id
     WHERE payload_parsed AND coalesce(event_id, '') <> ''
-    QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY _row_id) = 1
-) TO '$folder/stripe_events.parquet' (FORMAT parquet);
+) TO '$folder/stripe_events.parquet' (FORMAT parquet, ROW_GROUP_SIZE_BYTES '32MB');
 
 COPY (
     SELECT q._row_id AS _source_row, to_json(q.reasons) AS reasons, r.event_id, r.event_type, r.object_id,
@@ -17,7 +29,7 @@ COPY (
     FROM quarantined AS q
     JOIN raw_batch AS r USING (_row_id)
     JOIN read_parquet($path, file_row_number = true) AS l ON l.file_row_number = q._row_id
-) TO '$folder/stripe_quarantined.parquet' (FORMAT parquet);
+) TO '$folder/stripe_quarantined.parquet' (FORMAT parquet, ROW_GROUP_SIZE_BYTES '32MB');
 
 COPY (
     SELECT p.*, coalesce(d.decimals, 2) AS amount_decimals
