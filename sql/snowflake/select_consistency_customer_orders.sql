@@ -1,0 +1,6 @@
+-- Orders of the staged customers created within the duplicate window around the new orders.
+SELECT o.ORDER_ID, o.CUSTOMER_ID, o.STATUS, o.CURRENCY, o.TOTAL_AMOUNT_MINOR, o.CREATED_AT
+FROM CORE.ORDERS AS o
+JOIN (SELECT DISTINCT CUSTOMER_ID FROM OPS.STAGE_CONSISTENCY_KEYS WHERE CUSTOMER_ID IS NOT NULL) AS k
+  ON k.CUSTOMER_ID = o.CUSTOMER_ID
+WHERE o.CREATED_AT >= %(low)s AND o.CREATED_AT <= %(high)s;

@@ -1,0 +1,47 @@
+"""Business-key duplicates: two order ids for one purchase, and the daily duplicate-order rate against the SLA."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from validators.consistency.common import run_file, scalar
+from validators.result import CheckResult, Severity
+
+MAX_DAILY_RATE = 0.001  # the SLA: under 0.1% duplicate orders per business day
+
+
+def check_duplicates(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> list[CheckResult]:
+    """Candidates by rule into out_duplicates; the daily rate per reconciled day."""
+    run_file(con, "consistency/create_duplicate_candidates.sql", params)
+    new_orders = scalar(con, "SELECT count(*) FROM new_orders")
+    found = scalar(con, "SELECT count(*) FROM out_duplicates")
+    over = con.execute(
+        "SELECT business_date, duplicates, orders, rate FROM duplicate_rates WHERE rate >= $max ORDER BY 1",
+        {"max": MAX_DAILY_RATE},
+    ).fetchall()
+    days = scalar(con, "SELECT count(*) FROM duplicate_rates")
+    detail = "; ".join(f"{day} {dups}/{orders} = {rate:.3%}" for day, dups, orders, rate in over)
+    return [
+        CheckResult(
+            "duplicates.same_purchase",
+            "orders",
+            Severity.WARN,
+            new_orders,
+            found,
+            "no two orders of one customer with the same amount and currency within the window",
+            f"{found} candidate pairs",
+            column="order_id",
+        ),
+        CheckResult(
+            "duplicates.daily_rate",
+            "orders",
+            Severity.ERROR,
+            days,
+            len(over),
+            f"duplicate orders under {MAX_DAILY_RATE:.1%} of a business day's orders",
+            f"{len(over)} of {days} days over: {detail}" if over else f"{days} days within",
+            column="order_id",
+        ),
+    ]
