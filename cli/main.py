@@ -36,11 +36,16 @@ def _parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=_demo)
 
     run = sub.add_parser("run", help="run one micro-batch of a source")
-    run.add_argument("source", choices=["orders", "payments", "fulfillment"])
+    run.add_argument("source", choices=["orders", "payments", "fulfillment", "consistency"])
     run.add_argument("--start", help="window start, ISO-8601 with offset (default: last closed window)")
     run.add_argument("--end", help="window end, ISO-8601 with offset")
     run.add_argument("--lookback-days", type=int, default=3, help="payments: days of dt= partitions to list")
     run.set_defaults(handler=_run)
+
+    checks = sub.add_parser("checks", help="a business day's cross-system check results, SLA metrics and gate")
+    checks.add_argument("--date", help="business day YYYY-MM-DD in NORTHSTAR_BUSINESS_TZ (default: today)")
+    checks.add_argument("--json", action="store_true")
+    checks.set_defaults(handler=_checks)
 
     batches = sub.add_parser("batches", help="batches with status, counts and timings")
     batches.add_argument("--source")
@@ -82,6 +87,10 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
         from flows.payments_microbatch import payments_microbatch
 
         outcome = payments_microbatch(start=args.start, end=args.end, lookback_days=args.lookback_days)
+    elif args.source == "consistency":
+        from flows.consistency import consistency_check
+
+        outcome = consistency_check(start=args.start, end=args.end)
     elif args.source == "fulfillment":
         from flows.fulfillment_hourly import fulfillment_hourly
 
@@ -98,6 +107,12 @@ def _outcome_dict(outcome: Any) -> dict[str, Any]:
     from dataclasses import asdict
 
     return asdict(outcome)
+
+
+def _checks(args: argparse.Namespace, out: TextIO) -> int:
+    from cli.checks import show_checks
+
+    return show_checks(args.date, out, args.json)
 
 
 def _batches(args: argparse.Namespace, out: TextIO) -> int:

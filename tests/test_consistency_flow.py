@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from cli.main import main
 from flows.consistency import consistency_check
 from lineage.validate import validate_event
 from northstar.landing import landing_store
@@ -176,3 +178,40 @@ def test_the_gate_holds_a_day_that_does_not_reconcile_and_keeps_the_published_ma
     (finance_input,) = [i for i in fail["inputs"] if i["name"].endswith("raw/finance")]
     assertions = finance_input["inputFacets"]["dataQualityAssertions"]["assertions"]
     assert [(a["assertion"], a["success"]) for a in assertions] == [("reconciliation.daily_revenue", False)]
+
+
+def test_northstar_checks_shows_a_days_gate_results_metrics_and_reconciliation(
+    pipeline_env: Callable[..., dict[str, str]],
+) -> None:
+    pipeline_env(NORTHSTAR_RECONCILE_DAYS="1")
+    seed(SourceBatch("orders", "orders-1", T0 + timedelta(minutes=5), orders=[order_row(7, T0)]))
+    seed(SourceBatch("payments", "payments-1", T0 + timedelta(minutes=6),
+                     payments=[payment_row("pi_7", 7, 2500, T0 + timedelta(minutes=1))]))  # fmt: skip
+    drop_finance(landing_store(load_settings()), DAY, {"USD": (2400, 0)})  # finance is 100 short
+    code, out = run_cli("run", "consistency", "--start", window(0)["start"], "--end", window(0)["end"])
+    assert code == 1 and json.loads(out)["status"] == "HELD"
+
+    code, out = run_cli("checks", "--date", DAY.isoformat(), "--json")
+    report = json.loads(out)
+    assert code == 1 and report["batch"]["STATUS"] == "HELD"
+    outcomes = {(c["CHECK_ID"], c["DATASET"].rsplit("/", 1)[-1]): c["OUTCOME"] for c in report["checks"]}
+    assert outcomes[("reconciliation.daily_revenue", "finance")] == "failed"
+    assert outcomes[("reconciliation.order_amounts", "orders")] == "passed"
+    assert len(outcomes) == 14  # 4 referential, 3 reconciliation, 2 duplicates, 5 status rules
+    (recon,) = report["reconciliation"]
+    assert (recon["NET_MINOR"], recon["FINANCE_NET_MINOR"], recon["WITHIN_SLA"]) == (2500, 2400, False)
+    assert recon["EXPLANATION"]["difference_minor"] == 100
+    metrics = {(m["BUSINESS_DATE"], m["METRIC"]): m["WITHIN_SLA"] for m in report["sla"]}
+    assert metrics[(DAY.isoformat(), "reconciliation_variance")] is False
+    assert metrics[(DAY.isoformat(), "duplicate_rate")] is True
+    assert (None, "pending_references") in metrics
+
+    code, text = run_cli("checks", "--date", DAY.isoformat())
+    assert code == 1 and "HELD" in text and "reconciliation.daily_revenue" in text
+    code, text = run_cli("checks", "--date", "2026-11-01")
+    assert code == 0 and "No consistency run ended on 2026-11-01" in text
+
+
+def run_cli(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    return main(list(argv), out=out), out.getvalue()
