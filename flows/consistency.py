@@ -36,6 +36,7 @@ from northstar.settings import Settings, load_settings
 from northstar.slices import SOURCE, fetch_slice, params_for
 from northstar.sources.finance import PREFIX as FINANCE_PREFIX
 from northstar.sources.finance import load_reports
+from northstar.sqlfiles import read_sql
 from northstar.warehouse import open_warehouse
 from validators.consistency.suite import OUTPUT_TABLES, SuiteResult, run_suite
 
@@ -98,6 +99,7 @@ class CheckedSlice:
     touched_orders: int
     finance_keys: tuple[str, ...] = ()
     seconds: dict[str, float] = field(default_factory=dict)
+    slice_rows: dict[str, int] = field(default_factory=dict)  # rows fetched per slice table
 
 
 @task
@@ -119,10 +121,11 @@ def check_consistency(settings: Settings, window: Window, batch: str, finance_da
             " + (SELECT count(*) FROM new_shipment_lines),"
             " (SELECT count(*) FROM reference_states WHERE state = 'orphaned'), (SELECT count(*) FROM orders)"
         ).fetchall()[0]
+        slice_rows = {table: n for table, n in con.execute(read_sql("consistency/count_slice_rows.sql")).fetchall()}
     rows, orphaned, touched = counts
     n_batches = sum(len(ids) for ids in sl.source_batches.values())
     seconds = watch.seconds | {f"check_{family}": s for family, s in suite.seconds.items()}
-    return CheckedSlice(suite, folder, n_batches, rows, orphaned, touched, tuple(keys), seconds)
+    return CheckedSlice(suite, folder, n_batches, rows, orphaned, touched, tuple(keys), seconds, slice_rows)
 
 
 @task(retries=2, retry_delay_seconds=10)

@@ -101,12 +101,9 @@ def _fetch_by_keys(
     wh.run_file("snowflake/create_stage_consistency_orders.sql")
     for table in ("orders", "payments", "refunds", "disputes", "shipment_lines"):
         _insert(con, table, wh.query_arrow(read_sql(f"snowflake/select_consistency_{table}.sql")))
-    (span,) = con.execute("SELECT min(created_at), max(created_at) FROM new_orders").fetchall()
-    if span[0] is not None:
-        bounds = {"low": span[0] - cfg.duplicate_window, "high": span[1] + cfg.duplicate_window}
-        _insert(
-            con, "customer_orders", wh.query_arrow(read_sql("snowflake/select_consistency_customer_orders.sql"), bounds)
-        )
+    seconds = {"seconds": int(cfg.duplicate_window.total_seconds())}
+    nearby = wh.query_arrow(read_sql("snowflake/select_consistency_customer_orders.sql"), seconds)
+    _insert(con, "customer_orders", nearby)
 
 
 def _fetch_by_time(

@@ -1,6 +1,7 @@
--- Orders of the staged customers created within the duplicate window around the new orders.
-SELECT o.ORDER_ID, o.CUSTOMER_ID, o.STATUS, o.CURRENCY, o.TOTAL_AMOUNT_MINOR, o.CREATED_AT
+-- Orders of the staged customers created within the duplicate window of one of their new orders.
+SELECT DISTINCT o.ORDER_ID, o.CUSTOMER_ID, o.STATUS, o.CURRENCY, o.TOTAL_AMOUNT_MINOR, o.CREATED_AT
 FROM CORE.ORDERS AS o
-JOIN (SELECT DISTINCT CUSTOMER_ID FROM OPS.STAGE_CONSISTENCY_KEYS WHERE CUSTOMER_ID IS NOT NULL) AS k
+JOIN OPS.STAGE_CONSISTENCY_KEYS AS k
   ON k.CUSTOMER_ID = o.CUSTOMER_ID
-WHERE o.CREATED_AT >= %(low)s AND o.CREATED_AT <= %(high)s;
+ AND o.CREATED_AT >= DATEADD('second', -%(seconds)s, k.CREATED_AT)
+ AND o.CREATED_AT <= DATEADD('second', %(seconds)s, k.CREATED_AT);
