@@ -54,6 +54,7 @@ EVIDENCE_FILES = (
     "snowflake/insert_into_ops_duplicate_candidates.sql",
     "snowflake/insert_into_ops_status_violations.sql",
     "snowflake/insert_into_ops_sla_metrics.sql",
+    "snowflake/insert_into_ops_payment_order_links.sql",
 )
 HELD_LOAD = LoadPlan(  # the evidence only: what the gate held stays out
     source=SOURCE,
@@ -81,6 +82,7 @@ OUTPUTS = (
     "OPS.DUPLICATE_CANDIDATES",
     "OPS.STATUS_VIOLATIONS",
     "OPS.SLA_METRICS",
+    "OPS.PAYMENT_ORDER_LINKS",
     "OPS.CHECK_RESULTS",
     "OPS.LOAD_BATCHES",
 )

@@ -68,6 +68,7 @@ def fetch_slice(
         ("new_orders", "select_consistency_new_orders.sql", "orders"),
         ("new_payments", "select_consistency_new_payments.sql", "payments"),
         ("changed_intents", "select_consistency_changed_intents.sql", "payments"),
+        ("new_links", "select_consistency_new_links.sql", "payments"),
         ("new_shipment_lines", "select_consistency_new_shipment_lines.sql", "wms"),
     ):
         ids = by_source.get(source, [])
@@ -99,7 +100,7 @@ def _fetch_by_keys(
         "MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE FORCE = TRUE"
     )
     wh.run_file("snowflake/create_stage_consistency_orders.sql")
-    for table in ("orders", "payments", "refunds", "disputes", "shipment_lines"):
+    for table in ("orders", "payments", "refunds", "disputes", "shipment_lines", "known_links"):
         _insert(con, table, wh.query_arrow(read_sql(f"snowflake/select_consistency_{table}.sql")))
     seconds = {"seconds": int(cfg.duplicate_window.total_seconds())}
     nearby = wh.query_arrow(read_sql("snowflake/select_consistency_customer_orders.sql"), seconds)

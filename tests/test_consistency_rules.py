@@ -213,3 +213,28 @@ def test_a_currency_finance_did_not_report_fails_its_day(con: duckdb.DuckDBPyCon
         ("EUR", 500, None, 1.0, False),
         ("USD", 0, 0, 0.0, True),
     ]
+
+
+def test_a_payment_intent_linked_to_a_second_order_makes_that_order_a_duplicate(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    t = AS_OF - timedelta(minutes=20)
+    insert(con, "known_links", {"payment_intent_id": "pi_1", "order_id": 5, "event_id": "evt_a", "linked_at": t})
+    links = [("pi_1", 6, "evt_b", 5), ("pi_1", 5, "evt_c", 6), ("pi_2", 7, "evt_d", 0), ("pi_2", 8, "evt_e", 1),
+             ("pi_3", 9, "evt_f", 0)]  # (intent, order, event, minutes after t)  # fmt: skip
+    insert(con, "new_links", *[
+        {"payment_intent_id": pi, "order_id": order_id, "event_id": evt, "linked_at": t + timedelta(minutes=m),
+         "_batch_id": "payments-2"} for pi, order_id, evt, m in links])  # fmt: skip
+    results = suite(con)
+    by_intent = (
+        "SELECT order_id, duplicate_of FROM out_duplicates WHERE rule_id = 'duplicates.payment_intent_two_orders'"
+    )
+    assert rows(con, by_intent + " ORDER BY 1") == [(6, 5), (8, 7)]
+    linked = result(results, "duplicates.payment_intent_two_orders", "payments")
+    assert (linked.rows_checked, linked.rows_failed) == (3, 2)
+    assert rows(con, "SELECT payment_intent_id, order_id, event_id FROM out_links ORDER BY 1, 2") == [
+        ("pi_1", 6, "evt_b"),
+        ("pi_2", 7, "evt_d"),
+        ("pi_2", 8, "evt_e"),
+        ("pi_3", 9, "evt_f"),
+    ]  # pi_1 -> 5 was recorded already

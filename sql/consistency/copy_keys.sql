@@ -12,7 +12,11 @@ COPY (
     WHERE order_id IS NOT NULL
     UNION ALL
     SELECT DISTINCT NULL, payment_intent_id, NULL, NULL
-    FROM (SELECT payment_intent_id FROM changed_intents UNION ALL SELECT payment_intent_id FROM new_payments)
+    FROM (
+        SELECT payment_intent_id FROM changed_intents
+        UNION ALL SELECT payment_intent_id FROM new_payments
+        UNION ALL SELECT payment_intent_id FROM new_links
+    )
     WHERE payment_intent_id IS NOT NULL
     UNION ALL
     SELECT DISTINCT NULL, NULL, customer_id, created_at FROM new_orders WHERE customer_id IS NOT NULL

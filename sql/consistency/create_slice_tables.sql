@@ -21,6 +21,11 @@ CREATE OR REPLACE TABLE new_shipment_lines (
     _batch_id VARCHAR
 );
 CREATE OR REPLACE TABLE changed_intents (payment_intent_id VARCHAR);  -- their refunds or disputes changed
+-- Order links in the checked payments batches' raw events, and those already recorded for their intents.
+CREATE OR REPLACE TABLE new_links (
+    payment_intent_id VARCHAR, order_id BIGINT, event_id VARCHAR, linked_at TIMESTAMP, _batch_id VARCHAR
+);
+CREATE OR REPLACE TABLE known_links (payment_intent_id VARCHAR, order_id BIGINT, event_id VARCHAR, linked_at TIMESTAMP);
 -- References still waiting for their order.
 CREATE OR REPLACE TABLE pending (
     ref_kind VARCHAR, ref_key VARCHAR, order_id BIGINT, source_batch_id VARCHAR, pending_since TIMESTAMP,

@@ -132,3 +132,14 @@ CREATE TABLE IF NOT EXISTS MARTS.ORDER_PAYMENTS (
     _BATCH_ID           VARCHAR NOT NULL,
     _PUBLISHED_AT       TIMESTAMP_NTZ NOT NULL
 );
+
+-- Every order a payment intent was ever linked to (metadata.order_id, or a checkout session's reference), from
+-- the raw events of the checked payments batches: CORE.PAYMENTS keeps only the newest link.
+CREATE TABLE IF NOT EXISTS OPS.PAYMENT_ORDER_LINKS (
+    PAYMENT_INTENT_ID  VARCHAR NOT NULL,
+    ORDER_ID           NUMBER(38, 0) NOT NULL,
+    EVENT_ID           VARCHAR NOT NULL,        -- the first event seen with this link
+    LINKED_AT          TIMESTAMP_NTZ NOT NULL,  -- that event's created
+    SOURCE_BATCH_ID    VARCHAR NOT NULL,
+    _BATCH_ID          VARCHAR NOT NULL
+);

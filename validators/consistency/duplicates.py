@@ -16,7 +16,12 @@ def check_duplicates(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> 
     """Candidates by rule into out_duplicates; the daily rate per reconciled day."""
     run_file(con, "consistency/create_duplicate_candidates.sql", params)
     new_orders = scalar(con, "SELECT count(*) FROM new_orders")
-    found = scalar(con, "SELECT count(*) FROM out_duplicates")
+    intents = scalar(con, "SELECT count(DISTINCT payment_intent_id) FROM new_links")
+    found = dict(con.execute("SELECT rule_id, count(*) FROM out_duplicates GROUP BY rule_id").fetchall())
+    same, linked = (
+        int(found.get("duplicates.same_purchase", 0)),
+        int(found.get("duplicates.payment_intent_two_orders", 0)),
+    )
     over = con.execute(
         "SELECT business_date, duplicates, orders, rate FROM duplicate_rates WHERE rate >= $max ORDER BY 1",
         {"max": MAX_DAILY_RATE},
@@ -29,9 +34,19 @@ def check_duplicates(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> 
             "orders",
             Severity.WARN,
             new_orders,
-            found,
+            same,
             "no two orders of one customer with the same amount and currency within the window",
-            f"{found} candidate pairs",
+            f"{same} candidate pairs",
+            column="order_id",
+        ),
+        CheckResult(
+            "duplicates.payment_intent_two_orders",
+            "payments",
+            Severity.WARN,
+            intents,
+            linked,
+            "a payment intent is linked to one order only",
+            f"{linked} orders share a payment intent with an earlier-linked order",
             column="order_id",
         ),
         CheckResult(

@@ -26,6 +26,7 @@ OUTPUT_TABLES = (
     "out_duplicates",
     "out_violations",
     "out_metrics",
+    "out_links",
 )
 
 
