@@ -213,7 +213,9 @@ def report(runs: list[Run]) -> str:
             "every other one with a shipment line, one in 20 with a refund. The suite reconciles 3 business days "
             f"(~{big.checked.slice_rows.get('day_payments', 0):,} payments at the large history). Gate: "
             f"{', '.join(r.status for r in runs)}; history generated in "
-            f"{', '.join(f'{r.generate_seconds:.0f} s' for r in runs)}.",
+            f"{', '.join(f'{r.generate_seconds:.0f} s' for r in runs)}. Not exercised here: the payment "
+            "states are generated straight into CORE.PAYMENTS, so RAW.STRIPE_EVENTS is empty and the order-link "
+            "slice (duplicates.payment_intent_two_orders) fetches nothing.",
             "",
             markdown_table(headers, rows),
             "",
