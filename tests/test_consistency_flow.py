@@ -197,7 +197,7 @@ def test_northstar_checks_shows_a_days_gate_results_metrics_and_reconciliation(
     outcomes = {(c["CHECK_ID"], c["DATASET"].rsplit("/", 1)[-1]): c["OUTCOME"] for c in report["checks"]}
     assert outcomes[("reconciliation.daily_revenue", "finance")] == "failed"
     assert outcomes[("reconciliation.order_amounts", "orders")] == "passed"
-    assert len(outcomes) == 15  # 4 referential, 3 reconciliation, 3 duplicates, 5 status rules
+    assert len(outcomes) == 16  # 4 referential, 3 reconciliation, 4 duplicates, 5 status rules
     (recon,) = report["reconciliation"]
     assert (recon["NET_MINOR"], recon["FINANCE_NET_MINOR"], recon["WITHIN_SLA"]) == (2500, 2400, False)
     assert recon["EXPLANATION"]["difference_minor"] == 100

@@ -238,3 +238,12 @@ def test_a_payment_intent_linked_to_a_second_order_makes_that_order_a_duplicate(
         ("pi_2", 8, "evt_e"),
         ("pi_3", 9, "evt_f"),
     ]  # pi_1 -> 5 was recorded already
+
+
+def test_orders_an_earlier_batch_published_are_counted_not_failed(con: duckdb.DuckDBPyConnection) -> None:
+    low = AS_OF - timedelta(minutes=20)
+    insert(con, "inputs", {"batch_id": "orders-2", "source": "orders", "watermark_low": low})
+    insert(con, "new_orders", *[order(n, created_at=low + timedelta(minutes=m)) | {"_batch_id": "orders-2"}
+                                for n, m in ((1, -60), (2, -1), (3, 5))])  # fmt: skip
+    counted = result(suite(con), "duplicates.order_id_across_batches")
+    assert (counted.rows_checked, counted.rows_failed, counted.outcome.value, counted.success) == (3, 2, "warn", True)

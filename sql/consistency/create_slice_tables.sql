@@ -3,7 +3,7 @@
 -- Source batches this run checks (committed, not yet taken by a committed consistency batch).
 CREATE OR REPLACE TABLE inputs (
     batch_id VARCHAR, source VARCHAR, rows_extracted BIGINT, rows_quarantined BIGINT, window_end TIMESTAMP,
-    started_at TIMESTAMP
+    started_at TIMESTAMP, watermark_low TIMESTAMP  -- orders: the batch read source rows updated from here
 );
 -- Each source's newest committed window end.
 CREATE OR REPLACE TABLE latest_batches (source VARCHAR, window_end TIMESTAMP);
