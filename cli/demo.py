@@ -1,4 +1,5 @@
-"""`northstar demo`: a seeded orders source, a backfill and six 15-minute batches, and a summary."""
+"""`northstar demo`: a seeded orders source, a backfill and six 15-minute batches, then the other feeds and the
+cross-system checks (cli/demo_consistency.py), and a summary."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import TextIO
 
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from cli.demo_consistency import run_cross_system
 from cli.output import print_rows
 from flows.batch_runs import BatchOutcome
 from northstar.settings import DEFAULT_PG_DSN, Settings, load_settings
@@ -41,10 +43,16 @@ def run_demo(out: TextIO) -> int:
     settings = load_settings()
     dsn = _demo_source(os.environ.get("NORTHSTAR_SOURCE_PG_DSN", DEFAULT_PG_DSN))
     os.environ["NORTHSTAR_SOURCE_PG_DSN"] = dsn
-    for folder in (settings.landing_dir, settings.warehouse_dir, settings.lineage_dir, settings.work_dir):
+    drop = settings.home / "sftp-drop"
+    for folder in (settings.landing_dir, settings.warehouse_dir, settings.lineage_dir, settings.work_dir, drop):
         shutil.rmtree(folder, ignore_errors=True)  # the demo starts from nothing, every time
     live_end = T0 + timedelta(minutes=15 * WINDOWS)
     summary = seed.seed_history(dsn, start=T0 - HISTORY, end=live_end, orders=ORDERS)
+    # one purchase entered twice, three minutes apart, on the day before T0 (one in ~1,300 orders: within the SLA)
+    day_before = T0 - timedelta(days=1)
+    repeated = seed.seed_duplicate_purchase(
+        dsn, low=day_before, high=day_before + timedelta(hours=1), after=timedelta(minutes=3)
+    )
     out.write(f"Seeded {summary.rows} source rows for {summary.orders} orders in {_dbname(dsn)}; faults injected:\n")
     for kind, count in summary.fault_counts().items():
         out.write(f"  {kind:22} {count}\n")
@@ -60,6 +68,8 @@ def run_demo(out: TextIO) -> int:
         outcomes.append(orders_microbatch(start=start.isoformat(), end=(start + timedelta(minutes=15)).isoformat()))
     rerun = orders_microbatch(start=T0.isoformat(), end=(T0 + timedelta(minutes=15)).isoformat())
     _summary(out, settings, outcomes, late, rerun.status)
+    out.write(f"\nOne purchase was entered twice in the source: order {repeated[1]} repeats order {repeated[0]}.\n")
+    run_cross_system(out, settings, dsn, live_end)
     return 0
 
 

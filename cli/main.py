@@ -37,18 +37,14 @@ def _parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=_demo)
 
     run = sub.add_parser("run", help="run one micro-batch of a source")
-    run.add_argument("source", choices=["orders", "payments", "fulfillment", "stripe-recover"])
+    run.add_argument("source", choices=["orders", "payments", "fulfillment", "consistency", "stripe-recover"])
     run.add_argument("--start", help="window start, ISO-8601 with offset (default: last closed window)")
     run.add_argument("--end", help="window end, ISO-8601 with offset")
     run.add_argument("--lookback-days", type=int, default=3, help="payments: days of dt= partitions to list")
     run.add_argument("--since", help="stripe-recover: events created since, ISO-8601 with offset (<= 30 days ago)")
     run.set_defaults(handler=_run)
 
-    webhooks = sub.add_parser("webhooks", help="the Stripe webhook receiver")
-    webhooks.add_argument("action", choices=["serve"])
-    webhooks.add_argument("--host", default="127.0.0.1")
-    webhooks.add_argument("--port", type=int, default=8000)
-    webhooks.set_defaults(handler=_webhooks)
+    run.add_argument("source", choices=["orders", "payments", "fulfillment", "consistency", "stripe-recover"])
 
     batches = sub.add_parser("batches", help="batches with status, counts and timings")
     batches.add_argument("--source")
@@ -94,6 +90,10 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
         from flows.payments_microbatch import payments_microbatch
 
         outcome = payments_microbatch(start=args.start, end=args.end, lookback_days=args.lookback_days)
+    elif args.source == "consistency":
+        from flows.consistency import consistency_check
+
+        outcome = consistency_check(start=args.start, end=args.end)
     elif args.source == "fulfillment":
         from flows.fulfillment_hourly import fulfillment_hourly
 
@@ -141,6 +141,12 @@ def _webhooks(args: argparse.Namespace, out: TextIO) -> int:
 
 def _outcome_dict(outcome: Any) -> dict[str, Any]:
     return asdict(outcome)
+
+
+def _checks(args: argparse.Namespace, out: TextIO) -> int:
+    from cli.checks import show_checks
+
+    return show_checks(args.date, out, args.json)
 
 
 def _batches(args: argparse.Namespace, out: TextIO) -> int:

@@ -87,8 +87,14 @@ def batch_status(wh: Warehouse, batch_id: str) -> str | None:
     return str(rows[0]["STATUS"]) if rows else None
 
 
-def publish(wh: Warehouse, plan: LoadPlan, record: BatchRecord, checks: Sequence[LedgerCheck]) -> BatchRecord | None:
-    """Load a batch exactly once; the committed ledger record, or None when it was already committed."""
+def publish(
+    wh: Warehouse, plan: LoadPlan, record: BatchRecord, checks: Sequence[LedgerCheck], status: str = COMMITTED
+) -> BatchRecord | None:
+    """Load a batch exactly once; the ledger record, or None when it was already committed.
+
+    status HELD records a batch whose plan loads its evidence but not what its gate holds back (the
+    consistency flow); such a batch may be loaded again, as any held batch.
+    """
     if batch_status(wh, record.batch_id) == COMMITTED:
         return None
     wh.run_file(plan.stage_ddl)  # DDL commits implicitly in Snowflake, so it runs before BEGIN
@@ -108,7 +114,7 @@ def publish(wh: Warehouse, plan: LoadPlan, record: BatchRecord, checks: Sequence
         committed = replace(
             record,
             rows_published=int(published),
-            status=COMMITTED,
+            status=status,
             finished_at=datetime.now(UTC),
             publish_seconds=round(time.perf_counter() - t0, 3),
         )

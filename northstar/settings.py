@@ -7,8 +7,25 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 DEFAULT_PG_DSN = "postgresql://postgres@127.0.0.1:5432/northstar_demo"
+
+
+@dataclass(frozen=True)
+class ConsistencySettings:
+    """The cross-system checks' tunables (README.md, "Cross-system consistency")."""
+
+    business_tz: str = "UTC"  # revenue is counted by business day in this IANA timezone
+    reference_grace: timedelta = timedelta(hours=24)  # a payment or line may wait this long for its order
+    duplicate_window: timedelta = timedelta(minutes=10)  # same customer, amount, currency within this
+    reconcile_days: int = 3  # business days (ending today) reconciled and refreshed in the marts each run
+    unshipped_days: int = 3  # a paid order not shipped after this many days breaks a status rule
+
+    def __post_init__(self) -> None:
+        ZoneInfo(self.business_tz)  # an unknown zone fails at start, not in the middle of a run
+        if self.reconcile_days < 1:
+            raise ValueError("NORTHSTAR_RECONCILE_DAYS must be at least 1")
 
 
 @dataclass(frozen=True)
@@ -25,6 +42,7 @@ class Settings:
     database: str = "NORTHSTAR"
     marquez_url: str | None = None
     orders_overlap: timedelta = timedelta(minutes=5)
+    consistency: ConsistencySettings = field(default_factory=lambda: ConsistencySettings())
     code_version: str = field(default_factory=lambda: code_version())
 
     @property
@@ -67,6 +85,13 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         database=env.get("NORTHSTAR_SNOWFLAKE_DATABASE", "NORTHSTAR"),
         marquez_url=env.get("NORTHSTAR_MARQUEZ_URL") or None,
         orders_overlap=timedelta(minutes=int(env.get("NORTHSTAR_ORDERS_OVERLAP_MINUTES", "5"))),
+        consistency=ConsistencySettings(
+            business_tz=env.get("NORTHSTAR_BUSINESS_TZ", "UTC"),
+            reference_grace=timedelta(hours=float(env.get("NORTHSTAR_REFERENCE_GRACE_HOURS", "24"))),
+            duplicate_window=timedelta(minutes=float(env.get("NORTHSTAR_DUPLICATE_WINDOW_MINUTES", "10"))),
+            reconcile_days=int(env.get("NORTHSTAR_RECONCILE_DAYS", "3")),
+            unshipped_days=int(env.get("NORTHSTAR_UNSHIPPED_DAYS", "3")),
+        ),
     )
 
 

@@ -24,6 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import snowflake.connector
 from snowflake.connector import DictCursor, SnowflakeConnection
 
@@ -39,6 +40,7 @@ DDL_FILES = (
     "snowflake/create_orders_tables.sql",
     "snowflake/create_wms_tables.sql",
     "snowflake/create_stripe_tables.sql",
+    "snowflake/create_consistency_tables.sql",
 )
 STAGE = "OPS.LOAD_STAGE"
 _STAGE_PATH = re.compile(r"^[a-z0-9_\-/]+$")
@@ -66,6 +68,12 @@ class Warehouse:
         with self.conn.cursor(DictCursor) as cur:
             cur.execute(sql, params)
             return [dict(row) for row in cur.fetchall()]
+
+    def query_arrow(self, sql: str, params: dict[str, Any] | None = None) -> pa.Table | None:
+        """Run one query; its rows as an Arrow table (None when there are none), for DuckDB to read."""
+        with self.conn.cursor() as cur:
+            cur.execute(sql, params)
+            return cur.fetch_arrow_all()
 
     def query_rolled_back(self, sql: str) -> list[dict[str, Any]]:
         """Run a query inside a transaction that is always rolled back, so nothing it did survives."""

@@ -40,7 +40,11 @@ def test_every_sql_file_named_in_code_exists() -> None:
     import re
 
     sources = [p for d in ("northstar", "flows", "validators", "cli") for p in (ROOT / d).rglob("*.py")]
-    named = {m for p in sources for m in re.findall(r'"((?:snowflake|postgres|checks)/[\w./]+\.sql)"', p.read_text())}
+    named = {
+        m
+        for p in sources
+        for m in re.findall(r'"((?:snowflake|postgres|checks|consistency)/[\w./]+\.sql)"', p.read_text())
+    }
     assert named, "no SQL file names found"
     missing = sorted(n for n in named if not (ROOT / "sql" / n).is_file())
     assert missing == []

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from northstar.sqlfiles import bound_params, read_sql
+from northstar.sqlfiles import read_sql
 from validators.result import Severity
-
-__all__ = ["RowCheck", "bound_params"]
 
 
 @dataclass(frozen=True)

@@ -289,3 +289,55 @@ def seed_bulk(dsn: str, *, start: datetime, end: datetime, orders: int) -> None:
         conn.execute(_BULK_INSERT, params)
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("ANALYZE orders")
+
+
+_PURCHASE_TO_REPEAT = """
+SELECT order_id, customer_id, currency, total_amount_minor, created_at
+FROM (
+    SELECT DISTINCT ON (order_id) *
+    FROM orders
+    WHERE order_id IS NOT NULL
+    ORDER BY order_id, updated_at DESC
+) AS latest
+WHERE status = 'paid' AND customer_id IS NOT NULL AND currency = ANY(%(currencies)s) AND total_amount_minor > 0
+  AND created_at >= %(low)s AND created_at < %(high)s
+ORDER BY order_id
+LIMIT 1
+"""
+_REPEAT_PURCHASE = """
+INSERT INTO orders (order_id, customer_id, status, currency, total_amount_minor, created_at, updated_at)
+SELECT max(order_id) + 1, %(customer_id)s, 'paid', %(currency)s, %(total)s, %(created)s, %(created)s FROM orders
+RETURNING order_id
+"""
+
+
+def seed_duplicate_purchase(dsn: str, *, low: datetime, high: datetime, after: timedelta) -> tuple[int, int]:
+    """The same purchase entered twice: a new order repeating a clean paid order created in [low, high) by the
+    same customer, amount and currency, `after` later. Returns (original order id, repeated order id)."""
+    low, high = _utc_range(low, high)
+    with psycopg.connect(dsn) as conn:
+        params = {"currencies": list(CURRENCIES), "low": low, "high": high}
+        row = conn.execute(_PURCHASE_TO_REPEAT, params).fetchone()
+        if row is None:
+            raise ValueError("no clean paid order to repeat in the given range")
+        original, customer_id, currency, total, created = row
+        repeat = {"customer_id": customer_id, "currency": currency, "total": total, "created": created + after}
+        new = conn.execute(_REPEAT_PURCHASE, repeat).fetchone()
+    assert new is not None
+    return int(original), int(new[0])
+
+
+_LATE_ORDER = """
+INSERT INTO orders (order_id, customer_id, status, currency, total_amount_minor, created_at, updated_at)
+VALUES (%(order_id)s, %(customer_id)s, 'paid', %(currency)s, %(total)s, %(created)s, %(updated)s)
+"""
+
+
+def seed_late_order(
+    dsn: str, *, order_id: int, total: int, currency: str, created: datetime, updated: datetime
+) -> None:
+    """An order whose row reaches the source only now (its payment may already have arrived)."""
+    params = {"order_id": order_id, "customer_id": CUSTOMER_ID_BASE, "currency": currency, "total": total,
+              "created": _utc(created), "updated": _utc(updated)}  # fmt: skip
+    with psycopg.connect(dsn) as conn:
+        conn.execute(_LATE_ORDER, params)

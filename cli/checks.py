@@ -1,0 +1,70 @@
+"""`northstar checks`: a business day's cross-system results: gate, check results, SLA metrics, reconciliation."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo
+
+from cli.output import print_rows
+from northstar.settings import load_settings
+from northstar.slices import day_bounds
+from northstar.sqlfiles import read_sql
+from northstar.warehouse import jsonable, open_warehouse
+
+
+def show_checks(day: str | None, out: TextIO, as_json: bool) -> int:
+    """Print the day's results (default: today in NORTHSTAR_BUSINESS_TZ); exit 1 when its latest gate held."""
+    settings = load_settings()
+    tz = settings.consistency.business_tz
+    when = date.fromisoformat(day) if day else datetime.now(ZoneInfo(tz)).date()
+    low, high = day_bounds([when], tz)
+    with open_warehouse(settings) as wh:
+        batches = wh.query(read_sql("snowflake/select_consistency_batch_for_day.sql"), {"low": low, "high": high})
+        batch = batches[0] if batches else None
+        params = {"batch_id": batch["BATCH_ID"] if batch else None, "day": when}
+        checks = wh.query(read_sql("snowflake/select_ops_check_results_batch.sql"), params) if batch else []
+        sla = wh.query(read_sql("snowflake/select_ops_sla_metrics_day.sql"), params)
+        daily = wh.query(read_sql("snowflake/select_ops_daily_reconciliation_day.sql"), params)
+    if as_json:
+        report = {"date": when.isoformat(), "timezone": tz, "batch": batch, "checks": checks, "sla": sla,
+                  "reconciliation": daily}  # fmt: skip
+        out.write(json.dumps(_jsonable(report)) + "\n")
+    else:
+        _print_text(out, when, tz, batch, checks, sla, daily)
+    return 1 if batch and batch["STATUS"] == "HELD" else 0
+
+
+def _print_text(
+    out: TextIO,
+    when: date,
+    tz: str,
+    batch: dict[str, Any] | None,
+    checks: list[dict[str, Any]],
+    sla: list[dict[str, Any]],
+    daily: list[dict[str, Any]],
+) -> None:
+    if batch is None:
+        out.write(f"No consistency run ended on {when} ({tz}).\n")
+    else:
+        out.write(f"Consistency on {when} ({tz}): latest batch {batch['BATCH_ID']} {batch['STATUS']}\n")
+        out.write(f"  {batch['REASON'] or ''}\n\nCheck results (OPS.CHECK_RESULTS):\n")
+        print_rows(checks, out, as_json=False)
+    out.write("\nSLA metrics (OPS.SLA_METRICS):\n")
+    print_rows(sla, out, as_json=False)
+    out.write("\nRevenue against finance (OPS.DAILY_RECONCILIATION):\n")
+    print_rows(daily, out, as_json=False)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, str) and value[:1] in "{[":  # VARIANT values arrive as JSON text
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return jsonable(value)

@@ -1,0 +1,6 @@
+-- One batch's status-rule violations by rule.
+SELECT RULE_ID, SEVERITY, COUNT(*) AS N
+FROM OPS.STATUS_VIOLATIONS
+WHERE _BATCH_ID = %(batch_id)s
+GROUP BY RULE_ID, SEVERITY
+ORDER BY RULE_ID;

@@ -1,0 +1,6 @@
+-- The batch's status-rule violations (replaced when a held batch is rerun).
+DELETE FROM OPS.STATUS_VIOLATIONS WHERE _BATCH_ID = %(batch_id)s;
+
+INSERT INTO OPS.STATUS_VIOLATIONS (RULE_ID, SEVERITY, ORDER_ID, EVIDENCE, _BATCH_ID, _FOUND_AT)
+SELECT RULE_ID, SEVERITY, ORDER_ID, PARSE_JSON(EVIDENCE), %(batch_id)s, %(loaded_at)s
+FROM OPS.STAGE_CC_VIOLATIONS;

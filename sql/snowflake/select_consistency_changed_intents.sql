@@ -1,0 +1,6 @@
+-- Payment intents whose refunds or disputes the checked batches changed.
+SELECT PAYMENT_INTENT_ID FROM CORE.REFUNDS
+WHERE _LOADED_AT >= %(since)s AND _BATCH_ID IN (%(batch_ids)s) AND PAYMENT_INTENT_ID IS NOT NULL
+UNION
+SELECT PAYMENT_INTENT_ID FROM CORE.DISPUTES
+WHERE _LOADED_AT >= %(since)s AND _BATCH_ID IN (%(batch_ids)s) AND PAYMENT_INTENT_ID IS NOT NULL;

@@ -1,0 +1,249 @@
+"""Every cross-system rule on a seeded slice in real DuckDB, with exact expected counts."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import duckdb
+import pytest
+
+from northstar.sqlfiles import statements
+from validators.consistency.suite import SuiteResult, run_suite
+from validators.result import CheckResult
+
+AS_OF = datetime(2026, 11, 20, 12, 0)
+DAY = date(2026, 11, 20)
+HOUR = 3600.0
+
+
+@pytest.fixture
+def con() -> Iterator[duckdb.DuckDBPyConnection]:
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        for sql in statements("consistency/create_slice_tables.sql"):
+            con.execute(sql)
+        yield con
+
+
+def insert(con: duckdb.DuckDBPyConnection, table: str, *rows: dict[str, Any]) -> None:
+    """Rows into a slice table by column name; columns left out are null."""
+    for row in rows:
+        names = ", ".join(row)
+        con.execute(f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' for _ in row)})", list(row.values()))
+
+
+def order(order_id: int, status: str = "paid", total: int = 2500, **kw: Any) -> dict[str, Any]:
+    return {"order_id": order_id, "customer_id": 42, "status": status, "currency": "USD",
+            "total_amount_minor": total, "created_at": AS_OF - timedelta(hours=1)} | kw  # fmt: skip
+
+
+def payment(pi: str, order_id: int | None, captured: int, currency: str = "USD") -> dict[str, Any]:
+    return {"payment_intent_id": pi, "order_id": order_id, "currency": currency, "amount_captured": captured,
+            "created_at": AS_OF - timedelta(minutes=30)}  # fmt: skip
+
+
+def suite(con: duckdb.DuckDBPyConnection, **overrides: Any) -> SuiteResult:
+    params = {"as_of": AS_OF, "tz": "UTC", "grace_seconds": 24 * HOUR, "duplicate_window_seconds": 600.0,
+              "unshipped_seconds": 3 * 24 * HOUR, "days": [DAY]} | overrides  # fmt: skip
+    return run_suite(con, params, "raw/finance")
+
+
+def result(results: SuiteResult, check_id: str, dataset: str = "orders") -> CheckResult:
+    (found,) = [r for r in results.results if r.check_id == check_id and r.dataset == dataset]
+    return found
+
+
+def rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[Any, ...]]:
+    return con.execute(sql).fetchall()
+
+
+def test_each_order_gets_the_reason_code_for_how_its_payments_differ(con: duckdb.DuckDBPyConnection) -> None:
+    insert(con, "orders", order(1), order(2), order(3), order(4), order(5), order(6),
+           order(7, "cancelled"), order(8, "cancelled"), order(9, "pending"))  # fmt: skip
+    insert(con, "payments", payment("pi_1", 1, 2500), payment("pi_3", 3, 2000), payment("pi_4", 4, 3000),
+           payment("pi_5", 5, 2500), payment("pi_6", 6, 2500, "EUR"), payment("pi_8", 8, 2500))  # fmt: skip
+    insert(con, "refunds", {"refund_id": "re_5", "payment_intent_id": "pi_5", "amount": 500, "currency": "USD",
+                            "status": "succeeded"},
+           {"refund_id": "re_x", "payment_intent_id": "pi_1", "amount": 2500, "currency": "USD",
+            "status": "failed"})  # fmt: skip
+    insert(con, "new_payments", payment("pi_none", None, 900) | {"_batch_id": "payments-1"})
+    results = suite(con)
+    by_order = dict(rows(con, "SELECT order_id, reconciliation FROM order_amounts"))
+    assert by_order == {1: "matched", 2: "unpaid", 3: "underpaid", 4: "overpaid", 5: "partially_refunded",
+                        6: "currency_mismatch", 7: "matched", 8: "overpaid", 9: "not_compared"}  # fmt: skip
+    findings = Counter(reason for (reason,) in rows(con, "SELECT reason FROM out_order_findings"))
+    assert findings == {"unpaid": 1, "underpaid": 1, "overpaid": 2, "partially_refunded": 1,
+                        "currency_mismatch": 1, "payment_without_order": 1}  # fmt: skip
+    amounts = result(results, "reconciliation.order_amounts")
+    assert (amounts.rows_checked, amounts.rows_failed) == (8, 6)
+    assert result(results, "reconciliation.payment_without_order", "payments").rows_failed == 1
+    assert rows(con, "SELECT order_id, expected_minor, captured_minor, refunded_minor FROM out_order_findings "
+                     "WHERE reason = 'partially_refunded'") == [(5, 2500, 2500, 500)]  # fmt: skip
+
+
+def test_references_wait_are_released_or_orphaned_by_the_grace_period(con: duckdb.DuckDBPyConnection) -> None:
+    insert(con, "orders", order(1))
+    insert(con, "new_payments", payment("pi_a", 1, 2500) | {"_batch_id": "p2"},
+           payment("pi_b", 99, 100) | {"_batch_id": "p2"})  # fmt: skip
+    insert(con, "pending",
+           {"ref_kind": "payment", "ref_key": "pi_c", "order_id": 98, "pending_since": AS_OF - timedelta(minutes=30)},
+           {"ref_kind": "payment", "ref_key": "pi_d", "order_id": 1, "pending_since": AS_OF - timedelta(minutes=10)},
+           {"ref_kind": "payment", "ref_key": "pi_e", "order_id": 96, "pending_since": AS_OF - timedelta(hours=3)},
+           {"ref_kind": "shipment_line", "ref_key": "SH#1", "order_id": 97,
+            "pending_since": AS_OF - timedelta(hours=2)})  # fmt: skip
+    con.execute("UPDATE pending SET source_batch_id = $s, first_batch_id = $f", {"s": "p1", "f": "c1"})
+    insert(con, "payments", payment("pi_e", 96, 1200))
+    results = suite(con, grace_seconds=1 * HOUR)
+    transitions = rows(con, "SELECT ref_kind, ref_key, state FROM out_transitions ORDER BY ref_key")
+    assert transitions == [("shipment_line", "SH#1", "orphaned"), ("payment", "pi_b", "pending"),
+                           ("payment", "pi_d", "released"), ("payment", "pi_e", "orphaned")]  # fmt: skip
+    states = dict(rows(con, "SELECT ref_key, state FROM reference_states"))
+    assert states == {"pi_a": "satisfied", "pi_b": "pending", "pi_c": "waiting", "pi_d": "released",
+                      "pi_e": "orphaned", "SH#1": "orphaned"}  # fmt: skip
+    payments_missing = result(results, "referential.order_missing", "payments")
+    assert (payments_missing.rows_checked, payments_missing.rows_failed) == (5, 1)
+    assert result(results, "referential.order_pending", "payments").rows_failed == 2
+    assert result(results, "referential.order_missing", "shipment_lines").rows_failed == 1
+    assert rows(con, "SELECT payment_intent_id, captured_minor FROM out_order_findings "
+                     "WHERE reason = 'payment_without_order'") == [("pi_e", 1200)]  # fmt: skip
+    metrics = dict(rows(con, "SELECT metric, value FROM out_metrics WHERE business_date IS NULL"))
+    assert (metrics["pending_references"], metrics["pending_max_age_hours"]) == (2, 0.5)
+    assert metrics["orphaned_references"] == 2
+
+
+def test_the_same_purchase_twice_within_the_window_is_one_candidate_pair(con: duckdb.DuckDBPyConnection) -> None:
+    t = AS_OF - timedelta(hours=2)
+    new = [order(10, created_at=t), order(13, created_at=t + timedelta(minutes=2), currency="EUR"),
+           order(14, created_at=t + timedelta(minutes=1), total=2600),
+           order(15, created_at=t, customer_id=43),
+           order(20, created_at=t, customer_id=50),
+           order(21, created_at=t + timedelta(minutes=1), customer_id=50)]  # fmt: skip
+    insert(con, "new_orders", *[o | {"_batch_id": "orders-1"} for o in new])
+    insert(con, "customer_orders", order(11, created_at=t - timedelta(minutes=5)),
+           order(12, created_at=t - timedelta(minutes=11)))  # fmt: skip
+    results = suite(con)
+    assert rows(con, "SELECT rule_id, order_id, duplicate_of FROM out_duplicates ORDER BY order_id") == [
+        ("duplicates.same_purchase", 10, 11),
+        ("duplicates.same_purchase", 21, 20),
+    ]
+    assert result(results, "duplicates.same_purchase").rows_failed == 2
+
+
+@pytest.mark.parametrize(("orders_that_day", "within"), [(2000, False), (2001, True)])
+def test_the_daily_duplicate_rate_holds_the_gate_at_one_in_a_thousand(
+    con: duckdb.DuckDBPyConnection, orders_that_day: int, within: bool
+) -> None:
+    con.execute("INSERT INTO day_orders SELECT i, $t FROM range($n) AS r(i)", {"t": AS_OF, "n": orders_that_day})
+    insert(con, "day_duplicates", {"order_id": 1, "business_date": DAY}, {"order_id": 2, "business_date": DAY})
+    results = suite(con)
+    rate = result(results, "duplicates.daily_rate")
+    assert (rate.rows_checked, rate.rows_failed == 0, rate.success) == (1, within, within)
+    assert (results.held_reason is None) is within
+    assert rows(con, "SELECT value, within_sla FROM out_metrics WHERE metric = 'duplicate_rate'") == [
+        (2 / orders_that_day, within)
+    ]
+
+
+def test_status_rules_find_each_disagreement(con: duckdb.DuckDBPyConnection) -> None:
+    insert(con, "orders", order(1), order(2, "cancelled"), order(3, "delivered"),
+           order(4, created_at=AS_OF - timedelta(days=4)), order(5, created_at=AS_OF - timedelta(days=1)),
+           order(8, "shipped"))  # fmt: skip
+    insert(con, "payments", payment("pi_2", 2, 2500), payment("pi_3", 3, 2500), payment("pi_4", 4, 2500),
+           payment("pi_5", 5, 2500), payment("pi_8", 8, 2500))  # fmt: skip
+    refund = {"amount": 2500, "currency": "USD", "status": "succeeded"}
+    insert(con, "refunds", {"refund_id": "re_2", "payment_intent_id": "pi_2"} | refund,
+           {"refund_id": "re_3", "payment_intent_id": "pi_3"} | refund)  # fmt: skip
+    insert(con, "shipment_lines", {"shipment_id": "S1", "line_no": 1, "order_id": 1, "quantity": 1},
+           {"shipment_id": "S2", "line_no": 1, "order_id": 2, "quantity": 1})  # fmt: skip
+    insert(con, "aging_orders",
+           {"order_id": 6, "status": "paid", "created_at": AS_OF - timedelta(days=3), "shipment_lines": 0},
+           {"order_id": 7, "status": "paid", "created_at": AS_OF - timedelta(days=3), "shipment_lines": 1})  # fmt: skip
+    insert(con, "disputes", {"dispute_id": "dp_8", "payment_intent_id": "pi_8", "amount": 2500, "status": "lost"})
+    results = suite(con)
+    found = rows(con, "SELECT rule_id, order_id FROM out_violations ORDER BY rule_id, order_id")
+    assert found == [
+        ("status.cancelled_but_shipped", 2),
+        ("status.dispute_lost_counted", 8),
+        ("status.paid_not_shipped", 4),
+        ("status.paid_not_shipped", 6),
+        ("status.refunded_still_completed", 3),
+        ("status.shipped_never_paid", 1),
+    ]
+    assert {r.check_id: r.rows_failed for r in results.results if r.check_id.startswith("status.")} == {
+        "status.shipped_never_paid": 1,
+        "status.cancelled_but_shipped": 1,
+        "status.refunded_still_completed": 1,
+        "status.paid_not_shipped": 2,
+        "status.dispute_lost_counted": 1,
+    }
+    assert results.held_reason is None  # status rules are warnings: they do not hold the marts
+
+
+@pytest.mark.parametrize(("ours", "within"), [(100_049, True), (100_050, False)])
+def test_a_day_within_five_basis_points_of_finance_passes(
+    con: duckdb.DuckDBPyConnection, ours: int, within: bool
+) -> None:
+    insert(con, "day_payments", {"payment_intent_id": "pi_1", "order_id": 1, "currency": "USD",
+                                 "amount_captured": ours, "created_at": AS_OF, "order_known": True,
+                                 "order_status": "paid", "order_currency": "USD",
+                                 "order_total_minor": 100_000})  # fmt: skip
+    insert(con, "finance", {"business_date": DAY, "currency": "USD", "net_revenue_minor": 100_000, "source_file": "f"})
+    results = suite(con)
+    daily = result(results, "reconciliation.daily_revenue", "raw/finance")
+    assert (daily.rows_checked, daily.rows_failed) == (1, 0 if within else 1)
+    assert (results.held_reason is None) is within
+    explanation = rows(con, "SELECT explanation FROM out_daily")[0][0]
+    if within:
+        assert explanation is None
+    else:
+        assert '"reason":"amount_differs_from_order"' in explanation and '"difference_minor":50' in explanation
+
+
+def test_a_currency_finance_did_not_report_fails_its_day(con: duckdb.DuckDBPyConnection) -> None:
+    insert(con, "day_payments", {"payment_intent_id": "pi_1", "order_id": None, "currency": "EUR",
+                                 "amount_captured": 500, "created_at": AS_OF, "order_known": False})  # fmt: skip
+    insert(con, "finance", {"business_date": DAY, "currency": "USD", "net_revenue_minor": 0, "source_file": "f"})
+    suite(con)
+    assert rows(
+        con, "SELECT currency, net_minor, finance_net_minor, variance, within_sla FROM out_daily ORDER BY 1"
+    ) == [
+        ("EUR", 500, None, 1.0, False),
+        ("USD", 0, 0, 0.0, True),
+    ]
+
+
+def test_a_payment_intent_linked_to_a_second_order_makes_that_order_a_duplicate(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    t = AS_OF - timedelta(minutes=20)
+    insert(con, "known_links", {"payment_intent_id": "pi_1", "order_id": 5, "event_id": "evt_a", "linked_at": t})
+    links = [("pi_1", 6, "evt_b", 5), ("pi_1", 5, "evt_c", 6), ("pi_2", 7, "evt_d", 0), ("pi_2", 8, "evt_e", 1),
+             ("pi_3", 9, "evt_f", 0)]  # (intent, order, event, minutes after t)  # fmt: skip
+    insert(con, "new_links", *[
+        {"payment_intent_id": pi, "order_id": order_id, "event_id": evt, "linked_at": t + timedelta(minutes=m),
+         "_batch_id": "payments-2"} for pi, order_id, evt, m in links])  # fmt: skip
+    results = suite(con)
+    by_intent = (
+        "SELECT order_id, duplicate_of FROM out_duplicates WHERE rule_id = 'duplicates.payment_intent_two_orders'"
+    )
+    assert rows(con, by_intent + " ORDER BY 1") == [(6, 5), (8, 7)]
+    linked = result(results, "duplicates.payment_intent_two_orders", "payments")
+    assert (linked.rows_checked, linked.rows_failed) == (3, 2)
+    assert rows(con, "SELECT payment_intent_id, order_id, event_id FROM out_links ORDER BY 1, 2") == [
+        ("pi_1", 6, "evt_b"),
+        ("pi_2", 7, "evt_d"),
+        ("pi_2", 8, "evt_e"),
+        ("pi_3", 9, "evt_f"),
+    ]  # pi_1 -> 5 was recorded already
+
+
+def test_orders_an_earlier_batch_published_are_counted_not_failed(con: duckdb.DuckDBPyConnection) -> None:
+    low = AS_OF - timedelta(minutes=20)
+    insert(con, "inputs", {"batch_id": "orders-2", "source": "orders", "watermark_low": low})
+    insert(con, "new_orders", *[order(n, created_at=low + timedelta(minutes=m)) | {"_batch_id": "orders-2"}
+                                for n, m in ((1, -60), (2, -1), (3, 5))])  # fmt: skip
+    counted = result(suite(con), "duplicates.order_id_across_batches")
+    assert (counted.rows_checked, counted.rows_failed, counted.outcome.value, counted.success) == (3, 2, "warn", True)
