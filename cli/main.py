@@ -44,7 +44,16 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--since", help="stripe-recover: events created since, ISO-8601 with offset (<= 30 days ago)")
     run.set_defaults(handler=_run)
 
-    run.add_argument("source", choices=["orders", "payments", "fulfillment", "consistency", "stripe-recover"])
+    webhooks = sub.add_parser("webhooks", help="the Stripe webhook receiver")
+    webhooks.add_argument("action", choices=["serve"])
+    webhooks.add_argument("--host", default="127.0.0.1")
+    webhooks.add_argument("--port", type=int, default=8000)
+    webhooks.set_defaults(handler=_webhooks)
+
+    checks = sub.add_parser("checks", help="a business day's cross-system check results, SLA metrics and gate")
+    checks.add_argument("--date", help="business day YYYY-MM-DD in NORTHSTAR_BUSINESS_TZ (default: today)")
+    checks.add_argument("--json", action="store_true")
+    checks.set_defaults(handler=_checks)
 
     batches = sub.add_parser("batches", help="batches with status, counts and timings")
     batches.add_argument("--source")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -140,6 +141,11 @@ def current_flow_run_id() -> str | None:
     """The Prefect flow run id, when running inside a flow run."""
     run_id = flow_run.get_id()
     return str(run_id) if run_id else None
+
+
+def clear_work_dir(settings: Settings, batch: str) -> None:
+    """Remove a batch's work folder once its run ends: all of it is derived from landed raw data, rebuilt by a rerun."""
+    shutil.rmtree(settings.work_dir / batch, ignore_errors=True)
 
 
 def is_committed(settings: Settings, batch_id: str) -> bool:

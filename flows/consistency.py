@@ -22,6 +22,7 @@ from flows.batch_runs import (
     BatchOutcome,
     LineageRun,
     Stopwatch,
+    clear_work_dir,
     current_flow_run_id,
     is_committed,
     lineage_emitter,
@@ -164,6 +165,8 @@ def consistency_check(start: str | None = None, end: str | None = None) -> Batch
     except Exception as exc:
         run.fail(f"{type(exc).__name__}: {exc}")
         raise
+    finally:
+        clear_work_dir(settings, batch)
     outcome = BatchOutcome.from_record(
         done, {"referential.order_missing": checked.orphaned}, watch.seconds | checked.seconds
     )

@@ -22,7 +22,7 @@ from prefect.runtime import flow_run
 from prefect.states import State
 from prefect.tasks import Task
 
-from flows.batch_runs import BatchOutcome, LineageRun, Stopwatch, lineage_emitter, warehouse_namespace
+from flows.batch_runs import BatchOutcome, LineageRun, Stopwatch, clear_work_dir, lineage_emitter, warehouse_namespace
 from lineage.events import DatasetRef
 from northstar.alerts import alert
 from northstar.batches import Window, batch_id
@@ -185,6 +185,8 @@ def fulfillment_hourly(start: str | None = None, end: str | None = None) -> Batc
     except Exception as exc:
         run.fail(f"{type(exc).__name__}: {exc}")
         raise
+    finally:
+        clear_work_dir(settings, batch)
     outcome = BatchOutcome.from_record(done, validated.quarantined_by_reason, watch.seconds)
     if done.status == HELD:
         run.fail(f"batch held: {done.reason}", validated.routed.results)

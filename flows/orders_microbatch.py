@@ -14,6 +14,7 @@ from flows.batch_runs import (
     LineageRun,
     Stopwatch,
     ValidatedBatch,
+    clear_work_dir,
     current_flow_run_id,
     hold_batch,
     is_committed,
@@ -136,6 +137,8 @@ def orders_microbatch(start: str | None = None, end: str | None = None) -> Batch
     except Exception as exc:
         run.fail(f"{type(exc).__name__}: {exc}")
         raise
+    finally:
+        clear_work_dir(settings, batch)
     outcome = BatchOutcome.from_record(done, validated.quarantined_by_reason, watch.seconds)
     if done.status == HELD:
         run.fail(f"batch held: {done.reason}", validated.routed.results)

@@ -14,6 +14,7 @@ from flows.batch_runs import (
     LineageRun,
     Stopwatch,
     ValidatedBatch,
+    clear_work_dir,
     current_flow_run_id,
     hold_batch,
     is_committed,
@@ -160,6 +161,8 @@ def payments_microbatch(
     except Exception as exc:
         run.fail(f"{type(exc).__name__}: {exc}")
         raise
+    finally:
+        clear_work_dir(settings, batch)
     outcome = BatchOutcome.from_record(done, validated.quarantined_by_reason, watch.seconds)
     checks = checks_on(source, routed.results)
     if done.status == HELD:

@@ -93,7 +93,9 @@ def test_a_rerun_of_the_same_window_leaves_every_table_identical(
 ) -> None:
     pipeline_env()
     insert(source_db, source_row(1, 1), source_row(2, 2, currency="usd"), source_row(3, 3), source_row(3, 3))
-    assert orders_flow.orders_microbatch(**window(0)).status == COMMITTED
+    outcome = orders_flow.orders_microbatch(**window(0))
+    assert outcome.status == COMMITTED
+    assert not (load_settings().work_dir / outcome.batch_id).exists()  # derived files go when the run ends
     with open_warehouse(load_settings()) as wh:
         before = table_hashes(wh)
     insert(source_db, source_row(9, 5))  # the source moved on; the committed batch must not
