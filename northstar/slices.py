@@ -21,7 +21,7 @@ import pyarrow as pa
 from northstar.batches import Window
 from northstar.settings import ConsistencySettings
 from northstar.sqlfiles import read_sql, statements
-from northstar.warehouse import STAGE, Warehouse
+from northstar.warehouse import Warehouse
 
 SOURCE = "consistency"
 CHUNK = 1000  # batch ids bound into one IN (...) list
@@ -93,12 +93,7 @@ def _fetch_by_keys(
     if con.execute("SELECT count(*) FROM read_parquet($p)", {"p": str(keys)}).fetchall() == [(0,)]:
         return
     wh.run_file("snowflake/create_stage_consistency_keys.sql")
-    stage_path = f"{SOURCE}/{batch}/keys"  # built from code and the batch id, checked by put()
-    wh.put(keys, stage_path)
-    wh.execute(  # FORCE: a rerun of the batch stages the same file again, and Snowflake would skip it
-        f"COPY INTO OPS.STAGE_CONSISTENCY_KEYS FROM @{STAGE}/{stage_path}/ FILE_FORMAT = (TYPE = PARQUET) "
-        "MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE FORCE = TRUE"
-    )
+    wh.copy_parquet(keys, f"{SOURCE}/{batch}/keys", "OPS.STAGE_CONSISTENCY_KEYS")  # a path from code and batch id
     wh.run_file("snowflake/create_stage_consistency_orders.sql")
     for table in ("orders", "payments", "refunds", "disputes", "shipment_lines", "known_links"):
         _insert(con, table, wh.query_arrow(read_sql(f"snowflake/select_consistency_{table}.sql")))

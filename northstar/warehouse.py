@@ -105,6 +105,15 @@ class Warehouse:
             raise ValueError(f"unsafe stage path {stage_path!r}")
         self.execute(f"PUT '{local_file.resolve().as_uri()}' @{STAGE}/{stage_path} AUTO_COMPRESS=FALSE OVERWRITE=TRUE")
 
+    def copy_parquet(self, local_file: Path, stage_path: str, table: str) -> None:
+        """Upload a Parquet file and COPY it into table (a name from code). FORCE: a rerun of a batch stages the
+        same file again, and Snowflake would otherwise skip a file it has loaded before."""
+        self.put(local_file, stage_path)
+        self.execute(
+            f"COPY INTO {table} FROM @{STAGE}/{stage_path}/ FILE_FORMAT = (TYPE = PARQUET) "
+            "MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE FORCE = TRUE"
+        )
+
     def ensure_objects(self) -> None:
         """Create the schemas, tables and stage when missing."""
         for relative in DDL_FILES:

@@ -27,7 +27,7 @@ from northstar.batches import Window, landing_prefix
 from northstar.landing import LandingStore
 from northstar.sources.sftp import DropFolder, FileGoneError, RemoteFile, SftpSettings, complete_files, open_drop
 from northstar.sqlfiles import read_sql
-from northstar.warehouse import STAGE, Warehouse
+from northstar.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
 SOURCE = "wms"
@@ -169,12 +169,7 @@ def published_keys(wh: Warehouse, shipment_ids: list[str], folder: Path, batch: 
     ids = folder / "shipment_ids.parquet"
     pq.write_table(pa.table({"shipment_id": pa.array(shipment_ids, pa.string())}), ids)
     wh.run_file("snowflake/create_stage_wms_keys.sql")
-    stage_path = f"{SOURCE}/{batch}/shipment_ids"  # built from code and the batch id, checked by put()
-    wh.put(ids, stage_path)
-    wh.execute(  # FORCE: a rerun of the batch stages the same file again, and Snowflake would skip it
-        f"COPY INTO OPS.STAGE_WMS_KEYS FROM @{STAGE}/{stage_path}/ FILE_FORMAT = (TYPE = PARQUET) "
-        "MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE FORCE = TRUE"
-    )
+    wh.copy_parquet(ids, f"{SOURCE}/{batch}/shipment_ids", "OPS.STAGE_WMS_KEYS")  # a path from code and batch id
     rows = wh.query(read_sql("snowflake/select_core_shipment_lines_keys.sql"))
     return pa.table(
         {
