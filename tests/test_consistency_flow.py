@@ -177,7 +177,30 @@ def test_the_gate_holds_a_day_that_does_not_reconcile_and_keeps_the_published_ma
     (fail,) = [e for e in events if e["eventType"] == "FAIL"]
     (finance_input,) = [i for i in fail["inputs"] if i["name"].endswith("raw/finance")]
     assertions = finance_input["inputFacets"]["dataQualityAssertions"]["assertions"]
-    assert [(a["assertion"], a["success"]) for a in assertions] == [("reconciliation.daily_revenue", False)]
+    assert [(a["assertion"], a["success"]) for a in assertions] == [
+        ("reconciliation.finance_report_readable", True),
+        ("reconciliation.daily_revenue", False),
+    ]
+
+
+def test_a_finance_report_that_breaks_its_layout_holds_the_gate_and_is_kept(
+    pipeline_env: Callable[..., dict[str, str]],
+) -> None:
+    pipeline_env(NORTHSTAR_RECONCILE_DAYS="1")
+    seed(SourceBatch("orders", "orders-1", T0 + timedelta(minutes=12), orders=[order_row(1, T0)]))
+    store = landing_store(load_settings())
+    key = "raw/finance/dt=2026-11-20/report.csv"
+    bad = b"business_date,currency,captured_minor,refunded_minor,net_revenue_minor\n2026-11-20,USD,12.50,0,12.50\n"
+    assert store.put_if_absent(key, bad)
+
+    held = consistency_check(**window(0))
+    assert held.status == "HELD" and "reconciliation.finance_report_readable" in (held.reason or "")
+    readable = check(held.batch_id, "reconciliation.finance_report_readable", "")
+    assert (readable["OUTCOME"], readable["ROWS_CHECKED"], readable["ROWS_FAILED"]) == ("failed", 1, 1)
+    assert "finance/dt%3D2026-11-20/report.csv" in readable["ACTUAL"]
+    assert "captured_minor 12.50 is not whole minor units" in readable["ACTUAL"]
+    assert query("SELECT * FROM MARTS.DAILY_REVENUE") == []
+    assert store.get(key) == bad  # the raw report is kept as finance dropped it
 
 
 def test_northstar_checks_shows_a_days_gate_results_metrics_and_reconciliation(
@@ -197,7 +220,7 @@ def test_northstar_checks_shows_a_days_gate_results_metrics_and_reconciliation(
     outcomes = {(c["CHECK_ID"], c["DATASET"].rsplit("/", 1)[-1]): c["OUTCOME"] for c in report["checks"]}
     assert outcomes[("reconciliation.daily_revenue", "finance")] == "failed"
     assert outcomes[("reconciliation.order_amounts", "orders")] == "passed"
-    assert len(outcomes) == 16  # 4 referential, 3 reconciliation, 4 duplicates, 5 status rules
+    assert len(outcomes) == 17  # 4 referential, 4 reconciliation, 4 duplicates, 5 status rules
     (recon,) = report["reconciliation"]
     assert (recon["NET_MINOR"], recon["FINANCE_NET_MINOR"], recon["WITHIN_SLA"]) == (2500, 2400, False)
     assert recon["EXPLANATION"]["difference_minor"] == 100

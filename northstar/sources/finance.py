@@ -40,15 +40,24 @@ def latest_report(store: LandingStore, day: date) -> str | None:
 
 
 def load_reports(con: duckdb.DuckDBPyConnection, store: LandingStore, days: list[date], work_dir: Path) -> list[str]:
-    """Read each day's latest report into the DuckDB table `finance`; the landing keys read."""
+    """Read each day's latest report into the DuckDB table `finance`; the landing keys read.
+
+    A report that does not follow the layout (a missing column, a number that is not an integer) is not
+    guessed at: it goes to `finance_unreadable` with the reader's error, its day is left unreconciled, and
+    the check reconciliation.finance_report_readable fails, which holds the gate until finance drops a
+    corrected file (the raw file stays in the landing store).
+    """
     keys = []
     for day in days:
         key = latest_report(store, day)
         if key is None:
             continue
         local = store.local_copy(key, work_dir / "finance" / day.isoformat())
-        con.execute(
-            read_sql("consistency/insert_finance_report.sql"), {"path": str(local), "day": day, "uri": store.uri(key)}
-        )
+        params = {"path": str(local), "day": day, "uri": store.uri(key)}
+        try:
+            con.execute(read_sql("consistency/insert_finance_report.sql"), params)
+        except duckdb.Error as exc:
+            error = str(exc).splitlines()[0]
+            con.execute("INSERT INTO finance_unreadable VALUES ($uri, $error)", {"uri": params["uri"], "error": error})
         keys.append(key)
     return keys

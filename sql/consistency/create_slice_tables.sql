@@ -77,3 +77,5 @@ CREATE OR REPLACE TABLE finance (
     business_date DATE, currency VARCHAR, captured_minor BIGINT, refunded_minor BIGINT, net_revenue_minor BIGINT,
     source_file VARCHAR
 );
+-- Finance's reports that could not be read as the layout says (the file's key and the reader's error).
+CREATE OR REPLACE TABLE finance_unreadable (source_file VARCHAR, error VARCHAR);

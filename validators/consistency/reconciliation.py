@@ -61,7 +61,18 @@ def check_days(con: duckdb.DuckDBPyConnection, params: dict[str, Any], finance_d
     compared = scalar(con, "SELECT count(*) FROM out_daily")
     failing = "; ".join(f"{day} {currency} {variance:.4%}" for day, currency, variance in rows)
     actual = f"{len(rows)} of {compared} day-currency totals off: {failing}" if rows else f"{compared} all within"
+    unreadable = con.execute("SELECT source_file, error FROM finance_unreadable ORDER BY 1").fetchall()
+    reports = scalar(con, "SELECT count(DISTINCT source_file) FROM finance") + len(unreadable)
     return [
+        CheckResult(
+            "reconciliation.finance_report_readable",
+            finance_dataset,
+            Severity.ERROR,
+            reports,
+            len(unreadable),
+            "each finance report follows the layout in northstar/sources/finance.py",
+            "; ".join(f"{file}: {error}" for file, error in unreadable) or f"{reports} reports read",
+        ),
         CheckResult(
             "reconciliation.daily_revenue",
             finance_dataset,
@@ -71,5 +82,5 @@ def check_days(con: duckdb.DuckDBPyConnection, params: dict[str, Any], finance_d
             f"|revenue - finance| / finance < {MAX_DAILY_VARIANCE:.2%} per business day and currency",
             actual,
             column="net_revenue_minor",
-        )
+        ),
     ]
