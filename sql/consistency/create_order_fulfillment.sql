@@ -14,7 +14,7 @@ shipped AS (
     GROUP BY ALL
 )
 SELECT o.order_id, o.status, o.created_at, coalesce(d.sku, s.sku) AS sku, coalesce(d.ordered, 0) AS ordered,
-       coalesce(s.shipped, 0) AS shipped
+       coalesce(s.shipped, 0) AS shipped, sum(coalesce(s.shipped, 0)) OVER (PARTITION BY o.order_id) AS order_shipped
 FROM ordered AS d
 FULL JOIN shipped AS s ON s.order_id = d.order_id AND s.sku = d.sku
 JOIN orders AS o ON o.order_id = coalesce(d.order_id, s.order_id)

@@ -61,9 +61,10 @@ CREATE OR REPLACE TABLE customer_orders (
     created_at TIMESTAMP
 );
 -- Orders expected to ship (paid, shipped, delivered) that turned N days old in this run's window: each SKU
--- shipped short of its ordered quantity.
+-- shipped short of its ordered quantity, and the order's whole shipped quantity.
 CREATE OR REPLACE TABLE aging_short_lines (
-    order_id BIGINT, status VARCHAR, created_at TIMESTAMP, sku VARCHAR, ordered BIGINT, shipped BIGINT
+    order_id BIGINT, status VARCHAR, created_at TIMESTAMP, sku VARCHAR, ordered BIGINT, shipped BIGINT,
+    order_shipped BIGINT
 );
 -- Paid orders that turned N days old in this run's window, with their shipped line count.
 CREATE OR REPLACE TABLE aging_orders (

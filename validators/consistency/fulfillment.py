@@ -21,7 +21,8 @@ FULFILLMENT_RULES = (
     StatusRule(
         "fulfillment.under_shipped",
         Severity.WARN,
-        "a paid, shipped or delivered order ships every ordered SKU in full within NORTHSTAR_UNSHIPPED_DAYS",
+        "a shipped or delivered order, or a paid one partly shipped, ships every SKU in full within"
+        " NORTHSTAR_UNSHIPPED_DAYS",
     ),
 )
 
