@@ -69,9 +69,18 @@ def run_cross_system(out: TextIO, settings: Settings, dsn: str, live_end: dateti
 def _published_orders(settings: Settings) -> list[DemoOrder]:
     with open_warehouse(settings) as wh:
         rows = wh.query(read_sql("snowflake/select_core_orders_for_demo.sql"))
+        lines = wh.query(read_sql("snowflake/select_core_order_lines_for_demo.sql"))
+    items: dict[int, list[tuple[str, int]]] = {}
+    for line in lines:
+        items.setdefault(line["ORDER_ID"], []).append((line["SKU"], line["QUANTITY"]))
     return [
         DemoOrder(
-            r["ORDER_ID"], r["STATUS"], r["CURRENCY"], r["TOTAL_AMOUNT_MINOR"], r["CREATED_AT"].replace(tzinfo=UTC)
+            r["ORDER_ID"],
+            r["STATUS"],
+            r["CURRENCY"],
+            r["TOTAL_AMOUNT_MINOR"],
+            r["CREATED_AT"].replace(tzinfo=UTC),
+            tuple(items.get(r["ORDER_ID"], ())),
         )
         for r in rows
     ]
@@ -110,7 +119,7 @@ def _summary(out: TextIO, settings: Settings, feeds: Feeds, runs: list[BatchOutc
             )
         sections = (
             ("Orders against payments, last run", "snowflake/count_ops_order_reconciliation_by_reason.sql"),
-            ("Status rules, last run", "snowflake/count_ops_status_violations_by_rule.sql"),
+            ("Status and fulfillment rules, last run", "snowflake/count_ops_status_violations_by_rule.sql"),
             ("Reference transitions", "snowflake/count_ops_reference_transitions_by_state.sql"),
             ("Duplicate candidates", "snowflake/select_ops_duplicate_candidates.sql"),
             ("Published revenue (MARTS.DAILY_REVENUE)", "snowflake/select_marts_daily_revenue.sql"),

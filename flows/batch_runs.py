@@ -32,6 +32,7 @@ class ValidatedBatch:
     routed: Routed
     folder: Path
     quarantined_by_reason: dict[str, int] = field(default_factory=dict)
+    lines_quarantined_by_reason: dict[str, int] = field(default_factory=dict)  # orders: their lines' reasons
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class BatchOutcome:
     quarantined_by_reason: dict[str, int] = field(default_factory=dict)
     reason: str | None = None
     seconds: dict[str, float] = field(default_factory=dict)
+    lines_quarantined_by_reason: dict[str, int] = field(default_factory=dict)  # orders: quarantined lines
 
     @classmethod
     def skipped(cls, source: str, batch_id: str) -> BatchOutcome:

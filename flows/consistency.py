@@ -73,7 +73,14 @@ PUBLISH_LOAD = replace(
         "snowflake/merge_into_marts_order_payments.sql",
     ),
 )
-CORE_INPUTS = ("CORE.ORDERS", "CORE.PAYMENTS", "CORE.REFUNDS", "CORE.DISPUTES", "CORE.SHIPMENT_LINES")
+CORE_INPUTS = (
+    "CORE.ORDERS",
+    "CORE.ORDER_LINES",
+    "CORE.PAYMENTS",
+    "CORE.REFUNDS",
+    "CORE.DISPUTES",
+    "CORE.SHIPMENT_LINES",
+)
 OUTPUTS = (
     "OPS.REFERENCE_TRANSITIONS",
     "OPS.PENDING_REFERENCES",

@@ -34,6 +34,7 @@ from northstar.sqlfiles import read_sql
 from northstar.warehouse import open_warehouse
 from validators.contracts import ORDERS
 from validators.duplicates import ORDERS_DUPLICATE_CHECKS
+from validators.order_lines import ORDER_LINES, route_order_lines
 from validators.router import Routed, load_batch, route
 from validators.schema import ORDERS_ROW_CHECKS
 
@@ -44,8 +45,15 @@ ORDERS_LOAD = LoadPlan(
     staged=(
         StagedTable("OPS.STAGE_ORDERS", Path("passed.parquet")),
         StagedTable("OPS.STAGE_ORDERS_QUARANTINE", Path("quarantined.parquet")),
+        StagedTable("OPS.STAGE_ORDER_LINES", Path("lines_passed.parquet")),
+        StagedTable("OPS.STAGE_ORDER_LINES_QUARANTINE", Path("lines_quarantined.parquet")),
     ),
-    load_files=("snowflake/merge_into_core_orders.sql", "snowflake/insert_into_quarantine_orders.sql"),
+    load_files=(
+        "snowflake/merge_into_core_orders.sql",  # first: the lines follow the orders it publishes
+        "snowflake/merge_into_core_order_lines.sql",
+        "snowflake/insert_into_quarantine_orders.sql",
+        "snowflake/insert_into_quarantine_order_lines.sql",
+    ),
     count_published="snowflake/count_core_orders_batch.sql",
 )
 
@@ -74,7 +82,8 @@ def extract_orders(settings: Settings, window: Window, batch: str) -> LandedBatc
 
 @task
 def validate_orders(settings: Settings, landed: LandedBatch, window: Window) -> ValidatedBatch:
-    """Run schema and duplicate checks in DuckDB; write the passed and quarantined rows to Parquet."""
+    """Run schema and duplicate checks in DuckDB on the orders, then on their lines; write the passed and
+    quarantined rows of each to Parquet. A batch-level failure of either holds the whole batch."""
     folder = settings.work_dir / landed.batch_id
     folder.mkdir(parents=True, exist_ok=True)
     with duckdb.connect() as con:
@@ -84,10 +93,22 @@ def validate_orders(settings: Settings, landed: LandedBatch, window: Window) -> 
         routed = route(con, ORDERS, ORDERS_CHECKS, schema_results, {"window_end": window.end})
         if routed.held:
             return ValidatedBatch(routed, folder)
-        for sql in (read_sql("checks/copy_passed.sql"), read_sql("checks/copy_quarantined.sql")):
-            con.execute(sql.replace("$folder", str(folder)))  # COPY TO takes no bound path; ours, not data
+        _copy_routed(con, folder, "checks/copy_passed.sql", "checks/copy_quarantined.sql")
         by_reason = quarantine_reasons(con)
-    return ValidatedBatch(routed, folder, by_reason)
+        lines = route_order_lines(con, landed.lines_file)  # replaces the router's tables: orders are written
+        both = replace(routed, results=routed.results + lines.results, held_reason=lines.held_reason)
+        if lines.held:
+            return ValidatedBatch(both, folder)
+        _copy_routed(
+            con, folder, "checks/order_lines/copy_passed_lines.sql", "checks/order_lines/copy_quarantined_lines.sql"
+        )
+        return ValidatedBatch(both, folder, by_reason, quarantine_reasons(con))
+
+
+def _copy_routed(con: duckdb.DuckDBPyConnection, folder: Path, *copies: str) -> None:
+    """Write the router's passed and quarantined rows to the batch's folder."""
+    for relative in copies:
+        con.execute(read_sql(relative).replace("$folder", str(folder)))  # COPY TO takes no bound path; ours
 
 
 @task(retries=2, retry_delay_seconds=10)
@@ -113,12 +134,16 @@ def orders_microbatch(start: str | None = None, end: str | None = None) -> Batch
     if is_committed(settings, batch):
         get_run_logger().info("batch %s is already committed: nothing to do", batch)
         return BatchOutcome.skipped(SOURCE, batch)
-    source = DatasetRef(
-        source_namespace(settings.source_pg_dsn),
-        f"{source_database(settings.source_pg_dsn)}.public.orders",
-        tuple((name, "/".join(sorted(types))) for name, types in ORDERS.columns.items()),
+    source, lines_source = (
+        DatasetRef(
+            source_namespace(settings.source_pg_dsn),
+            f"{source_database(settings.source_pg_dsn)}.public.{contract.dataset}",
+            tuple((name, "/".join(sorted(types))) for name, types in contract.columns.items()),
+        )
+        for contract in (ORDERS, ORDER_LINES)
     )
-    run = LineageRun(lineage_emitter(settings), "orders-microbatch", window, current_flow_run_id(), [source]).start()
+    inputs = [source, lines_source]
+    run = LineageRun(lineage_emitter(settings), "orders-microbatch", window, current_flow_run_id(), inputs).start()
     watch = Stopwatch()
     try:
         with watch.stage("extract"):
@@ -126,7 +151,12 @@ def orders_microbatch(start: str | None = None, end: str | None = None) -> Batch
         with watch.stage("validate"):
             validated = validate_orders(settings, landed, window)
         record = _record(settings, window, landed, validated.routed, run.run_id, watch)
-        run.inputs = [DatasetRef(source.namespace, source.name, source.fields, validated.routed.rows_extracted)]
+        run.inputs = [
+            DatasetRef(source.namespace, source.name, source.fields, validated.routed.rows_extracted),
+            DatasetRef(
+                lines_source.namespace, lines_source.name, lines_source.fields, landed.manifest.get("line_count")
+            ),
+        ]
         with watch.stage("publish"):
             if validated.routed.held:
                 done = hold_orders(settings, validated, record)
@@ -140,6 +170,7 @@ def orders_microbatch(start: str | None = None, end: str | None = None) -> Batch
     finally:
         clear_work_dir(settings, batch)
     outcome = BatchOutcome.from_record(done, validated.quarantined_by_reason, watch.seconds)
+    outcome = replace(outcome, lines_quarantined_by_reason=validated.lines_quarantined_by_reason)
     if done.status == HELD:
         run.fail(f"batch held: {done.reason}", validated.routed.results)
     else:
@@ -165,6 +196,10 @@ def _outputs(settings: Settings, outcome: BatchOutcome) -> list[DatasetRef]:
     namespace, db = warehouse_namespace(settings), settings.database
     return [
         DatasetRef(namespace, f"{db}.CORE.ORDERS", row_count=outcome.rows_published),
+        DatasetRef(namespace, f"{db}.CORE.ORDER_LINES"),
         DatasetRef(namespace, f"{db}.QUARANTINE.ORDERS", row_count=outcome.rows_quarantined),
+        DatasetRef(
+            namespace, f"{db}.QUARANTINE.ORDER_LINES", row_count=sum(outcome.lines_quarantined_by_reason.values())
+        ),
         DatasetRef(namespace, f"{db}.OPS.LOAD_BATCHES", row_count=1),
     ]

@@ -3,8 +3,8 @@
 Three kinds of slice, each bounded by the batch or by the reconciled days, not by the history:
 - by batch id: the rows the not-yet-checked source batches published (`_LOADED_AT` lets Snowflake prune);
 - by key: the orders those rows reference (and the waiting references' orders), with every payment, refund,
-  dispute and shipment line of those orders, joined in the warehouse against keys staged as Parquet;
-- by time: the reconciled business days' payments, refunds and orders, and the paid orders turning N days old.
+  dispute, shipment line and ordered line of those orders, joined in the warehouse against keys staged as Parquet;
+- by time: the reconciled business days' payments, refunds and orders, and the orders turning N days old.
 """
 
 from __future__ import annotations
@@ -95,11 +95,13 @@ def _fetch_by_keys(
     wh.run_file("snowflake/create_stage_consistency_keys.sql")
     wh.copy_parquet(keys, f"{SOURCE}/{batch}/keys", "OPS.STAGE_CONSISTENCY_KEYS")  # a path from code and batch id
     wh.run_file("snowflake/create_stage_consistency_orders.sql")
-    for table in ("orders", "payments", "refunds", "disputes", "shipment_lines", "known_links"):
+    for table in ("orders", "payments", "refunds", "disputes", "shipment_lines", "order_lines", "known_links"):
         _insert(con, table, wh.query_arrow(read_sql(f"snowflake/select_consistency_{table}.sql")))
     seconds = {"seconds": int(cfg.duplicate_window.total_seconds())}
     nearby = wh.query_arrow(read_sql("snowflake/select_consistency_customer_orders.sql"), seconds)
     _insert(con, "customer_orders", nearby)
+    nearby_lines = wh.query_arrow(read_sql("snowflake/select_consistency_customer_order_lines.sql"), seconds)
+    _insert(con, "order_lines", nearby_lines)
 
 
 def _fetch_by_time(
@@ -110,7 +112,8 @@ def _fetch_by_time(
     days: list[date],
     bounds: tuple[datetime, datetime],
 ) -> None:
-    """The reconciled days' payments, refunds, orders and known duplicates; the paid orders turning N days old."""
+    """The reconciled days' payments, refunds, orders and known duplicates; the orders turning N days old (paid
+    ones with their shipment line count, and the SKUs shipped short)."""
     span = {"low": bounds[0], "high": bounds[1]}
     for table in ("day_payments", "day_refunds", "day_orders"):
         _insert(con, table, wh.query_arrow(read_sql(f"snowflake/select_consistency_{table}.sql"), span))
@@ -121,6 +124,8 @@ def _fetch_by_time(
     age = timedelta(days=cfg.unshipped_days)
     aging = {"low": _naive_utc(window.start) - age, "high": _naive_utc(window.end) - age}
     _insert(con, "aging_orders", wh.query_arrow(read_sql("snowflake/select_consistency_aging_orders.sql"), aging))
+    short = wh.query_arrow(read_sql("snowflake/select_consistency_aging_short_lines.sql"), aging)
+    _insert(con, "aging_short_lines", short)
 
 
 def _naive_utc(moment: datetime) -> datetime:

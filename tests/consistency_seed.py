@@ -32,6 +32,7 @@ class SourceBatch:
     refunds: list[dict[str, Any]] = field(default_factory=list)
     disputes: list[dict[str, Any]] = field(default_factory=list)
     lines: list[dict[str, Any]] = field(default_factory=list)
+    order_lines: list[tuple[int, int, str, int]] = field(default_factory=list)  # (order_id, line_no, sku, quantity)
 
 
 def order_row(order_id: int, created: datetime, total: int = 2500, **kw: Any) -> dict[str, Any]:
@@ -85,6 +86,11 @@ def commit(wh: Warehouse, batch: SourceBatch) -> None:
             {"s": line["shipment_id"], "n": line.get("line_no", 1), "order": line["order_id"],
              "sku": line.get("sku", "SKU-1"), "q": line.get("quantity", 1), "at": at, "pos": i + 1, "b": b},
         )  # fmt: skip
+    for order_id, line_no, sku, quantity in batch.order_lines:
+        wh.execute(
+            "INSERT INTO CORE.ORDER_LINES VALUES (%(o)s, %(n)s, %(sku)s, %(q)s, 1000, %(at)s, %(b)s, %(at)s)",
+            {"o": order_id, "n": line_no, "sku": sku, "q": quantity, "at": at, "b": b},
+        )
     rows = len(batch.orders) + len(batch.payments) + len(batch.lines)
     wh.execute(
         "INSERT INTO OPS.LOAD_BATCHES (BATCH_ID, SOURCE, WINDOW_START, WINDOW_END, ROWS_EXTRACTED, ROWS_PASSED,"

@@ -8,7 +8,14 @@ from typing import Any
 
 from northstar.warehouse import Warehouse
 
-TABLES = ("CORE.ORDERS", "QUARANTINE.ORDERS", "OPS.LOAD_BATCHES", "OPS.CHECK_RESULTS")
+TABLES = (
+    "CORE.ORDERS",
+    "CORE.ORDER_LINES",
+    "QUARANTINE.ORDERS",
+    "QUARANTINE.ORDER_LINES",
+    "OPS.LOAD_BATCHES",
+    "OPS.CHECK_RESULTS",
+)
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 

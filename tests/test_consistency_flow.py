@@ -220,7 +220,7 @@ def test_northstar_checks_shows_a_days_gate_results_metrics_and_reconciliation(
     outcomes = {(c["CHECK_ID"], c["DATASET"].rsplit("/", 1)[-1]): c["OUTCOME"] for c in report["checks"]}
     assert outcomes[("reconciliation.daily_revenue", "finance")] == "failed"
     assert outcomes[("reconciliation.order_amounts", "orders")] == "passed"
-    assert len(outcomes) == 17  # 4 referential, 4 reconciliation, 4 duplicates, 5 status rules
+    assert len(outcomes) == 19  # 4 referential, 4 reconciliation, 4 duplicates, 5 status rules, 2 fulfillment
     (recon,) = report["reconciliation"]
     assert (recon["NET_MINOR"], recon["FINANCE_NET_MINOR"], recon["WITHIN_SLA"]) == (2500, 2400, False)
     assert recon["EXPLANATION"]["difference_minor"] == 100
@@ -238,3 +238,36 @@ def test_northstar_checks_shows_a_days_gate_results_metrics_and_reconciliation(
 def run_cli(*argv: str) -> tuple[int, str]:
     out = io.StringIO()
     return main(list(argv), out=out), out.getvalue()
+
+
+def test_fulfillment_and_same_items_are_found_through_the_warehouse_slice(
+    pipeline_env: Callable[..., dict[str, str]],
+) -> None:
+    pipeline_env()
+    turning_old = T0 - timedelta(days=3) + timedelta(minutes=5)  # 3 days old during window(0)
+    seed(SourceBatch("orders", "orders-0", T0 - timedelta(minutes=1),
+                     orders=[order_row(599, T0 - timedelta(minutes=1)), order_row(602, turning_old)],
+                     order_lines=[(599, 1, "B", 1), (602, 1, "A", 2)]))  # fmt: skip
+    seed(SourceBatch("wms", "wms-0", T0 - timedelta(minutes=1), lines=[{"shipment_id": "S602", "order_id": 602,
+                                                                         "sku": "A", "quantity": 1}]))  # fmt: skip
+    first = consistency_check(**window(-15))
+    assert first.status == "COMMITTED"
+    assert check(first.batch_id, "fulfillment.under_shipped", "shipment_lines")["ROWS_FAILED"] == 0  # not yet old
+    seed(SourceBatch("orders", "orders-1", T0 + timedelta(minutes=14),
+                     orders=[order_row(600, T0 + timedelta(minutes=2)), order_row(601, T0 + timedelta(minutes=5))],
+                     order_lines=[(600, 1, "A", 1), (601, 1, "B", 1)]))  # fmt: skip
+    two = [{"shipment_id": s, "order_id": 600, "sku": "A", "quantity": 1} for s in ("S1", "S2")]  # each its line 1
+    seed(SourceBatch("wms", "wms-1", T0 + timedelta(minutes=14), lines=two))
+    second = consistency_check(**window(0))
+    violations = query("SELECT RULE_ID, ORDER_ID, EVIDENCE FROM OPS.STATUS_VIOLATIONS WHERE _BATCH_ID = %(b)s"
+                       " AND RULE_ID LIKE 'fulfillment.%%' ORDER BY RULE_ID", {"b": second.batch_id})  # fmt: skip
+    assert [(v["RULE_ID"], v["ORDER_ID"]) for v in violations] == [
+        ("fulfillment.over_shipped", 600),
+        ("fulfillment.under_shipped", 602),  # not touched: found among the orders turning 3 days old
+    ]
+    assert json.loads(violations[1]["EVIDENCE"])["skus"] == [{"sku": "A", "ordered": 2, "shipped": 1}]
+    candidates = query("SELECT ORDER_ID, DUPLICATE_OF FROM OPS.DUPLICATE_CANDIDATES WHERE _BATCH_ID = %(b)s",
+                       {"b": second.batch_id})  # fmt: skip
+    assert candidates == [{"ORDER_ID": 601, "DUPLICATE_OF": 599}]  # 599's items fetched with the customer's orders
+    over = check(second.batch_id, "fulfillment.over_shipped", "shipment_lines")
+    assert (over["ROWS_CHECKED"], over["ROWS_FAILED"]) == (3, 1)  # 600, 601 touched, 602 turning old

@@ -247,3 +247,71 @@ def test_orders_an_earlier_batch_published_are_counted_not_failed(con: duckdb.Du
                                 for n, m in ((1, -60), (2, -1), (3, 5))])  # fmt: skip
     counted = result(suite(con), "duplicates.order_id_across_batches")
     assert (counted.rows_checked, counted.rows_failed, counted.outcome.value, counted.success) == (3, 2, "warn", True)
+
+
+def ordered(order_id: int, *items: tuple[str, int]) -> list[dict[str, Any]]:
+    """Order lines (sku, quantity) numbered from 1."""
+    return [{"order_id": order_id, "line_no": n, "sku": sku, "quantity": q} for n, (sku, q) in enumerate(items, 1)]
+
+
+def shipped(shipment_id: str, order_id: int, *items: tuple[str, int]) -> list[dict[str, Any]]:
+    """Shipment lines (sku, quantity) numbered from 1 within their shipment, not the order."""
+    return [{"shipment_id": shipment_id, "line_no": n, "order_id": order_id, "sku": sku, "quantity": q,
+             "status": "shipped"} for n, (sku, q) in enumerate(items, 1)]  # fmt: skip
+
+
+def test_fulfillment_rules_compare_shipped_with_ordered_quantities_per_order_and_sku(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    old, young = AS_OF - timedelta(days=4), AS_OF - timedelta(days=1)
+    insert(con, "orders", order(1, created_at=old), order(2, created_at=old), order(3, "shipped", created_at=young),
+           order(4, "delivered", created_at=young), order(5, "cancelled", created_at=old),
+           order(6, "pending", created_at=old), order(7, created_at=old), order(8, "shipped", created_at=young),
+           order(9, created_at=old), order(10, "delivered", created_at=old), order(11, created_at=old))  # fmt: skip
+    # order 9's line is fetched twice (touched and near a new order of its customer): counted once
+    lines = [ordered(1, ("A", 2), ("B", 1)), ordered(2, ("A", 2), ("B", 1)), ordered(3, ("A", 1)),
+             ordered(4, ("A", 1)), ordered(5, ("A", 1)), ordered(6, ("A", 1)), ordered(8, ("A", 2)),
+             ordered(9, ("A", 2)), ordered(9, ("A", 2)), ordered(10, ("A", 1)), ordered(11, ("A", 1))]  # fmt: skip
+    insert(con, "order_lines", *[line for group in lines for line in group])
+    shipments = [shipped("S1", 1, ("B", 1), ("A", 2)), shipped("S2", 2, ("A", 1)), shipped("S3", 3, ("A", 1)),
+                 shipped("S3b", 3, ("A", 1)), shipped("S4", 4, ("A", 1), ("Z", 1)), shipped("S5", 5, ("A", 1)),
+                 shipped("S7", 7, ("A", 3)), shipped("S8", 8, ("A", 1)), shipped("S9", 9, ("A", 2))]  # fmt: skip
+    insert(con, "shipment_lines", *[line for group in shipments for line in group])
+    aging = {"status": "paid", "created_at": AS_OF - timedelta(days=3), "sku": "A", "shipped": 0}
+    insert(con, "aging_short_lines", aging | {"order_id": 20, "ordered": 2, "order_shipped": 1},
+           aging | {"order_id": 21, "ordered": 1, "order_shipped": 0})  # fmt: skip
+    results = suite(con)
+    found = rows(con, "SELECT rule_id, order_id FROM out_violations WHERE rule_id LIKE 'fulfillment.%' ORDER BY 1, 2")
+    assert found == [
+        ("fulfillment.over_shipped", 3),  # two shipments, each numbering its line 1: 2 of 1 shipped
+        ("fulfillment.over_shipped", 4),  # Z was never ordered
+        ("fulfillment.under_shipped", 2),
+        ("fulfillment.under_shipped", 10),  # delivered, nothing shipped
+        ("fulfillment.under_shipped", 20),  # turned 3 days old in the window, partly shipped
+    ]  # 11 and 21 are paid with nothing shipped: status.paid_not_shipped, not counted twice
+    over = result(results, "fulfillment.over_shipped", "shipment_lines")
+    under = result(results, "fulfillment.under_shipped", "shipment_lines")
+    assert (over.rows_checked, over.rows_failed, under.rows_checked, under.rows_failed) == (12, 2, 12, 3)
+    (evidence,) = rows(con, "SELECT evidence FROM out_violations WHERE rule_id = 'fulfillment.under_shipped' "
+                            "AND order_id = 2")[0]  # fmt: skip
+    assert '"skus":[{"sku":"A","ordered":2,"shipped":1},{"sku":"B","ordered":1,"shipped":0}]' in evidence
+    status = rows(con, "SELECT rule_id, order_id FROM out_violations WHERE rule_id LIKE 'status.%'")
+    assert {("status.cancelled_but_shipped", 5), ("status.paid_not_shipped", 11)} <= set(status)
+    assert results.held_reason is None  # fulfillment rules are warnings
+
+
+def test_the_same_purchase_needs_the_same_items(con: duckdb.DuckDBPyConnection) -> None:
+    t = AS_OF - timedelta(hours=2)
+    insert(con, "new_orders", *[order(n, created_at=t, customer_id=c) | {"_batch_id": "orders-1"}
+                                for n, c in ((30, 60), (32, 61), (34, 62))])  # fmt: skip
+    insert(con, "customer_orders", *[order(n, created_at=t - timedelta(minutes=2), customer_id=c)
+                                     for n, c in ((31, 60), (33, 61), (35, 62))])  # fmt: skip
+    lines = [ordered(30, ("A", 1), ("B", 2)), ordered(31, ("B", 2), ("A", 1)), ordered(32, ("A", 1)),
+             ordered(33, ("A", 2)), ordered(34, ("A", 1), ("A", 1)), ordered(35, ("A", 2))]  # fmt: skip
+    insert(con, "order_lines", *[line for group in lines for line in group])
+    results = suite(con)
+    assert rows(con, "SELECT order_id, duplicate_of, evidence::JSON->>'items' FROM out_duplicates ORDER BY 1") == [
+        (30, 31, "Ax1,Bx2"),
+        (34, 35, "Ax2"),  # the same items split over two lines
+    ]
+    assert result(results, "duplicates.same_purchase").rows_failed == 2

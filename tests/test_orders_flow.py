@@ -133,8 +133,9 @@ def test_a_failed_publish_is_completed_by_its_rerun_from_the_same_landed_raw(
         "ALTER TABLE orders DROP COLUMN customer_id",
         "ALTER TABLE orders RENAME COLUMN currency TO currency_code",
         "ALTER TABLE orders ALTER COLUMN total_amount_minor TYPE numeric(12, 2)",
+        "ALTER TABLE order_lines DROP COLUMN sku",
     ],
-    ids=["dropped", "renamed", "retyped"],
+    ids=["dropped", "renamed", "retyped", "lines-dropped"],
 )
 def test_a_source_schema_change_holds_the_batch_and_publishes_nothing(
     pipeline_env: Callable[..., dict[str, str]], source_db: str, change: str, caplog: pytest.LogCaptureFixture
@@ -150,7 +151,7 @@ def test_a_source_schema_change_holds_the_batch_and_publishes_nothing(
     assert held["STATUS"] == HELD and held["REASON"].startswith("schema.")
     assert any("orders batch held" in r.getMessage() for r in caplog.records)
     raw = load_settings().landing_dir / "raw" / "orders"
-    assert len(list(raw.rglob("*.parquet"))) == 1 and len(list(raw.rglob("manifest.json"))) == 1
+    assert len(list(raw.rglob("*.parquet"))) == 2 and len(list(raw.rglob("manifest.json"))) == 1  # orders, lines
     assert lineage_events()[-1]["eventType"] == "FAIL"
 
 
@@ -170,7 +171,9 @@ def test_seeded_faults_are_quarantined_with_exact_counts(
     assert outcome.rows_extracted == summary.rows == outcome.rows_passed + outcome.rows_quarantined
     with open_warehouse(load_settings()) as wh:
         repeats = wh.query("SELECT ROWS_FAILED FROM OPS.CHECK_RESULTS WHERE CHECK_ID = 'duplicates.exact_repeat'")
-        new_columns = wh.query("SELECT ACTUAL FROM OPS.CHECK_RESULTS WHERE CHECK_ID = 'schema.no_new_columns'")
+        new_columns = wh.query(
+            "SELECT ACTUAL FROM OPS.CHECK_RESULTS WHERE CHECK_ID = 'schema.no_new_columns' AND DATASET = 'orders'"
+        )
     assert repeats == [{"ROWS_FAILED": summary.repeated_rows}]
     assert new_columns == [{"ACTUAL": "as contracted"}]  # the landing path's dt=/batch= are not columns
     clean_orders = summary.orders - sum(summary.fault_counts().values()) + summary.repeated_rows
@@ -211,10 +214,13 @@ def test_landing_in_s3_keeps_the_manifested_bytes(
     prefix = f"raw/orders/dt=2026-11-20/batch={outcome.batch_id}/"
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=s3_bucket, Prefix=prefix)["Contents"]]
     manifest = json.loads(s3.get_object(Bucket=s3_bucket, Key=prefix + "manifest.json")["Body"].read())
-    (data,) = manifest["files"]
-    assert sorted(keys) == sorted([prefix + "manifest.json", data["key"]])
-    body = s3.get_object(Bucket=s3_bucket, Key=data["key"])["Body"].read()
-    assert hashlib.sha256(body).hexdigest() == data["sha256"] and manifest["row_count"] == 2
+    data, lines = manifest["files"]
+    assert (data["dataset"], lines["dataset"], lines["rows"], manifest["line_count"]) == ("orders", "order_lines", 0, 0)
+    assert sorted(keys) == sorted([prefix + "manifest.json", data["key"], lines["key"]])
+    for landed in (data, lines):
+        body = s3.get_object(Bucket=s3_bucket, Key=landed["key"])["Body"].read()
+        assert hashlib.sha256(body).hexdigest() == landed["sha256"]
+    assert manifest["row_count"] == 2
     assert ledger()[0]["RAW_URI"] == f"s3://{s3_bucket}/{prefix}manifest.json"
 
 

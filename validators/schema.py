@@ -63,7 +63,7 @@ def _batch_result(
         dataset=contract.dataset,
         severity=severity,
         rows_checked=rows,
-        rows_failed=rows if problems else 0,
+        rows_failed=max(rows, 1) if problems else 0,  # an empty batch with a changed schema fails too
         expected=expected,
         actual=", ".join(problems) if problems else "as contracted",
     )

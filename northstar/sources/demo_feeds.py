@@ -34,6 +34,7 @@ class DemoOrder:
     currency: str
     total: int
     created_at: datetime  # UTC
+    items: tuple[tuple[str, int], ...] = ()  # (sku, quantity) as ordered
 
 
 @dataclass(frozen=True)
@@ -58,9 +59,10 @@ class Feeds:
 
 
 def build_feeds(orders: list[DemoOrder], late_refund_day: date, shipped_by: datetime) -> Feeds:
-    """Payments for paid, shipped, delivered and refunded orders, shipments for shipped and delivered ones, with
-    faults: underpaid, charged twice, wrong currency, payments and lines naming unknown orders, lines for
-    cancelled orders, and one refund on late_refund_day whose event arrives only after the first check."""
+    """Payments for paid, shipped, delivered and refunded orders, shipments of their ordered items for shipped and
+    delivered ones, with faults: underpaid, charged twice, wrong currency, payments and lines naming unknown
+    orders, lines for cancelled orders, one order over-shipped and the oldest multi-item one under-shipped, and
+    one refund on late_refund_day whose event arrives only after the first check."""
     feeds = Feeds()
     charged = [o for o in orders if o.status in ("paid", "shipped", "delivered", "refunded")]
     for i, o in enumerate(charged):
@@ -84,8 +86,7 @@ def build_feeds(orders: list[DemoOrder], late_refund_day: date, shipped_by: date
                 currency,
                 o.created_at + timedelta(hours=2),
             )
-        if o.status in ("shipped", "delivered"):
-            feeds.lines.append(_line(o.order_id, min(o.created_at + timedelta(hours=1), shipped_by)))
+    _ship(feeds, [o for o in orders if o.status in ("shipped", "delivered")], shipped_by)
     # finance saw this refund on the last day; its event reaches us only after the first check (a full refund of
     # the day's largest GBP order, large enough to break the 0.05% variance of the day's GBP revenue)
     late = max((o for o in charged if o.currency == "GBP" and o.created_at.date() == late_refund_day),
@@ -98,10 +99,10 @@ def build_feeds(orders: list[DemoOrder], late_refund_day: date, shipped_by: date
         feeds.unknown_payments.append(UnknownPayment(UNKNOWN_ORDER_BASE + n, 1999, when))
     feeds.faults["payment_for_unknown_order"] = 5
     for o in [o for o in orders if o.status == "cancelled"][:3]:
-        feeds.lines.append(_line(o.order_id, min(o.created_at + timedelta(hours=1), shipped_by)))
+        feeds.lines += _shipment(o.order_id, o.items, min(o.created_at + timedelta(hours=1), shipped_by))
         feeds.faults["shipped_cancelled_order"] += 1
     for n in range(2):
-        feeds.lines.append(_line(UNKNOWN_ORDER_BASE + 100 + n, shipped_by))
+        feeds.lines += _shipment(UNKNOWN_ORDER_BASE + 100 + n, (), shipped_by)
     feeds.faults["line_for_unknown_order"] = 2
     return feeds
 
@@ -171,7 +172,24 @@ def _event(event_type: str, obj: dict[str, Any], created: int) -> dict[str, Any]
             "pending_webhooks": 1, "type": event_type}  # fmt: skip
 
 
-def _line(order_id: int, shipped_at: datetime) -> dict[str, Any]:
-    return {"shipment_id": f"SHP-{order_id}", "order_id": order_id, "line_no": 1, "sku": "SKU-DEMO", "quantity": 1,
-            "warehouse_code": "ATL1", "carrier": "UPSN", "tracking_number": f"1Z{order_id}",
-            "status": "shipped", "shipped_at": shipped_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}  # fmt: skip
+def _ship(feeds: Feeds, shippable: list[DemoOrder], shipped_by: datetime) -> None:
+    """One shipment per shipped or delivered order, of its ordered items, an hour after it was created; one order
+    gets an extra unit (over-shipped) and the oldest order with two or more items misses its last (under-shipped)."""
+    short = min((o for o in shippable if len(o.items) > 1), key=lambda o: o.created_at, default=None)
+    for i, o in enumerate(shippable):
+        items = list(o.items)
+        if o is short:
+            items = items[:-1]
+            feeds.faults["under_shipped"] += 1
+        elif i == 17 and items:
+            items[0] = (items[0][0], items[0][1] + 1)
+            feeds.faults["over_shipped"] += 1
+        feeds.lines += _shipment(o.order_id, tuple(items), min(o.created_at + timedelta(hours=1), shipped_by))
+
+
+def _shipment(order_id: int, items: tuple[tuple[str, int], ...], shipped_at: datetime) -> list[dict[str, Any]]:
+    """A shipment's lines, numbered within the shipment; an order without known items ships one demo unit."""
+    at = shipped_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return [{"shipment_id": f"SHP-{order_id}", "order_id": order_id, "line_no": n, "sku": sku, "quantity": quantity,
+             "warehouse_code": "ATL1", "carrier": "UPSN", "tracking_number": f"1Z{order_id}", "status": "shipped",
+             "shipped_at": at} for n, (sku, quantity) in enumerate(items or (("SKU-DEMO", 1),), 1)]  # fmt: skip

@@ -1,4 +1,5 @@
-"""Landing an orders batch: extract from PostgreSQL, write Parquet and a manifest under a fixed key."""
+"""Landing an orders batch: extract orders and their lines from PostgreSQL, write Parquet and a manifest under a
+fixed key."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from northstar.landing import LandingStore
 from northstar.sources.postgres import extract_orders_changed
 
 SOURCE = "orders"
+LINES = "order_lines"  # the lines' file in the manifest; a batch landed before lines existed has none
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class LandedBatch:
     prefix: str
     manifest: dict[str, Any]
     local_file: Path  # a local copy of the landed Parquet, for DuckDB
+    lines_file: Path | None = None  # the same for the orders' lines (None: landed before lines were extracted)
 
     @property
     def rows(self) -> int:
@@ -52,13 +55,16 @@ def land_orders(
     prefix = landing_prefix(SOURCE, window, batch_id)
     manifest_key = prefix + "manifest.json"
     if not store.exists(manifest_key):
-        table = extract_orders_changed(dsn, low, window.end)
-        manifest = _write_batch(store, prefix, batch_id, window, low, table, code_version)
+        orders, lines = extract_orders_changed(dsn, low, window.end)
+        manifest = _write_batch(store, prefix, batch_id, window, low, orders, code_version)
+        manifest["files"].append(_write_file(store, prefix, LINES, lines))
+        manifest["line_count"] = lines.num_rows
         # First write wins: if a concurrent attempt landed first, its manifest is the batch of record.
         store.put_if_absent(manifest_key, json.dumps(manifest, indent=2).encode())
     manifest = json.loads(store.get(manifest_key))
-    data_key = manifest["files"][0]["key"]
-    return LandedBatch(batch_id, prefix, manifest, store.local_copy(data_key, work_dir))
+    files = {f.get("dataset", SOURCE): f["key"] for f in manifest["files"]}
+    lines_file = store.local_copy(files[LINES], work_dir) if LINES in files else None
+    return LandedBatch(batch_id, prefix, manifest, store.local_copy(files[SOURCE], work_dir), lines_file)
 
 
 def _write_batch(
@@ -70,13 +76,7 @@ def _write_batch(
     table: pa.Table,
     code_version: str,
 ) -> dict[str, Any]:
-    """Write the Parquet file under a content-addressed name; the manifest that follows makes it the batch."""
-    buffer = io.BytesIO()
-    pq.write_table(table, buffer, compression="zstd")
-    data = buffer.getvalue()
-    sha256 = hashlib.sha256(data).hexdigest()
-    key = f"{prefix}orders-{sha256[:16]}.parquet"
-    store.put_if_absent(key, data)
+    """Write the orders' Parquet file; the manifest that follows makes it the batch."""
     return {
         "batch_id": batch_id,
         "source": SOURCE,
@@ -86,10 +86,28 @@ def _write_batch(
             "high": _max_updated_at(table),
         },
         "row_count": table.num_rows,
-        "files": [{"key": key, "sha256": sha256, "bytes": len(data), "rows": table.num_rows}],
+        "files": [_write_file(store, prefix, SOURCE, table)],
         "schema": [{"name": f.name, "type": str(f.type)} for f in table.schema],
         "code_version": code_version,
         "extracted_at": datetime.now(UTC).isoformat(),
+    }
+
+
+def _write_file(store: LandingStore, prefix: str, dataset: str, table: pa.Table) -> dict[str, Any]:
+    """One dataset's Parquet file under a content-addressed name; its manifest entry."""
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, compression="zstd")
+    data = buffer.getvalue()
+    sha256 = hashlib.sha256(data).hexdigest()
+    key = f"{prefix}{dataset}-{sha256[:16]}.parquet"
+    store.put_if_absent(key, data)
+    return {
+        "dataset": dataset,
+        "key": key,
+        "sha256": sha256,
+        "bytes": len(data),
+        "rows": table.num_rows,
+        "schema": [{"name": f.name, "type": str(f.type)} for f in table.schema],
     }
 
 

@@ -14,12 +14,19 @@ class SourceUnavailableError(RuntimeError):
     """The source database could not be reached or queried."""
 
 
-def extract_orders_changed(dsn: str, low: datetime, high: datetime) -> pa.Table:
-    """Every orders row with updated_at in [low, high), as one Arrow table."""
+def extract_orders_changed(dsn: str, low: datetime, high: datetime) -> tuple[pa.Table, pa.Table]:
+    """Every orders row with updated_at in [low, high), and every line of those orders, as two Arrow tables.
+
+    Both are read in bulk (COPY) in one REPEATABLE READ transaction: one snapshot, so the lines are the ones
+    the extracted orders had, even while the application writes.
+    """
     try:
         with pg_dbapi.connect(dsn) as conn, conn.cursor() as cur:
+            cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             cur.execute(read_sql("postgres/select_orders_changed.sql"), (low, high))
-            return cur.fetch_arrow_table()
+            orders = cur.fetch_arrow_table()
+            cur.execute(read_sql("postgres/select_order_lines_changed.sql"), (low, high))
+            return orders, cur.fetch_arrow_table()
     except pg_dbapi.Error as exc:
         raise SourceUnavailableError(f"orders source query failed ({_redact(dsn)}): {exc}") from exc
 

@@ -14,6 +14,8 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
+from northstar.sources.seed_lines import BULK_LINES, REPEAT_LINES, SKU_POOL, copy_lines, lines_for, seeded_lines
+
 CREATE_ORDERS_SQL = Path(__file__).resolve().parents[2] / "sql" / "postgres" / "create_orders.sql"
 
 FIRST_ORDER_ID = 1_000_000
@@ -101,7 +103,7 @@ def ensure_database(admin_dsn: str, dbname: str, *, recreate: bool) -> str:
 
 
 def create_schema(dsn: str) -> None:
-    """Create the orders table and its index if missing (sql/postgres/create_orders.sql)."""
+    """Create the orders and order_lines tables and their indexes if missing (sql/postgres/create_orders.sql)."""
     with psycopg.connect(dsn) as conn:
         _create_schema(conn)
 
@@ -112,15 +114,17 @@ def _create_schema(conn: psycopg.Connection) -> None:
 
 
 def seed_history(dsn: str, *, start: datetime, end: datetime, orders: int, seed: int = 7) -> SeedSummary:
-    """Replace the orders table's rows with a reproducible history of orders plus ~1% faults per kind."""
+    """Replace the orders (and their lines) with a reproducible history of orders plus ~1% faults per kind."""
     start, end = _utc_range(start, end)
     rng = random.Random(seed)
     rows = [_order_row(rng, FIRST_ORDER_ID + i, start, end) for i in range(orders)]
     extra, counts = _inject_faults(rng, rows)
+    lines = seeded_lines(((r.order_id, r.total_amount_minor, r.updated_at) for r in [*rows, *extra]), seed)
     with psycopg.connect(dsn) as conn:
         _create_schema(conn)
-        conn.execute("TRUNCATE orders")
+        conn.execute("TRUNCATE orders, order_lines")
         _copy_rows(conn, [*rows, *extra])
+        copy_lines(conn, lines)
     return SeedSummary(orders=orders, rows=len(rows) + len(extra), start=start, end=end, **counts)
 
 
@@ -270,7 +274,7 @@ CROSS JOIN LATERAL (
 
 
 def seed_bulk(dsn: str, *, start: datetime, end: datetime, orders: int) -> None:
-    """Replace the orders table's rows with `orders` valid rows, updated_at evenly over [start, end)."""
+    """Replace the orders with `orders` valid rows, updated_at evenly over [start, end), and 1-3 lines each."""
     start, end = _utc_range(start, end)
     params = {
         "first_id": FIRST_ORDER_ID,
@@ -285,10 +289,12 @@ def seed_bulk(dsn: str, *, start: datetime, end: datetime, orders: int) -> None:
     }
     with psycopg.connect(dsn) as conn:
         _create_schema(conn)
-        conn.execute("TRUNCATE orders")
+        conn.execute("TRUNCATE orders, order_lines")
         conn.execute(_BULK_INSERT, params)
+        conn.execute(BULK_LINES, {"skus": SKU_POOL})
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("ANALYZE orders")
+        conn.execute("ANALYZE order_lines")
 
 
 _PURCHASE_TO_REPEAT = """
@@ -313,7 +319,7 @@ RETURNING order_id
 
 def seed_duplicate_purchase(dsn: str, *, low: datetime, high: datetime, after: timedelta) -> tuple[int, int]:
     """The same purchase entered twice: a new order repeating a clean paid order created in [low, high) by the
-    same customer, amount and currency, `after` later. Returns (original order id, repeated order id)."""
+    same customer, amount, currency and items, `after` later. Returns (original order id, repeated order id)."""
     low, high = _utc_range(low, high)
     with psycopg.connect(dsn) as conn:
         params = {"currencies": list(CURRENCIES), "low": low, "high": high}
@@ -323,7 +329,8 @@ def seed_duplicate_purchase(dsn: str, *, low: datetime, high: datetime, after: t
         original, customer_id, currency, total, created = row
         repeat = {"customer_id": customer_id, "currency": currency, "total": total, "created": created + after}
         new = conn.execute(_REPEAT_PURCHASE, repeat).fetchone()
-    assert new is not None
+        assert new is not None
+        conn.execute(REPEAT_LINES, {"new": new[0], "original": original, "updated": created + after})
     return int(original), int(new[0])
 
 
@@ -336,8 +343,9 @@ VALUES (%(order_id)s, %(customer_id)s, 'paid', %(currency)s, %(total)s, %(create
 def seed_late_order(
     dsn: str, *, order_id: int, total: int, currency: str, created: datetime, updated: datetime
 ) -> None:
-    """An order whose row reaches the source only now (its payment may already have arrived)."""
+    """An order (with its lines) whose row reaches the source only now (its payment may already have arrived)."""
     params = {"order_id": order_id, "customer_id": CUSTOMER_ID_BASE, "currency": currency, "total": total,
               "created": _utc(created), "updated": _utc(updated)}  # fmt: skip
     with psycopg.connect(dsn) as conn:
         conn.execute(_LATE_ORDER, params)
+        copy_lines(conn, lines_for(random.Random(order_id), order_id, total, _utc(updated)))

@@ -1,9 +1,19 @@
--- Two order ids for one purchase, by two rules. duplicates.same_purchase: the same customer, amount and
--- currency created within the window; each pair once, the later order (by created_at, then id) as ORDER_ID.
--- Orders carry no line items in the source contract, so items are not compared (README.md).
+-- Two order ids for one purchase, by two rules. duplicates.same_purchase: the same customer, amount, currency
+-- and items created within the window; each pair once, the later order (by created_at, then id) as ORDER_ID.
+-- The items signature is the order's SKUs with their quantities summed per SKU, sorted by SKU ("SKU-1x2,SKU-7x1");
+-- an order without lines in CORE.ORDER_LINES has the empty signature.
 -- duplicates.payment_intent_two_orders: one payment intent linked over time to two orders.
 CREATE OR REPLACE TABLE out_duplicates AS
-WITH nearby AS (
+WITH items AS (
+    SELECT order_id, string_agg(sku || 'x' || quantity, ',' ORDER BY sku) AS items
+    FROM (
+        SELECT order_id, sku, sum(quantity) AS quantity
+        FROM (SELECT DISTINCT order_id, line_no, sku, quantity FROM order_lines)
+        GROUP BY ALL
+    )
+    GROUP BY order_id
+),
+nearby AS (
     SELECT order_id, customer_id, status, currency, total_amount_minor, created_at FROM customer_orders
     UNION
     SELECT order_id, customer_id, status, currency, total_amount_minor, created_at FROM new_orders
@@ -12,17 +22,21 @@ pairs AS (
     SELECT CASE WHEN n.created_at > c.created_at OR (n.created_at = c.created_at AND n.order_id > c.order_id)
                 THEN n ELSE c END AS later,
            CASE WHEN n.created_at > c.created_at OR (n.created_at = c.created_at AND n.order_id > c.order_id)
-                THEN c ELSE n END AS earlier
+                THEN c ELSE n END AS earlier,
+           coalesce(ni.items, '') AS items
     FROM new_orders AS n
     JOIN nearby AS c
       ON c.customer_id = n.customer_id AND c.currency = n.currency
      AND c.total_amount_minor = n.total_amount_minor AND c.order_id <> n.order_id
      AND abs(epoch(n.created_at) - epoch(c.created_at)) <= $duplicate_window_seconds
+    LEFT JOIN items AS ni ON ni.order_id = n.order_id
+    LEFT JOIN items AS ci ON ci.order_id = c.order_id
+    WHERE coalesce(ni.items, '') = coalesce(ci.items, '')
 )
 SELECT DISTINCT 'duplicates.same_purchase' AS rule_id, later.order_id AS order_id, earlier.order_id AS duplicate_of,
        CAST(timezone($tz, later.created_at AT TIME ZONE 'UTC') AS DATE) AS business_date,
        to_json({customer_id: later.customer_id, currency: later.currency,
-                total_amount_minor: later.total_amount_minor,
+                total_amount_minor: later.total_amount_minor, items: items,
                 seconds_apart: epoch(later.created_at) - epoch(earlier.created_at),
                 later_order: {order_id: later.order_id, status: later.status, created_at: later.created_at},
                 duplicate_of: {order_id: earlier.order_id, status: earlier.status, created_at: earlier.created_at}

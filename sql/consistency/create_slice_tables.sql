@@ -52,10 +52,19 @@ CREATE OR REPLACE TABLE shipment_lines (
     shipment_id VARCHAR, line_no BIGINT, order_id BIGINT, sku VARCHAR, quantity BIGINT, status VARCHAR,
     shipped_at TIMESTAMP
 );
+-- The ordered lines of the touched orders and of the customer orders below (an order may come twice: read
+-- DISTINCT). Orders published before lines were extracted have none.
+CREATE OR REPLACE TABLE order_lines (order_id BIGINT, line_no BIGINT, sku VARCHAR, quantity BIGINT);
 -- Orders of the new orders' customers created near them (the duplicate window).
 CREATE OR REPLACE TABLE customer_orders (
     order_id BIGINT, customer_id BIGINT, status VARCHAR, currency VARCHAR, total_amount_minor BIGINT,
     created_at TIMESTAMP
+);
+-- Orders expected to ship (paid, shipped, delivered) that turned N days old in this run's window: each SKU
+-- shipped short of its ordered quantity, and the order's whole shipped quantity.
+CREATE OR REPLACE TABLE aging_short_lines (
+    order_id BIGINT, status VARCHAR, created_at TIMESTAMP, sku VARCHAR, ordered BIGINT, shipped BIGINT,
+    order_shipped BIGINT
 );
 -- Paid orders that turned N days old in this run's window, with their shipped line count.
 CREATE OR REPLACE TABLE aging_orders (

@@ -10,3 +10,16 @@ CREATE TABLE IF NOT EXISTS orders (
     updated_at          timestamptz
 );
 CREATE INDEX IF NOT EXISTS orders_updated_at_idx ON orders (updated_at);
+
+-- The order's line items, as permissive as `orders` (no keys, nullable): the application rewrites an order's
+-- lines and touches its orders.updated_at in the same transaction, so a batch reads an order's lines
+-- together with the order (northstar/sources/postgres.py).
+CREATE TABLE IF NOT EXISTS order_lines (
+    order_id          bigint,
+    line_no           integer,
+    sku               text,
+    quantity          integer,
+    unit_price_minor  bigint,       -- integer minor units, in the order's currency
+    updated_at        timestamptz
+);
+CREATE INDEX IF NOT EXISTS order_lines_order_id_idx ON order_lines (order_id);

@@ -20,3 +20,26 @@ CREATE TABLE IF NOT EXISTS QUARANTINE.ORDERS (
     _BATCH_ID       VARCHAR NOT NULL,
     _QUARANTINED_AT TIMESTAMP_NTZ NOT NULL
 );
+
+-- Validated order lines: the lines of each order in CORE.ORDERS as its published version had them, replaced
+-- whenever a batch publishes a newer version of the order.
+CREATE TABLE IF NOT EXISTS CORE.ORDER_LINES (
+    ORDER_ID          NUMBER(38, 0) NOT NULL,
+    LINE_NO           NUMBER(38, 0) NOT NULL,
+    SKU               VARCHAR NOT NULL,
+    QUANTITY          NUMBER(38, 0) NOT NULL,
+    UNIT_PRICE_MINOR  NUMBER(38, 0) NOT NULL,
+    UPDATED_AT        TIMESTAMP_NTZ,
+    _BATCH_ID         VARCHAR NOT NULL,
+    _LOADED_AT        TIMESTAMP_NTZ NOT NULL
+);
+
+-- Rejected order lines, exactly as extracted, with every reason they failed.
+CREATE TABLE IF NOT EXISTS QUARANTINE.ORDER_LINES (
+    ORDER_ID        NUMBER(38, 0),
+    REASONS         ARRAY NOT NULL,
+    RAW_RECORD      VARIANT NOT NULL,
+    _SOURCE_ROW     NUMBER(38, 0) NOT NULL,
+    _BATCH_ID       VARCHAR NOT NULL,
+    _QUARANTINED_AT TIMESTAMP_NTZ NOT NULL
+);

@@ -51,7 +51,7 @@ def check_duplicates(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> 
             Severity.WARN,
             new_orders,
             same,
-            "no two orders of one customer with the same amount and currency within the window",
+            "no two orders of one customer with the same amount, currency and items within the window",
             f"{same} candidate pairs",
             column="order_id",
         ),

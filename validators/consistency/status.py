@@ -38,8 +38,15 @@ def check_statuses(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> li
         "CREATE OR REPLACE TABLE out_violations (rule_id VARCHAR, severity VARCHAR, order_id BIGINT, evidence VARCHAR)"
     )
     checked = scalar(con, "SELECT count(*) FROM (SELECT order_id FROM orders UNION SELECT order_id FROM aging_orders)")
+    return run_rules(con, STATUS_RULES, params, "orders", checked)
+
+
+def run_rules(
+    con: duckdb.DuckDBPyConnection, rules: tuple[StatusRule, ...], params: dict[str, Any], dataset: str, checked: int
+) -> list[CheckResult]:
+    """Each rule's violations into out_violations (OPS.STATUS_VIOLATIONS), and its result over `checked` orders."""
     results = []
-    for rule in STATUS_RULES:
+    for rule in rules:
         sql = read_sql(f"consistency/{rule.rule_id}.sql")
         con.execute(
             f"INSERT INTO out_violations SELECT $rule_id, $severity, order_id, evidence FROM ({sql})",
@@ -48,7 +55,7 @@ def check_statuses(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> li
         failed = scalar(con, "SELECT count(*) FROM out_violations WHERE rule_id = $r", {"r": rule.rule_id})
         results.append(
             CheckResult(
-                rule.rule_id, "orders", rule.severity, checked, failed, rule.expected, f"{failed} orders violate"
+                rule.rule_id, dataset, rule.severity, checked, failed, rule.expected, f"{failed} orders violate"
             )
         )
     return results

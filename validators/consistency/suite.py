@@ -10,6 +10,7 @@ import duckdb
 
 from validators.consistency.common import run_file
 from validators.consistency.duplicates import MAX_DAILY_RATE, check_duplicates
+from validators.consistency.fulfillment import check_fulfillment
 from validators.consistency.reconciliation import MAX_DAILY_VARIANCE, check_days, check_orders
 from validators.consistency.referential import check_references
 from validators.consistency.status import check_statuses
@@ -45,7 +46,8 @@ class SuiteResult:
 
 
 def run_suite(con: duckdb.DuckDBPyConnection, params: dict[str, Any], finance_dataset: str) -> SuiteResult:
-    """Referential first (reconciliation needs its orphans), then reconciliation, duplicates, status, SLA metrics."""
+    """Referential first (reconciliation needs its orphans), then reconciliation, duplicates, status, fulfillment,
+    SLA metrics."""
     results: list[CheckResult] = []
     seconds: dict[str, float] = {}
     families = (
@@ -53,6 +55,7 @@ def run_suite(con: duckdb.DuckDBPyConnection, params: dict[str, Any], finance_da
         ("reconciliation", lambda: check_orders(con, params) + check_days(con, params, finance_dataset)),
         ("duplicates", lambda: check_duplicates(con, params)),
         ("status", lambda: check_statuses(con, params)),
+        ("fulfillment", lambda: check_fulfillment(con, params)),  # after status: adds to its out_violations
     )
     for name, run in families:
         t0 = time.perf_counter()

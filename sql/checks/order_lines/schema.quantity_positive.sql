@@ -1,0 +1,1 @@
+SELECT _row_id FROM batch WHERE quantity IS NULL OR quantity <= 0

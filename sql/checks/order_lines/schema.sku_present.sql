@@ -1,0 +1,1 @@
+SELECT _row_id FROM batch WHERE sku IS NULL OR trim(sku) = ''

@@ -1,0 +1,6 @@
+-- Quarantined order lines of one batch; replacing the batch's rows keeps a completed rerun exact.
+DELETE FROM QUARANTINE.ORDER_LINES WHERE _BATCH_ID = %(batch_id)s;
+
+INSERT INTO QUARANTINE.ORDER_LINES (ORDER_ID, REASONS, RAW_RECORD, _SOURCE_ROW, _BATCH_ID, _QUARANTINED_AT)
+SELECT PARSE_JSON(RAW_RECORD):order_id::NUMBER(38, 0), PARSE_JSON(REASONS), PARSE_JSON(RAW_RECORD), _SOURCE_ROW, %(batch_id)s, %(loaded_at)s
+FROM OPS.STAGE_ORDER_LINES_QUARANTINE;

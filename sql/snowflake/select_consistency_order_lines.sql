@@ -1,0 +1,4 @@
+-- Every ordered line of the touched orders.
+SELECT l.ORDER_ID, l.LINE_NO, l.SKU, l.QUANTITY
+FROM CORE.ORDER_LINES AS l
+JOIN OPS.STAGE_CONSISTENCY_ORDERS AS t ON t.ORDER_ID = l.ORDER_ID;
