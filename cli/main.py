@@ -13,6 +13,7 @@ from typing import Any, TextIO
 
 QUARANTINE_QUERIES = {
     "orders": "snowflake/select_quarantine_orders.sql",
+    "order_lines": "snowflake/select_quarantine_order_lines.sql",
     "payments": "snowflake/select_quarantine_stripe_events.sql",
     "wms": "snowflake/select_quarantine_wms_lines.sql",
 }

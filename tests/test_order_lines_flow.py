@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -10,6 +12,7 @@ import psycopg
 import pytest
 
 import flows.orders_microbatch as orders_flow
+from cli.main import main
 from northstar.loads import COMMITTED
 from northstar.settings import load_settings
 from northstar.sources import seed
@@ -70,6 +73,10 @@ def test_each_line_fault_is_quarantined_with_its_reasons_and_the_rest_published(
             "SELECT CHECK_ID, ROWS_CHECKED, ROWS_FAILED FROM OPS.CHECK_RESULTS WHERE DATASET = 'order_lines'"
         )
     assert [q["ORDER_ID"] for q in quarantined] == [2, 2, 2, 3, 4, 4, 4]
+    out = io.StringIO()
+    assert main(["quarantine", "--source", "order_lines", "--json"], out=out) == 0
+    listed = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [row["ORDER_ID"] for row in listed] == [2, 2, 2, 3, 4, 4, 4]
     assert {(r["CHECK_ID"], r["ROWS_CHECKED"], r["ROWS_FAILED"]) for r in results} == {
         ("schema.sku_present", 9, 2),
         ("schema.quantity_positive", 9, 2),
