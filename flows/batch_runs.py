@@ -6,7 +6,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -143,6 +143,23 @@ def current_flow_run_id() -> str | None:
     """The Prefect flow run id, when running inside a flow run."""
     run_id = flow_run.get_id()
     return str(run_id) if run_id else None
+
+
+@contextmanager
+def running(settings: Settings, batch: str, run: LineageRun) -> Iterator[None]:
+    """A batch run's body: a failure emits the lineage FAIL with its error and goes on up; the work folder goes."""
+    try:
+        yield
+    except Exception as exc:
+        run.fail(f"{type(exc).__name__}: {exc}")
+        raise
+    finally:
+        clear_work_dir(settings, batch)
+
+
+def committed_meanwhile(record: BatchRecord) -> BatchRecord:
+    """The record of a batch another run of it committed while this one ran (publish found it COMMITTED)."""
+    return replace(record, status="SKIPPED", reason="committed meanwhile by another run of this batch")
 
 
 def clear_work_dir(settings: Settings, batch: str) -> None:

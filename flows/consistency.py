@@ -22,10 +22,11 @@ from flows.batch_runs import (
     BatchOutcome,
     LineageRun,
     Stopwatch,
-    clear_work_dir,
+    committed_meanwhile,
     current_flow_run_id,
     is_committed,
     lineage_emitter,
+    running,
     warehouse_namespace,
 )
 from lineage.events import DatasetRef
@@ -161,19 +162,12 @@ def consistency_check(start: str | None = None, end: str | None = None) -> Batch
     inputs = [DatasetRef(namespace, f"{db}.{table}") for table in CORE_INPUTS] + [finance]
     run = LineageRun(lineage_emitter(settings), JOB, window, current_flow_run_id(), inputs).start()
     watch = Stopwatch()
-    try:
+    with running(settings, batch, run):
         with watch.stage("validate"):
             checked = check_consistency(settings, window, batch, finance.name)
         record = _record(settings, window, batch, checked, run.run_id, watch)
         with watch.stage("publish"):
-            done = publish_consistency(settings, checked, record) or replace(
-                record, status="SKIPPED", reason="committed meanwhile by another run of this batch"
-            )
-    except Exception as exc:
-        run.fail(f"{type(exc).__name__}: {exc}")
-        raise
-    finally:
-        clear_work_dir(settings, batch)
+            done = publish_consistency(settings, checked, record) or committed_meanwhile(record)
     outcome = BatchOutcome.from_record(
         done, {"referential.order_missing": checked.orphaned}, watch.seconds | checked.seconds
     )

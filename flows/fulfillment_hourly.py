@@ -8,7 +8,7 @@ ledger row, its files (OPS.WMS_FILES), its lines and its quarantine commit in on
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,7 +22,15 @@ from prefect.runtime import flow_run
 from prefect.states import State
 from prefect.tasks import Task
 
-from flows.batch_runs import BatchOutcome, LineageRun, Stopwatch, clear_work_dir, lineage_emitter, warehouse_namespace
+from flows.batch_runs import (
+    BatchOutcome,
+    LineageRun,
+    Stopwatch,
+    committed_meanwhile,
+    lineage_emitter,
+    running,
+    warehouse_namespace,
+)
 from lineage.events import DatasetRef
 from northstar.alerts import alert
 from northstar.batches import Window, batch_id
@@ -168,7 +176,7 @@ def fulfillment_hourly(start: str | None = None, end: str | None = None) -> Batc
     drop = DatasetRef(cfg.namespace, cfg.drop_dir)
     run = LineageRun(lineage_emitter(settings), JOB, window, _flow_run_id(), [drop]).start()
     watch = Stopwatch()
-    try:
+    with running(settings, batch, run):
         with watch.stage("extract"):
             landed = land_wms_files(settings, cfg, window, batch)
         with watch.stage("validate"):
@@ -179,14 +187,7 @@ def fulfillment_hourly(start: str | None = None, end: str | None = None) -> Batc
             if validated.routed.held:
                 done = hold_wms(settings, validated, record)
             else:
-                done = publish_wms(settings, validated, record) or replace(
-                    record, status="SKIPPED", reason="committed meanwhile by another run of this batch"
-                )
-    except Exception as exc:
-        run.fail(f"{type(exc).__name__}: {exc}")
-        raise
-    finally:
-        clear_work_dir(settings, batch)
+                done = publish_wms(settings, validated, record) or committed_meanwhile(record)
     outcome = BatchOutcome.from_record(done, validated.quarantined_by_reason, watch.seconds)
     if done.status == HELD:
         run.fail(f"batch held: {done.reason}", validated.routed.results)

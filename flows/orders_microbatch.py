@@ -14,13 +14,14 @@ from flows.batch_runs import (
     LineageRun,
     Stopwatch,
     ValidatedBatch,
-    clear_work_dir,
+    committed_meanwhile,
     current_flow_run_id,
     hold_batch,
     is_committed,
     lineage_emitter,
     new_record,
     quarantine_reasons,
+    running,
     warehouse_namespace,
 )
 from lineage.events import DatasetRef
@@ -145,7 +146,7 @@ def orders_microbatch(start: str | None = None, end: str | None = None) -> Batch
     inputs = [source, lines_source]
     run = LineageRun(lineage_emitter(settings), "orders-microbatch", window, current_flow_run_id(), inputs).start()
     watch = Stopwatch()
-    try:
+    with running(settings, batch, run):
         with watch.stage("extract"):
             landed = extract_orders(settings, window, batch)
         with watch.stage("validate"):
@@ -161,14 +162,7 @@ def orders_microbatch(start: str | None = None, end: str | None = None) -> Batch
             if validated.routed.held:
                 done = hold_orders(settings, validated, record)
             else:
-                done = publish_orders(settings, validated, record) or replace(
-                    record, status="SKIPPED", reason="committed meanwhile by another run of this batch"
-                )
-    except Exception as exc:
-        run.fail(f"{type(exc).__name__}: {exc}")
-        raise
-    finally:
-        clear_work_dir(settings, batch)
+                done = publish_orders(settings, validated, record) or committed_meanwhile(record)
     outcome = BatchOutcome.from_record(done, validated.quarantined_by_reason, watch.seconds)
     outcome = replace(outcome, lines_quarantined_by_reason=validated.lines_quarantined_by_reason)
     if done.status == HELD:

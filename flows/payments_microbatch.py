@@ -14,13 +14,14 @@ from flows.batch_runs import (
     LineageRun,
     Stopwatch,
     ValidatedBatch,
-    clear_work_dir,
+    committed_meanwhile,
     current_flow_run_id,
     hold_batch,
     is_committed,
     lineage_emitter,
     new_record,
     quarantine_reasons,
+    running,
     warehouse_namespace,
 )
 from lineage.events import DatasetRef
@@ -142,7 +143,7 @@ def payments_microbatch(
     run = LineageRun(lineage_emitter(settings), "payments-microbatch", window, current_flow_run_id(), [source])
     run.start()
     watch = Stopwatch()
-    try:
+    with running(settings, batch, run):
         with watch.stage("extract"):
             landed = extract_payments(settings, window, batch, lookback_days)
         with watch.stage("validate"):
@@ -155,14 +156,7 @@ def payments_microbatch(
             if routed.held:
                 done = hold_payments(settings, validated, record)
             else:
-                done = publish_payments(settings, validated, record) or replace(
-                    record, status="SKIPPED", reason="committed meanwhile by another run of this batch"
-                )
-    except Exception as exc:
-        run.fail(f"{type(exc).__name__}: {exc}")
-        raise
-    finally:
-        clear_work_dir(settings, batch)
+                done = publish_payments(settings, validated, record) or committed_meanwhile(record)
     outcome = BatchOutcome.from_record(done, validated.quarantined_by_reason, watch.seconds)
     checks = checks_on(source, routed.results)
     if done.status == HELD:
