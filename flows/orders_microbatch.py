@@ -35,8 +35,8 @@ from northstar.sqlfiles import read_sql
 from northstar.warehouse import open_warehouse
 from validators.contracts import ORDERS
 from validators.duplicates import ORDERS_DUPLICATE_CHECKS
-from validators.order_lines import ORDER_LINES, route_order_lines
-from validators.router import Routed, load_batch, route
+from validators.order_lines import ORDER_LINE_CHECKS, ORDER_LINES, route_order_lines
+from validators.router import Routed, load_batch, not_evaluated, route
 from validators.schema import ORDERS_ROW_CHECKS
 
 ORDERS_CHECKS = ORDERS_ROW_CHECKS + ORDERS_DUPLICATE_CHECKS
@@ -92,8 +92,9 @@ def validate_orders(settings: Settings, landed: LandedBatch, window: Window) -> 
         con.execute("SET preserve_insertion_order = false")  # lets DuckDB write Parquet in parallel
         schema_results = load_batch(con, landed.local_file, ORDERS)
         routed = route(con, ORDERS, ORDERS_CHECKS, schema_results, {"window_end": window.end})
-        if routed.held:
-            return ValidatedBatch(routed, folder)
+        if routed.held:  # the lines are not checked either: recorded so the evidence shows it
+            skipped = not_evaluated(ORDER_LINE_CHECKS, ORDER_LINES, int(landed.manifest.get("line_count", 0)))
+            return ValidatedBatch(replace(routed, results=routed.results + skipped), folder)
         _copy_routed(con, folder, "checks/copy_passed.sql", "checks/copy_quarantined.sql")
         by_reason = quarantine_reasons(con)
         lines = route_order_lines(con, landed.lines_file)  # replaces the router's tables: orders are written

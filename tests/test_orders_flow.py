@@ -21,6 +21,7 @@ from northstar.sources import seed
 from northstar.sources.postgres import SourceUnavailableError
 from northstar.warehouse import open_warehouse
 from tests.helpers import T0, source_row, table_hashes
+from validators.order_lines import ORDER_LINE_CHECKS
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]
 INSERT = (
@@ -153,6 +154,12 @@ def test_a_source_schema_change_holds_the_batch_and_publishes_nothing(
     raw = load_settings().landing_dir / "raw" / "orders"
     assert len(list(raw.rglob("*.parquet"))) == 2 and len(list(raw.rglob("manifest.json"))) == 1  # orders, lines
     assert lineage_events()[-1]["eventType"] == "FAIL"
+    with open_warehouse(load_settings()) as wh:
+        lines = wh.query("SELECT CHECK_ID, OUTCOME FROM OPS.CHECK_RESULTS WHERE DATASET = 'order_lines'")
+    row_checks = {c.check_id for c in ORDER_LINE_CHECKS}
+    assert {r["CHECK_ID"]: r["OUTCOME"] for r in lines if r["CHECK_ID"] in row_checks} == dict.fromkeys(
+        row_checks, "not_evaluated"
+    )
 
 
 def test_seeded_faults_are_quarantined_with_exact_counts(

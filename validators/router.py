@@ -60,7 +60,7 @@ def route(
     failed_schema = [r for r in schema_results if not r.success]
     if failed_schema:
         reason = "; ".join(f"{r.check_id}: {r.actual}" for r in failed_schema)
-        return Routed(schema_results + _not_evaluated(checks, contract, extracted), extracted, 0, 0, reason)
+        return Routed(schema_results + not_evaluated(checks, contract, extracted), extracted, 0, 0, reason)
     con.execute(read_sql("checks/create_failures.sql"))
     # One aggregate over the key serves every duplicate check: only these keys can have duplicates.
     key = f'"{contract.key}"'  # an identifier from the contract
@@ -98,7 +98,7 @@ def _row_result(check: RowCheck, contract: Contract, rows: int, failed: int) -> 
     )
 
 
-def _not_evaluated(checks: tuple[RowCheck, ...], contract: Contract, rows: int) -> list[CheckResult]:
+def not_evaluated(checks: tuple[RowCheck, ...], contract: Contract, rows: int) -> list[CheckResult]:
     """Row checks skipped because the batch is held: recorded so the evidence shows they did not run."""
     return [
         CheckResult(
