@@ -27,6 +27,7 @@ from flows.batch_runs import (
     LineageRun,
     Stopwatch,
     committed_meanwhile,
+    hold_batch,
     lineage_emitter,
     running,
     warehouse_namespace,
@@ -35,7 +36,7 @@ from lineage.events import DatasetRef
 from northstar.alerts import alert
 from northstar.batches import Window, batch_id
 from northstar.landing import landing_store
-from northstar.loads import COMMITTED, HELD, BatchRecord, LoadPlan, StagedTable, batch_status, publish, record_held
+from northstar.loads import COMMITTED, HELD, BatchRecord, LoadPlan, StagedTable, batch_status, publish
 from northstar.settings import Settings, load_settings
 from northstar.sources.sftp import DropFolderError, HostKeyRefused, SftpSettings, open_drop
 from northstar.sources.wms_formats import LINE_SCHEMA
@@ -136,15 +137,7 @@ def publish_wms(settings: Settings, validated: ValidatedWms, record: BatchRecord
 @task
 def hold_wms(settings: Settings, validated: ValidatedWms, record: BatchRecord) -> BatchRecord:
     """Record a held batch with its reason and alert; nothing published, no file recorded (retaken later)."""
-    with open_warehouse(settings) as wh:
-        held = record_held(wh, record, validated.routed.results)
-    alert(
-        "fulfillment batch held, nothing published",
-        source=SOURCE,
-        batch_id=record.batch_id,
-        details=record.reason or "",
-    )
-    return held
+    return hold_batch(settings, record, validated.routed.results)
 
 
 @task
