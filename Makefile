@@ -22,7 +22,7 @@ pg:
 	@bash scripts/ensure_postgres.sh
 
 demo: venv pg
-	$(BIN)/northstar demo
+	$(BIN)/python -m demo
 
 test: venv pg
 	mkdir -p $(PREFECT_HOME)
@@ -32,6 +32,7 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # Each benchmark rewrites its own section of BENCHMARKS.md.
 bench: venv pg

@@ -134,7 +134,7 @@ def seed(wh: Warehouse, history: int, settings: Settings) -> None:
     sizes = {"n": history, "half": history // 2, "twentieth": history // 20, "h": history}
     for sql in (*HISTORY_SQL, *BATCH_SQL):
         wh.execute(sql.replace("{n}", str(history)).format(**sizes), params)
-    for source, n in (("orders", NEW_ORDERS + UPDATED_ORDERS), ("payments", INTENTS + UNKNOWN), ("wms", LINES)):
+    for source, n in (("orders", NEW_ORDERS + UPDATED_ORDERS), ("payments", INTENTS + UNKNOWN), ("fulfillment", LINES)):
         wh.execute(LEDGER_SQL, {"b": f"{source}-bench", "source": source, "start": at - timedelta(minutes=14),
                                 "end": at + timedelta(minutes=1), "n": n, "at": at})  # fmt: skip
     days = business_days(WINDOW, settings.consistency)

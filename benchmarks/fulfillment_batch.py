@@ -36,9 +36,9 @@ from lineage.events import new_run_id
 from northstar.batches import batch_id
 from northstar.loads import BatchRecord
 from northstar.settings import load_settings
-from northstar.sources.sftp import SftpSettings
-from northstar.sources.wms_formats import parse_file
-from northstar.sources.wms_landing import SOURCE
+from northstar.sources.wms.drop.sftp import SftpSettings
+from northstar.sources.wms.formats import parse_file
+from northstar.sources.wms.landing import SOURCE
 from northstar.warehouse import open_warehouse
 from tests import wms_samples as w
 from tests.sftp_server import SftpTestServer

@@ -22,14 +22,14 @@ from psycopg import sql
 
 from benchmarks import common as bench
 from benchmarks.lean_orders_validation import Verdict, assert_same_outputs, lean_validate, project_verdict
+from demo.seed import ensure_database, seed_bulk
 from northstar.batches import Window, batch_id
 from northstar.settings import Settings, load_settings
-from northstar.sources.seed import ensure_database, seed_bulk
 
 if TYPE_CHECKING:
     from flows.orders_microbatch import ValidatedBatch
     from northstar.loads import BatchRecord
-    from northstar.sources.orders import LandedBatch
+    from northstar.sources.orders.landing import LandedBatch
 
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 BENCH_DB = "northstar_bench"

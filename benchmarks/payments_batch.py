@@ -159,7 +159,7 @@ def land(root: Path, count: int) -> int:
 
 def big_batch_file(target: Path, megabytes: int) -> tuple[int, int]:
     """A batch file of ~megabytes of envelopes, written 20,000 events at a time; (events, raw bytes)."""
-    from northstar.sources.stripe_events import LANDED_SCHEMA, landed_table
+    from northstar.sources.stripe.events import LANDED_SCHEMA, landed_table
 
     events = total = 0
     chunk: list[bytes] = []
@@ -239,7 +239,7 @@ def run_big(megabytes: int, sampler: RssSampler) -> BigRun:
     """map+validate alone on one ~megabytes batch file, with the most DuckDB spilled to disk meanwhile."""
     import flows.payments_microbatch as pf
     from northstar.settings import load_settings
-    from northstar.sources.stripe_events import LandedEvents
+    from northstar.sources.stripe.events import LandedEvents
 
     settings = load_settings()
     batch = f"payments-big-{megabytes}mb"

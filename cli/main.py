@@ -15,14 +15,14 @@ QUARANTINE_QUERIES = {
     "orders": "snowflake/select_quarantine_orders.sql",
     "order_lines": "snowflake/select_quarantine_order_lines.sql",
     "payments": "snowflake/select_quarantine_stripe_events.sql",
-    "wms": "snowflake/select_quarantine_wms_lines.sql",
+    "fulfillment": "snowflake/select_quarantine_wms_lines.sql",
 }
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
     """Entry point; the exit code is 0 on success, 1 on a failed or held run, 2 on bad input."""
     args = _parser().parse_args(argv)
-    _prefect_defaults()
+    prefect_defaults()
     try:
         return int(args.handler(args, out))
     except (ValueError, KeyError) as exc:
@@ -33,9 +33,6 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="northstar", description=__doc__)
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
-
-    demo = sub.add_parser("demo", help="seed a local orders source and run several 15-minute batches")
-    demo.set_defaults(handler=_demo)
 
     run = sub.add_parser("run", help="run one micro-batch of a source")
     run.add_argument("source", choices=["orders", "payments", "fulfillment", "consistency", "stripe-recover"])
@@ -74,19 +71,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _prefect_defaults() -> None:
+def prefect_defaults() -> None:
     """Keep Prefect's local state beside ours and give its ephemeral server time to start on 2 cores."""
     home = Path(os.environ.get("NORTHSTAR_HOME", ".northstar")).resolve()
     os.environ.setdefault("PREFECT_HOME", str(home / "prefect"))
     Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
-
-
-def _demo(args: argparse.Namespace, out: TextIO) -> int:
-    from cli.demo import run_demo
-
-    return run_demo(out)
 
 
 def _run(args: argparse.Namespace, out: TextIO) -> int:

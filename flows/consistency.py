@@ -36,8 +36,8 @@ from northstar.landing import LandingStore, landing_store
 from northstar.loads import COMMITTED, HELD, BatchRecord, LoadPlan, StagedTable, publish
 from northstar.settings import Settings, load_settings
 from northstar.slices import SOURCE, fetch_slice, params_for
-from northstar.sources.finance import PREFIX as FINANCE_PREFIX
-from northstar.sources.finance import load_reports
+from northstar.sources.finance.reports import PREFIX as FINANCE_PREFIX
+from northstar.sources.finance.reports import load_reports
 from northstar.sqlfiles import read_sql
 from northstar.warehouse import open_warehouse
 from validators.consistency.suite import OUTPUT_TABLES, SuiteResult, run_suite

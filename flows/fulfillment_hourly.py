@@ -38,9 +38,10 @@ from northstar.batches import Window, batch_id
 from northstar.landing import landing_store
 from northstar.loads import COMMITTED, HELD, BatchRecord, LoadPlan, StagedTable, batch_status, publish
 from northstar.settings import Settings, load_settings
-from northstar.sources.sftp import DropFolderError, HostKeyRefused, SftpSettings, open_drop
-from northstar.sources.wms_formats import LINE_SCHEMA
-from northstar.sources.wms_landing import SOURCE, LandedFiles, land_drop, published_keys, recorded_content
+from northstar.sources.wms.drop import open_drop
+from northstar.sources.wms.drop.sftp import DropFolderError, HostKeyRefused, SftpSettings
+from northstar.sources.wms.formats.lines import LINE_SCHEMA
+from northstar.sources.wms.landing import SOURCE, LandedFiles, land_drop, published_keys, recorded_content
 from northstar.sqlfiles import read_sql
 from northstar.warehouse import open_warehouse
 from validators.fulfillment import (

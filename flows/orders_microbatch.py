@@ -29,8 +29,8 @@ from northstar.batches import Window, batch_id
 from northstar.landing import landing_store
 from northstar.loads import HELD, BatchRecord, LoadPlan, StagedTable, publish
 from northstar.settings import Settings, load_settings
-from northstar.sources.orders import SOURCE, LandedBatch, land_orders
-from northstar.sources.postgres import source_database, source_namespace
+from northstar.sources.orders.landing import SOURCE, LandedBatch, land_orders
+from northstar.sources.orders.postgres import source_database, source_namespace
 from northstar.sqlfiles import read_sql
 from northstar.warehouse import open_warehouse
 from validators.contracts import ORDERS

@@ -29,7 +29,7 @@ from northstar.batches import Window, batch_id
 from northstar.landing import LandingStore, landing_store
 from northstar.loads import HELD, BatchRecord, LoadPlan, StagedTable, publish
 from northstar.settings import Settings, load_settings
-from northstar.sources.stripe_events import (
+from northstar.sources.stripe.events import (
     DEFAULT_LOOKBACK_DAYS,
     PREFIX,
     SOURCE,

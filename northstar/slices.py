@@ -69,7 +69,7 @@ def fetch_slice(
         ("new_payments", "select_consistency_new_payments.sql", "payments"),
         ("changed_intents", "select_consistency_changed_intents.sql", "payments"),
         ("new_links", "select_consistency_new_links.sql", "payments"),
-        ("new_shipment_lines", "select_consistency_new_shipment_lines.sql", "wms"),
+        ("new_shipment_lines", "select_consistency_new_shipment_lines.sql", "fulfillment"),
     ):
         ids = by_source.get(source, [])
         for i in range(0, len(ids), CHUNK):

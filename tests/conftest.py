@@ -13,9 +13,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from demo import seed
 from northstar import warehouse
 from northstar.landing import LandingStore, LocalLanding, S3Landing
-from northstar.sources import seed
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"

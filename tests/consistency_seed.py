@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from northstar.landing import LandingStore
-from northstar.sources.finance import day_prefix
+from northstar.sources.finance.reports import day_prefix
 from northstar.warehouse import Warehouse
 from tests.helpers import T0
 

@@ -84,7 +84,7 @@ def test_a_reference_whose_order_never_arrives_is_orphaned_after_the_grace_perio
     pipeline_env: Callable[..., dict[str, str]],
 ) -> None:
     pipeline_env(NORTHSTAR_REFERENCE_GRACE_HOURS="1")
-    seed(SourceBatch("wms", "wms-1", T0 + timedelta(minutes=10),
+    seed(SourceBatch("fulfillment", "wms-1", T0 + timedelta(minutes=10),
                      lines=[{"shipment_id": "SH1", "order_id": 900, "quantity": 2}]))  # fmt: skip
     runs = [consistency_check(**window(minutes)) for minutes in (0, 30, 60)]  # as of T0+15m, +45m, +75m
     assert [r.status for r in runs] == ["COMMITTED"] * 3
@@ -248,7 +248,7 @@ def test_fulfillment_and_same_items_are_found_through_the_warehouse_slice(
     seed(SourceBatch("orders", "orders-0", T0 - timedelta(minutes=1),
                      orders=[order_row(599, T0 - timedelta(minutes=1)), order_row(602, turning_old)],
                      order_lines=[(599, 1, "B", 1), (602, 1, "A", 2)]))  # fmt: skip
-    seed(SourceBatch("wms", "wms-0", T0 - timedelta(minutes=1), lines=[{"shipment_id": "S602", "order_id": 602,
+    seed(SourceBatch("fulfillment", "wms-0", T0 - timedelta(minutes=1), lines=[{"shipment_id": "S602", "order_id": 602,
                                                                          "sku": "A", "quantity": 1}]))  # fmt: skip
     first = consistency_check(**window(-15))
     assert first.status == "COMMITTED"
@@ -257,7 +257,7 @@ def test_fulfillment_and_same_items_are_found_through_the_warehouse_slice(
                      orders=[order_row(600, T0 + timedelta(minutes=2)), order_row(601, T0 + timedelta(minutes=5))],
                      order_lines=[(600, 1, "A", 1), (601, 1, "B", 1)]))  # fmt: skip
     two = [{"shipment_id": s, "order_id": 600, "sku": "A", "quantity": 1} for s in ("S1", "S2")]  # each its line 1
-    seed(SourceBatch("wms", "wms-1", T0 + timedelta(minutes=14), lines=two))
+    seed(SourceBatch("fulfillment", "wms-1", T0 + timedelta(minutes=14), lines=two))
     second = consistency_check(**window(0))
     violations = query("SELECT RULE_ID, ORDER_ID, EVIDENCE FROM OPS.STATUS_VIOLATIONS WHERE _BATCH_ID = %(b)s"
                        " AND RULE_ID LIKE 'fulfillment.%%' ORDER BY RULE_ID", {"b": second.batch_id})  # fmt: skip

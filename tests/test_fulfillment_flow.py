@@ -19,7 +19,7 @@ import flows.fulfillment_hourly as wms_flow
 from lineage.validate import validate_event
 from northstar.loads import COMMITTED
 from northstar.settings import load_settings
-from northstar.sources.sftp import DropFolderError, HostKeyRefused
+from northstar.sources.wms.drop.sftp import DropFolderError, HostKeyRefused
 from northstar.warehouse import open_warehouse
 from tests import wms_samples as w
 from tests.helpers import table_hashes

@@ -18,7 +18,7 @@ from flows.orders_microbatch import ORDERS_LOAD, ValidatedBatch, _record, valida
 from northstar.batches import Window, batch_id
 from northstar.loads import COMMITTED, batch_status, publish
 from northstar.settings import Settings
-from northstar.sources.orders import LandedBatch
+from northstar.sources.orders.landing import LandedBatch
 from northstar.warehouse import Warehouse, WarehouseError, open_warehouse
 from tests.helpers import T0, order, table_hashes
 

@@ -13,9 +13,9 @@ import pytest
 
 import flows.orders_microbatch as orders_flow
 from cli.main import main
+from demo import seed
 from northstar.loads import COMMITTED
 from northstar.settings import load_settings
-from northstar.sources import seed
 from northstar.warehouse import open_warehouse
 from tests.helpers import T0, source_row
 from tests.test_orders_flow import insert, window

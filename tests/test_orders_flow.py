@@ -14,11 +14,11 @@ import psycopg
 import pytest
 
 import flows.orders_microbatch as orders_flow
+from demo import seed
 from lineage.validate import validate_event
 from northstar.loads import COMMITTED, HELD
 from northstar.settings import load_settings
-from northstar.sources import seed
-from northstar.sources.postgres import SourceUnavailableError
+from northstar.sources.orders.postgres import SourceUnavailableError
 from northstar.warehouse import open_warehouse
 from tests.helpers import T0, source_row, table_hashes
 from validators.order_lines import ORDER_LINE_CHECKS

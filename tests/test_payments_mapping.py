@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from northstar.batches import Window
-from northstar.sources.stripe_events import landed_table, map_events, partitions, write_load_files
+from northstar.sources.stripe.events import landed_table, map_events, partitions, write_load_files
 from tests import stripe_payloads as sp
 from validators.router import Routed, route
 from validators.stripe import STRIPE_CHECKS, STRIPE_EVENTS, load_events

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from northstar.sources.seed import (
+from demo.seed import (
     BAD_CURRENCIES,
     CURRENCIES,
     FIRST_ORDER_ID,

@@ -14,8 +14,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from northstar.sources.wms_formats import FileRejected, parse_file
-from northstar.sources.wms_landing import PUBLISHED_SCHEMA, LandedFile
+from northstar.sources.wms.formats import parse_file
+from northstar.sources.wms.formats.lines import FileRejected
+from northstar.sources.wms.landing import PUBLISHED_SCHEMA, LandedFile
 from tests import wms_samples as w
 from validators.fulfillment import DUPLICATE, LOADED, QUARANTINED, judge_files, route_lines
 

@@ -16,8 +16,9 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from northstar.sources.wms_formats import FileRejected, parse_file, sniff
-from northstar.sources.wms_landing import LandedFile
+from northstar.sources.wms.formats import parse_file, sniff
+from northstar.sources.wms.formats.lines import FileRejected
+from northstar.sources.wms.landing import LandedFile
 from northstar.sqlfiles import read_sql
 from validators.contracts import INTEGER, TEXT, TIMESTAMP_UTC, Contract
 from validators.result import Severity

@@ -15,8 +15,8 @@ SELECT NULL, 'quarantine_rate', coalesce(sum(rows_quarantined) / nullif(sum(rows
 FROM inputs
 UNION ALL
 SELECT NULL, 'freshness_minutes_' || source, (epoch($as_of::TIMESTAMP) - epoch(window_end)) / 60.0,
-       CASE source WHEN 'wms' THEN 80.0 ELSE 20.0 END,
-       (epoch($as_of::TIMESTAMP) - epoch(window_end)) / 60.0 <= CASE source WHEN 'wms' THEN 80.0 ELSE 20.0 END
+       CASE source WHEN 'fulfillment' THEN 80.0 ELSE 20.0 END,
+       (epoch($as_of::TIMESTAMP) - epoch(window_end)) / 60.0 <= CASE source WHEN 'fulfillment' THEN 80.0 ELSE 20.0 END
 FROM latest_batches
 UNION ALL
 SELECT business_date, 'duplicate_rate', rate, $max_duplicate_rate, rate < $max_duplicate_rate FROM duplicate_rates

@@ -1,1 +1,4 @@
-"""Stripe payments intake: the webhook receiver, its landing format and recovery from the Events API."""
+"""Stripe payments intake, the `payments` source: the webhook receiver, its landing format, recovery from the
+Events API, and the mapping of landed events to payments, refunds and disputes (events.py)."""
+
+SOURCE = "payments"

@@ -15,8 +15,7 @@ import socket
 import stat
 import threading
 import time
-from collections.abc import Coroutine, Iterator
-from contextlib import contextmanager
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -127,18 +126,6 @@ def complete_files(drop: DropFolder, cfg: SftpSettings) -> list[RemoteFile]:
     time.sleep(cfg.stable_seconds)
     before = {f.path: f for f in first}
     return [f for f in drop.list_files() if before.get(f.path) == f and not f.name.endswith(DONE_SUFFIX)]
-
-
-@contextmanager
-def open_drop(cfg: SftpSettings) -> Iterator[DropFolder]:
-    """The configured drop folder, closed afterwards."""
-    from northstar.sources.local_drop import LocalDrop  # the local stand-in builds on this module
-
-    drop: DropFolder = SftpDrop(cfg) if cfg.host else LocalDrop(Path(cfg.drop_dir), cfg.archive_dir)
-    try:
-        yield drop
-    finally:
-        drop.close()
 
 
 class SftpDrop:

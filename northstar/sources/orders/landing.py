@@ -17,9 +17,9 @@ import pyarrow.parquet as pq
 
 from northstar.batches import Window, landing_prefix
 from northstar.landing import LandingStore
-from northstar.sources.postgres import extract_orders_changed
+from northstar.sources.orders import SOURCE
+from northstar.sources.orders.postgres import extract_orders_changed
 
-SOURCE = "orders"
 LINES = "order_lines"  # the lines' file in the manifest; a batch landed before lines existed has none
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import csv
 
-from northstar.sources.wms_formats import FIELDS, FileRejected, RawLine
+from northstar.sources.wms.formats.lines import FIELDS, FileRejected, RawLine
 
 FORMAT = "csv"
 

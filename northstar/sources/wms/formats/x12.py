@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from northstar.sources.wms_formats import FileRejected, RawLine
+from northstar.sources.wms.formats.lines import FileRejected, RawLine
 
 FORMAT_945, FORMAT_856 = "x12-945", "x12-856"
 ENVELOPE = frozenset({"ISA", "GS", "GE", "IEA", "ST", "SE"})

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from northstar.landing import LocalLanding
-from northstar.sources.finance import day_prefix
+from northstar.sources.finance.reports import day_prefix
 from northstar.sources.stripe.landing import land_prepared, prepare_event
-from northstar.sources.wms_formats import FIELDS
+from northstar.sources.wms.formats.lines import FIELDS
 
 API_VERSION = "2025-03-31.basil"
 UNKNOWN_ORDER_BASE = 9_000_000  # payments and shipment lines naming these wait for an order that never comes

@@ -28,9 +28,9 @@ from botocore.config import Config
 
 from northstar.batches import Window
 from northstar.landing import LandingStore, LocalLanding, S3Landing
+from northstar.sources.stripe import SOURCE
 from northstar.sqlfiles import bound_params, statements
 
-SOURCE = "payments"
 PREFIX = "raw/stripe/"
 DEFAULT_LOOKBACK_DAYS = 3
 READ_WORKERS = 32  # concurrent GETs: one S3 object per event, so latency, not bandwidth, bounds the read

@@ -1,7 +1,6 @@
 """WMS/3PL shipment files to Arrow: one row per shipped order line, each traced to its file and position.
 
-Two formats, told apart by content: ANSI X12 (the file starts with an ISA segment; 945 Warehouse Shipping
-Advice and 856 Ship Notice, see wms_x12.py) and CSV shipment confirmations (see wms_csv.py for the layout).
+The line model shared by both formats (the package __init__ tells them apart: x12.py, csv_format.py).
 A file that cannot be trusted as a whole (empty, wrong encoding, missing columns, truncated, a broken X12
 envelope or control total) raises FileRejected with a reason; nothing from it is loaded. A line whose
 values do not convert is kept with `parse_error` set, so the router quarantines that line alone.
@@ -74,24 +73,6 @@ class RawLine:
     values: dict[str, str | None] = field(default_factory=dict)
     raw: list[str] = field(default_factory=list)
     error: str | None = None
-
-
-def sniff(data: bytes) -> str:
-    """The file's kind by content: x12 when it starts with an ISA segment, else csv."""
-    return "x12" if data.lstrip(b"\xef\xbb\xbf").startswith(b"ISA") else "csv"
-
-
-def parse_file(data: bytes, source_file: str, sha256: str) -> tuple[str, pa.Table]:
-    """The file's format ("csv", "x12-945", "x12-856" or "x12-mixed") and its lines; FileRejected if bad."""
-    from northstar.sources import wms_csv, wms_x12
-
-    if not data.strip():
-        raise FileRejected("file.empty", f"{len(data)} bytes, no content")
-    kind = sniff(data)
-    lines = wms_x12.parse_x12(decode(data)) if kind == "x12" else wms_csv.parse_csv(decode(data))
-    formats = sorted({line.fmt for line in lines})
-    fmt = formats[0] if len(formats) == 1 else ("x12-mixed" if formats else kind)
-    return fmt, lines_to_table(lines, source_file, sha256)
 
 
 def decode(data: bytes) -> str:

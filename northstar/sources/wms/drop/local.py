@@ -6,7 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
-from northstar.sources.sftp import DONE_SUFFIX, FileGoneError, RemoteFile, archived_name, utc_mtime
+from northstar.sources.wms.drop.sftp import DONE_SUFFIX, FileGoneError, RemoteFile, archived_name, utc_mtime
 
 
 class LocalDrop:

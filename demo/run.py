@@ -1,5 +1,5 @@
-"""`northstar demo`: a seeded orders source, a backfill and six 15-minute batches, then the other feeds and the
-cross-system checks (cli/demo_consistency.py), and a summary."""
+"""The demo: a seeded orders source, a backfill and six 15-minute batches, then the other feeds and the
+cross-system checks (demo/consistency_story.py), and a summary. Not part of the installed product."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from typing import TextIO
 
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from cli.demo_consistency import run_cross_system
 from cli.output import print_rows
+from demo import seed
+from demo.consistency_story import run_cross_system
 from flows.batch_runs import BatchOutcome
 from northstar.settings import DEFAULT_PG_DSN, Settings, load_settings
-from northstar.sources import seed
 from northstar.sqlfiles import read_sql
 from northstar.warehouse import open_warehouse
 

@@ -14,9 +14,9 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from northstar.sources.seed_lines import BULK_LINES, REPEAT_LINES, SKU_POOL, copy_lines, lines_for, seeded_lines
+from demo.seed_lines import BULK_LINES, REPEAT_LINES, SKU_POOL, copy_lines, lines_for, seeded_lines
 
-CREATE_ORDERS_SQL = Path(__file__).resolve().parents[2] / "sql" / "postgres" / "create_orders.sql"
+CREATE_ORDERS_SQL = Path(__file__).resolve().parents[1] / "sql" / "postgres" / "create_orders.sql"
 
 FIRST_ORDER_ID = 1_000_000
 CUSTOMER_ID_BASE = 500_000

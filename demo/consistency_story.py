@@ -10,13 +10,8 @@ from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
 from cli.output import print_rows
-from flows.batch_runs import BatchOutcome
-from northstar.batches import Window
-from northstar.landing import LocalLanding, landing_store
-from northstar.settings import Settings
-from northstar.slices import business_days
-from northstar.sources import seed
-from northstar.sources.demo_feeds import (
+from demo import seed
+from demo.feeds import (
     DemoOrder,
     Feeds,
     build_feeds,
@@ -24,6 +19,11 @@ from northstar.sources.demo_feeds import (
     drop_shipments,
     land_stripe,
 )
+from flows.batch_runs import BatchOutcome
+from northstar.batches import Window
+from northstar.landing import LocalLanding, landing_store
+from northstar.settings import Settings
+from northstar.slices import business_days
 from northstar.sqlfiles import read_sql
 from northstar.warehouse import open_warehouse
 

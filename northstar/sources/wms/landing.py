@@ -25,12 +25,14 @@ import pyarrow.parquet as pq
 
 from northstar.batches import Window, landing_prefix
 from northstar.landing import LandingStore
-from northstar.sources.sftp import DropFolder, FileGoneError, RemoteFile, SftpSettings, complete_files, open_drop
+from northstar.sources.wms import SOURCE
+from northstar.sources.wms.drop import open_drop
+from northstar.sources.wms.drop.sftp import DropFolder, FileGoneError, RemoteFile, SftpSettings, complete_files
 from northstar.sqlfiles import read_sql
 from northstar.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
-SOURCE = "wms"
+SYSTEM = "wms"  # raw data is kept under the system it came from: raw/wms/
 LOOKUP_CHUNK = 2000  # keys bound into one IN (...) list
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
@@ -69,14 +71,14 @@ class LandedFiles:
 
 def file_key(window: Window, sha256: str, name: str) -> str:
     """raw/wms/dt=YYYY-MM-DD/<sha256>/<name>, the name made safe for a key."""
-    return f"raw/{SOURCE}/dt={window.start.astimezone(UTC):%Y-%m-%d}/{sha256}/{_UNSAFE.sub('_', name)[:200]}"
+    return f"raw/{SYSTEM}/dt={window.start.astimezone(UTC):%Y-%m-%d}/{sha256}/{_UNSAFE.sub('_', name)[:200]}"
 
 
 def land_drop(
     store: LandingStore, cfg: SftpSettings, wh: Warehouse, window: Window, batch: str, work_dir: Path
 ) -> LandedFiles:
     """Land the batch's files once; a rerun reuses the manifest that the first run wrote."""
-    prefix = landing_prefix(SOURCE, window, batch)
+    prefix = landing_prefix(SYSTEM, window, batch)
     if not store.exists(prefix + "manifest.json"):
         with open_drop(cfg) as drop:
             files, recorded = _pick(drop, cfg, wh, window)
