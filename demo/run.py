@@ -14,7 +14,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from cli.output import print_rows
 from demo import seed
 from demo.consistency_story import run_cross_system
-from flows.batch_runs import BatchOutcome
+from flows.engine import BatchOutcome
 from northstar.settings import DEFAULT_PG_DSN, Settings, load_settings
 from northstar.sqlfiles import read_sql
 from northstar.warehouse import open_warehouse

@@ -10,6 +10,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 DEFAULT_PG_DSN = "postgresql://postgres@127.0.0.1:5432/northstar_demo"
+# How long after a window's end a source's batch may run: late commits, webhook retries, uploads settling.
+DEFAULT_SETTLE = {
+    "orders": timedelta(seconds=60),
+    "payments": timedelta(seconds=60),
+    "fulfillment": timedelta(seconds=300),
+    "consistency": timedelta(seconds=0),
+}
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,9 @@ class Settings:
     snowflake: dict[str, Any] | None = None
     database: str = "NORTHSTAR"
     marquez_url: str | None = None
+    warehouse_server: str | None = None  # host:port of a running local warehouse server shared by many homes
+    lease_ttl: timedelta = timedelta(seconds=900)  # a running batch's lease lasts this long without renewal
+    settle: dict[str, timedelta] = field(default_factory=lambda: dict(DEFAULT_SETTLE))
     orders_overlap: timedelta = timedelta(minutes=5)
     consistency: ConsistencySettings = field(default_factory=lambda: ConsistencySettings())
     code_version: str = field(default_factory=lambda: code_version())
@@ -84,6 +94,12 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         snowflake=_snowflake_from_env(env) if env.get("SNOWFLAKE_ACCOUNT") else None,
         database=env.get("NORTHSTAR_SNOWFLAKE_DATABASE", "NORTHSTAR"),
         marquez_url=env.get("NORTHSTAR_MARQUEZ_URL") or None,
+        warehouse_server=env.get("NORTHSTAR_WAREHOUSE_SERVER") or None,
+        lease_ttl=timedelta(seconds=float(env.get("NORTHSTAR_LEASE_SECONDS", "900"))),
+        settle={
+            source: timedelta(seconds=float(env.get(f"NORTHSTAR_{source.upper()}_SETTLE_SECONDS", default.seconds)))
+            for source, default in DEFAULT_SETTLE.items()
+        },
         orders_overlap=timedelta(minutes=int(env.get("NORTHSTAR_ORDERS_OVERLAP_MINUTES", "5"))),
         consistency=ConsistencySettings(
             business_tz=env.get("NORTHSTAR_BUSINESS_TZ", "UTC"),
