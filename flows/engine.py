@@ -149,6 +149,7 @@ def run_batch(source: BatchSource, start: str | None = None, end: str | None = N
             return BatchOutcome(source.name, batch, BatchStatus.SKIPPED, reason=str(held))
     if lease.previous and lease.previous.get("LINEAGE_RUN_ID"):  # a killed run's START is closed
         run.close_abandoned(lease.previous["LINEAGE_RUN_ID"])
+    run.start()
     fault_point("after_lease")
     try:
         return _run(source, settings, window, batch, run, lease)
@@ -162,7 +163,6 @@ def _run(
     source: BatchSource, settings: Settings, window: Window, batch: str, run: LineageRun, lease: Lease
 ) -> BatchOutcome:
     """The run's steps, with the lease renewed between them; a failure is recorded, then raised."""
-    run.start()
     watch = Stopwatch()
     validated: Validated | None = None
     try:

@@ -242,7 +242,10 @@ def test_an_unreachable_source_fails_clearly_and_the_next_run_picks_up(
     monkeypatch.setattr(orders_flow, "extract_orders", orders_flow.extract_orders.with_options(retries=0))
     with pytest.raises(SourceUnavailableError, match="orders source query failed"):
         orders_flow.orders_microbatch(**window(0))
-    assert ledger() == [] and not (load_settings().landing_dir / "raw").exists()
+    (failed,) = ledger()  # recorded FAILED with its cause; nothing landed
+    assert failed["STATUS"] == "FAILED" and failed["REASON"].startswith("SourceUnavailableError: orders source")
+    assert not (load_settings().landing_dir / "raw").exists()
     pipeline_env(NORTHSTAR_SOURCE_PG_DSN=source_db)
     insert(source_db, source_row(1, 1))
     assert orders_flow.orders_microbatch(**window(0)).status == BatchStatus.COMMITTED
+    assert [row["STATUS"] for row in ledger()] == ["COMMITTED"]
