@@ -23,7 +23,7 @@ from northstar.sqlfiles import read_sql
 from validators.contracts import INTEGER, TEXT, TIMESTAMP_UTC, Contract
 from validators.result import Severity
 from validators.router import Routed, load_batch, route
-from validators.rules import RowCheck
+from validators.rules import RowCheck, accepted_values, in_range
 
 LOADED, QUARANTINED, DUPLICATE = "LOADED", "QUARANTINED", "DUPLICATE"
 # The warehouses that ship Northstar orders: our own DCs and the 3PLs' sites, by the code their files carry.
@@ -50,15 +50,14 @@ FULFILLMENT = Contract(
         "format": TEXT,
         "parse_error": TEXT,
     },
-    params={"known_warehouses": list(KNOWN_WAREHOUSES), "allowed_statuses": list(ALLOWED_STATUSES)},
 )
 
 SHIPMENT_LINE_CHECKS = (
     RowCheck("schema.line_parsed", Severity.ERROR, "parse_error", "every field of the line converts"),
     RowCheck("schema.keys_present", Severity.ERROR, "shipment_id", "shipment_id, order_id, sku and line_no >= 1"),
-    RowCheck("schema.quantity_positive", Severity.ERROR, "quantity", "quantity shipped > 0"),
-    RowCheck("schema.warehouse_known", Severity.ERROR, "warehouse_code", "warehouse_code is a known warehouse"),
-    RowCheck("schema.status_allowed", Severity.ERROR, "status", "status is shipped or partial"),
+    in_range("schema.quantity_positive", "quantity", min=1, expected="quantity shipped > 0"),
+    accepted_values("schema.warehouse_known", "warehouse_code", KNOWN_WAREHOUSES),
+    accepted_values("schema.status_allowed", "status", ALLOWED_STATUSES),
     RowCheck("schema.shipped_at_sane", Severity.ERROR, "shipped_at", "2000-01-01 <= shipped_at < window end + 15 min"),
     RowCheck("duplicates.line_in_batch", Severity.ERROR, "line_no", "each (shipment_id, line_no) once in the batch"),
     RowCheck(
