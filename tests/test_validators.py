@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,9 +14,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from flows.orders_microbatch import ORDERS_CHECKS
+from lineage.events import DatasetRef, new_run_id, run_event
+from northstar.sources.wms.landing import LandedFile
 from tests import helpers
+from tests import wms_samples as w
 from validators.contracts import INTEGER, ORDERS, TEXT, Contract
-from validators.fulfillment import FULFILLMENT, SHIPMENT_LINE_CHECKS
+from validators.fulfillment import FULFILLMENT, SHIPMENT_LINE_CHECKS, file_results, judge_files
 from validators.order_lines import ORDER_LINE_CHECKS, ORDER_LINES
 from validators.result import Outcome, Severity
 from validators.router import Routed, load_batch, route
@@ -316,3 +320,37 @@ def test_every_declared_check_has_a_query_on_its_contract(checks: tuple[RowCheck
     for check in checks:
         assert set(check.columns) <= set(contract.columns), check.check_id
         assert check.sql(contract.dataset).strip(), check.check_id
+
+
+def landed_file(name: str, data: bytes) -> LandedFile:
+    sha = hashlib.sha256(data).hexdigest()
+    return LandedFile(f"/outbound/{name}", name, len(data), T, sha, f"raw/wms/dt=2026-11-20/{sha}/{name}")
+
+
+def test_a_wms_file_rejected_whole_is_a_failed_check_on_its_own_dataset() -> None:
+    good, bad = w.csv_file(w.shipments(2)), w.x12_945(w.shipments(2), total_delta=1)
+    files = (landed_file("a.csv", good), landed_file("b.x12", bad), landed_file("c.csv", b""),
+             landed_file("a-again.csv", good))  # fmt: skip
+    content = {f.key: data for f, data in zip(files, (good, bad, b"", good), strict=True)}
+    verdicts, _ = judge_files(files, lambda f: content[f.key], lambda k: f"file:///{k}", {}, {})
+    results = file_results(verdicts)  # the duplicate a-again.csv is not parsed again: no result
+    assert [(r.check_id, r.dataset, r.rows_checked, r.rows_failed, r.outcome) for r in results] == [
+        ("file.parseable", "/outbound/a.csv", 1, 0, Outcome.PASSED),
+        ("file.parseable", "/outbound/b.x12", 1, 1, Outcome.FAILED),
+        ("file.parseable", "/outbound/c.csv", 1, 1, Outcome.FAILED),
+    ]
+    assert results[0].actual == "parsed as csv, 4 lines"
+    assert results[1].actual.startswith("x12.control_total: ") and results[2].actual.startswith("file.empty: ")
+    # each result becomes an assertion on the file's lineage input (the flow names each file by its remote path)
+    inputs = [DatasetRef("sftp://wms", f.remote_path) for f in files] + [DatasetRef("sftp://wms", "wms.shipment_lines")]
+    event = run_event("COMPLETE", job_name="fulfillment-hourly", run_id=new_run_id(), parent_run_id=None,
+                      parent_job_name=None, inputs=inputs, outputs=[], checks=results)  # fmt: skip
+    facets = {i.name: i.inputFacets.get("dataQualityAssertions") for i in event.inputs or []}
+    assertions = {name: [(a.assertion, a.success) for a in f.assertions] if f else [] for name, f in facets.items()}
+    assert assertions == {
+        "/outbound/a.csv": [("file.parseable", True)],
+        "/outbound/b.x12": [("file.parseable", False)],
+        "/outbound/c.csv": [("file.parseable", False)],
+        "/outbound/a-again.csv": [],
+        "wms.shipment_lines": [],
+    }
