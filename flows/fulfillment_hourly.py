@@ -44,6 +44,7 @@ from validators.fulfillment import (
     files_table,
     judge_files,
     route_lines,
+    with_file_results,
     with_line_counts,
 )
 from validators.router import Routed
@@ -110,7 +111,7 @@ def validate_wms(settings: Settings, landed: LandedFiles, window: Window) -> Val
             published = published_keys(wh, shipment_ids, folder, landed.batch_id)
     with watch.stage("check"), duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
-        routed = route_lines(con, folder / "lines.parquet", published, window.end)
+        routed = with_file_results(route_lines(con, folder / "lines.parquet", published, window.end), verdicts)
         if routed.held:
             return ValidatedWms(routed, folder, tuple(verdicts), seconds=watch.seconds)
         verdicts = with_line_counts(con, verdicts)

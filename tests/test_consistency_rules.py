@@ -10,9 +10,10 @@ from typing import Any
 import duckdb
 import pytest
 
-from northstar.sqlfiles import statements
-from validators.consistency.suite import SuiteResult, run_suite
-from validators.result import CheckResult
+from northstar.sqlfiles import read_sql, statements
+from validators.consistency.checks import CrossCheck, Family, run_family
+from validators.consistency.suite import FAMILIES, SuiteResult, run_suite
+from validators.result import CheckResult, Severity
 
 AS_OF = datetime(2026, 11, 20, 12, 0)
 DAY = date(2026, 11, 20)
@@ -45,10 +46,12 @@ def payment(pi: str, order_id: int | None, captured: int, currency: str = "USD")
             "created_at": AS_OF - timedelta(minutes=30)}  # fmt: skip
 
 
+PARAMS = {"as_of": AS_OF, "tz": "UTC", "grace_seconds": 24 * HOUR, "duplicate_window_seconds": 600.0,
+          "unshipped_seconds": 3 * 24 * HOUR, "days": [DAY]}  # fmt: skip
+
+
 def suite(con: duckdb.DuckDBPyConnection, **overrides: Any) -> SuiteResult:
-    params = {"as_of": AS_OF, "tz": "UTC", "grace_seconds": 24 * HOUR, "duplicate_window_seconds": 600.0,
-              "unshipped_seconds": 3 * 24 * HOUR, "days": [DAY]} | overrides  # fmt: skip
-    return run_suite(con, params, "raw/finance")
+    return run_suite(con, PARAMS | overrides, "raw/finance")
 
 
 def result(results: SuiteResult, check_id: str, dataset: str = "orders") -> CheckResult:
@@ -315,3 +318,66 @@ def test_the_same_purchase_needs_the_same_items(con: duckdb.DuckDBPyConnection) 
         (34, 35, "Ax2"),  # the same items split over two lines
     ]
     assert result(results, "duplicates.same_purchase").rows_failed == 2
+
+
+# The cross-system checks as data: every documented check declared once per dataset, measured by one runner.
+DOCUMENTED = {
+    ("referential.order_missing", "payments", "warn"), ("referential.order_pending", "payments", "info"),
+    ("referential.order_missing", "shipment_lines", "warn"), ("referential.order_pending", "shipment_lines", "info"),
+    ("reconciliation.order_amounts", "orders", "warn"), ("reconciliation.payment_without_order", "payments", "warn"),
+    ("reconciliation.finance_report_readable", "finance", "error"),
+    ("reconciliation.daily_revenue", "finance", "error"),
+    ("duplicates.order_id_across_batches", "orders", "info"), ("duplicates.same_purchase", "orders", "warn"),
+    ("duplicates.payment_intent_two_orders", "payments", "warn"), ("duplicates.daily_rate", "orders", "error"),
+    ("status.shipped_never_paid", "orders", "warn"), ("status.cancelled_but_shipped", "orders", "warn"),
+    ("status.refunded_still_completed", "orders", "warn"), ("status.paid_not_shipped", "orders", "warn"),
+    ("status.dispute_lost_counted", "orders", "warn"), ("fulfillment.over_shipped", "shipment_lines", "warn"),
+    ("fulfillment.under_shipped", "shipment_lines", "warn"),
+}  # fmt: skip
+
+
+def test_every_documented_cross_system_check_is_declared_once_and_reported_once(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    declared = [(c.check_id, c.dataset, c.severity.value) for f in FAMILIES for c in f.checks]
+    assert len(declared) == len(set(declared)) and set(declared) == DOCUMENTED
+    for check in (c for f in FAMILIES for c in f.checks):
+        assert read_sql(check.measure) and (check.violations is None or read_sql(check.violations))
+    results = suite(con)  # an empty slice: every check is measured and passes
+    reported = {(r.check_id, "finance" if r.dataset == "raw/finance" else r.dataset, r.severity.value)
+                for r in results.results}  # fmt: skip
+    assert reported == DOCUMENTED and len(results.results) == len(DOCUMENTED)
+    assert all(r.outcome.value == "passed" and r.rows_failed == 0 for r in results.results)
+
+
+def test_one_declaration_makes_a_rule_its_violations_and_its_result(con: duckdb.DuckDBPyConnection) -> None:
+    insert(con, "orders", order(1), order(2, "cancelled"))
+    insert(con, "payments", payment("pi_2", 2, 2500))
+    insert(con, "shipment_lines", {"shipment_id": "S2", "line_no": 1, "order_id": 2, "quantity": 1})
+    suite(con)  # builds the slice's derived tables (order_amounts)
+    strict = Family(
+        "strict",
+        prepare=("consistency/create_out_violations.sql",),
+        checks=(CrossCheck("status.cancelled_but_shipped", Severity.ERROR, "orders", "a cancelled order ships nothing",
+                           "consistency/count_status_violations.sql",
+                           violations="consistency/status.cancelled_but_shipped.sql"),),
+    )  # fmt: skip
+    (found,) = run_family(con, strict, PARAMS)
+    assert (found.check_id, found.severity, found.rows_checked, found.rows_failed, found.outcome.value) == (
+        "status.cancelled_but_shipped", Severity.ERROR, 2, 1, "failed")  # fmt: skip
+    assert found.actual == "1 orders violate"
+    assert SuiteResult([found]).held_reason == "status.cancelled_but_shipped: 1 orders violate"  # an error holds
+    assert rows(con, "SELECT rule_id, severity, order_id FROM out_violations") == [
+        ("status.cancelled_but_shipped", "error", 2)
+    ]
+
+
+def test_a_measure_query_must_return_exactly_one_row(con: duckdb.DuckDBPyConnection) -> None:
+    insert(con, "orders", order(1, "cancelled"), order(2, "cancelled"))
+    insert(con, "shipment_lines", {"shipment_id": "S1", "line_no": 1, "order_id": 1, "quantity": 1},
+           {"shipment_id": "S2", "line_no": 1, "order_id": 2, "quantity": 1})  # fmt: skip
+    suite(con)
+    wrong = Family("wrong", (), (CrossCheck("status.x", Severity.WARN, "orders", "x",
+                                            "consistency/status.cancelled_but_shipped.sql"),))  # fmt: skip
+    with pytest.raises(ValueError, match=r"returned 2 rows for status\.x, not one"):
+        run_family(con, wrong, PARAMS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,10 +14,17 @@ import pyarrow.parquet as pq
 import pytest
 
 from flows.orders_microbatch import ORDERS_CHECKS
+from lineage.events import DatasetRef, new_run_id, run_event
+from northstar.sources.wms.landing import LandedFile
 from tests import helpers
-from validators.contracts import ORDERS
+from tests import wms_samples as w
+from validators.contracts import INTEGER, ORDERS, TEXT, Contract
+from validators.fulfillment import FULFILLMENT, SHIPMENT_LINE_CHECKS, file_results, judge_files
+from validators.order_lines import ORDER_LINE_CHECKS, ORDER_LINES
 from validators.result import Outcome, Severity
 from validators.router import Routed, load_batch, route
+from validators.rules import RowCheck, accepted_values, in_range, matches, not_blank, not_null, unique
+from validators.stripe import STRIPE_CHECKS, STRIPE_EVENTS
 
 T = helpers.T0
 WINDOW_END = T + timedelta(minutes=15)
@@ -184,3 +192,165 @@ def test_a_new_column_only_warns(con: duckdb.DuckDBPyConnection, tmp_path: Path)
 def test_empty_batch_routes_to_nothing(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     routed = run(con, tmp_path, [])
     assert (routed.rows_extracted, routed.rows_passed, routed.rows_quarantined, routed.held) == (0, 0, 0, False)
+
+
+# Generic row checks: each kind, alone on a small contract, catches exactly the rows with its fault.
+GENERIC = Contract(
+    dataset="generic",
+    key="id",
+    columns={"id": INTEGER, "code": TEXT, "qty": INTEGER, "ref": TEXT, "ok": frozenset({"BOOLEAN"})},
+)
+GENERIC_SCHEMA = pa.schema(
+    [("id", pa.int64()), ("code", pa.string()), ("qty", pa.int64()), ("ref", pa.string()), ("ok", pa.bool_())]
+)
+
+
+def generic_row(id: int | None = 1, code: str | None = "a", qty: int | None = 5, ref: str | None = "7",
+                ok: bool = True) -> dict[str, Any]:  # fmt: skip
+    return {"id": id, "code": code, "qty": qty, "ref": ref, "ok": ok}
+
+
+def run_one(con: duckdb.DuckDBPyConnection, tmp_path: Path, check: RowCheck, rows: list[dict[str, Any]]) -> set[int]:
+    """The _row_ids the one check fails (each also quarantined with that one reason when it is an error)."""
+    path = tmp_path / "generic.parquet"
+    pq.write_table(pa.Table.from_pylist(rows, schema=GENERIC_SCHEMA), path)
+    routed = route(con, GENERIC, (check,), load_batch(con, path, GENERIC), {})
+    failed = {int(r[0]) for r in con.execute("SELECT _row_id FROM failures").fetchall()}
+    (result,) = [r for r in routed.results if r.check_id == check.check_id]
+    assert result.rows_failed == len(failed) and result.rows_checked == len(rows)
+    assert quarantined(con) == {row_id: [check.check_id] for row_id in sorted(failed)}
+    return failed
+
+
+@pytest.mark.parametrize(
+    ("check", "rows", "failing"),
+    [
+        (not_null("t.code", "code"), [generic_row(), generic_row(code=None), generic_row(code=" ")], {1}),
+        (
+            not_blank("t.code", "code"),
+            [generic_row(), generic_row(code=None), generic_row(code=""), generic_row(code=" "), generic_row(code="x")],
+            {1, 2, 3},
+        ),
+        (
+            accepted_values("t.code", "code", ("a", "O'Brien")),  # a quote in a value: bound, never formatted
+            [generic_row(), generic_row(code="O'Brien"), generic_row(code="A"), generic_row(code=None)],
+            {2, 3},
+        ),
+        (
+            in_range("t.qty", "qty", min=1, max=10),
+            [generic_row(qty=0), generic_row(qty=1), generic_row(qty=10), generic_row(qty=11), generic_row(qty=None)],
+            {0, 3, 4},
+        ),
+        (in_range("t.qty", "qty", min=0), [generic_row(qty=-1), generic_row(qty=0), generic_row(qty=10**15)], {0}),
+        (in_range("t.qty", "qty", max=0), [generic_row(qty=-(10**15)), generic_row(qty=0), generic_row(qty=1)], {2}),
+        (
+            matches("t.ref", "ref", "[1-9][0-9]*"),
+            [generic_row(ref="12"), generic_row(ref="012"), generic_row(ref="1a"), generic_row(ref=None)],
+            {1, 2, 3},
+        ),
+        (
+            unique("t.key", ("id", "code")),
+            [generic_row(1, "a"), generic_row(1, "a"), generic_row(1, "b"), generic_row(2, "a"), generic_row(3, None)],
+            {0, 1, 4},
+        ),
+        (
+            unique("t.key", ("id", "code"), required=("code",)),  # a null id is another check's to require
+            [generic_row(None, "a"), generic_row(None, "a"), generic_row(4, None), generic_row(5, "a")],
+            {2},
+        ),
+        (
+            not_null("t.code", "code", when="ok"),
+            [generic_row(code=None, ok=False), generic_row(code=None), generic_row(code="b", ok=False)],
+            {1},
+        ),
+    ],
+    ids=[
+        "not_null",
+        "not_blank",
+        "accepted_values",
+        "in_range",
+        "in_range_min",
+        "in_range_max",
+        "matches",
+        "unique",
+        "unique_required",
+        "when",
+    ],
+)
+def test_each_generic_kind_catches_its_fault_and_nothing_else(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path, check: RowCheck, rows: list[dict[str, Any]], failing: set[int]
+) -> None:
+    assert run_one(con, tmp_path, check, rows) == failing
+
+
+def test_a_warning_generic_check_counts_without_quarantining(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    check = not_null("t.code", "code", severity=Severity.WARN)
+    path = tmp_path / "generic.parquet"
+    pq.write_table(pa.Table.from_pylist([generic_row(code=None), generic_row()], schema=GENERIC_SCHEMA), path)
+    routed = route(con, GENERIC, (check,), load_batch(con, path, GENERIC), {})
+    (result,) = [r for r in routed.results if r.check_id == "t.code"]
+    assert (result.rows_failed, result.outcome, routed.rows_passed, routed.rows_quarantined) == (1, Outcome.WARN, 2, 0)
+
+
+@pytest.mark.parametrize("column", ['code" OR true --', "Code", "code;", "", "1code"])
+def test_a_generic_check_refuses_anything_but_a_column_name(column: str) -> None:
+    with pytest.raises(ValueError, match="not a column name"):
+        not_null("t.code", column)
+
+
+def test_the_router_refuses_a_check_on_a_column_the_contract_lacks(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    with pytest.raises(ValueError, match=r"t.price names \['price'\], not in the generic contract"):
+        run_one(con, tmp_path, in_range("t.price", "price", min=0), [generic_row()])
+
+
+@pytest.mark.parametrize(
+    ("checks", "contract"),
+    [
+        (ORDERS_CHECKS, ORDERS),
+        (ORDER_LINE_CHECKS, ORDER_LINES),
+        (SHIPMENT_LINE_CHECKS, FULFILLMENT),
+        (STRIPE_CHECKS, STRIPE_EVENTS),
+    ],
+    ids=["orders", "order_lines", "shipment_lines", "stripe_events"],
+)
+def test_every_declared_check_has_a_query_on_its_contract(checks: tuple[RowCheck, ...], contract: Contract) -> None:
+    assert len({c.check_id for c in checks}) == len(checks)
+    for check in checks:
+        assert set(check.columns) <= set(contract.columns), check.check_id
+        assert check.sql(contract.dataset).strip(), check.check_id
+
+
+def landed_file(name: str, data: bytes) -> LandedFile:
+    sha = hashlib.sha256(data).hexdigest()
+    return LandedFile(f"/outbound/{name}", name, len(data), T, sha, f"raw/wms/dt=2026-11-20/{sha}/{name}")
+
+
+def test_a_wms_file_rejected_whole_is_a_failed_check_on_its_own_dataset() -> None:
+    good, bad = w.csv_file(w.shipments(2)), w.x12_945(w.shipments(2), total_delta=1)
+    files = (landed_file("a.csv", good), landed_file("b.x12", bad), landed_file("c.csv", b""),
+             landed_file("a-again.csv", good))  # fmt: skip
+    content = {f.key: data for f, data in zip(files, (good, bad, b"", good), strict=True)}
+    verdicts, _ = judge_files(files, lambda f: content[f.key], lambda k: f"file:///{k}", {}, {})
+    results = file_results(verdicts)  # the duplicate a-again.csv is not parsed again: no result
+    assert [(r.check_id, r.dataset, r.rows_checked, r.rows_failed, r.outcome) for r in results] == [
+        ("file.parseable", "/outbound/a.csv", 1, 0, Outcome.PASSED),
+        ("file.parseable", "/outbound/b.x12", 1, 1, Outcome.FAILED),
+        ("file.parseable", "/outbound/c.csv", 1, 1, Outcome.FAILED),
+    ]
+    assert results[0].actual == "parsed as csv, 4 lines"
+    assert results[1].actual.startswith("x12.control_total: ") and results[2].actual.startswith("file.empty: ")
+    # each result becomes an assertion on the file's lineage input (the flow names each file by its remote path)
+    inputs = [DatasetRef("sftp://wms", f.remote_path) for f in files] + [DatasetRef("sftp://wms", "wms.shipment_lines")]
+    event = run_event("COMPLETE", job_name="fulfillment-hourly", run_id=new_run_id(), parent_run_id=None,
+                      parent_job_name=None, inputs=inputs, outputs=[], checks=results)  # fmt: skip
+    facets = {i.name: i.inputFacets.get("dataQualityAssertions") for i in event.inputs or []}
+    assertions = {name: [(a.assertion, a.success) for a in f.assertions] if f else [] for name, f in facets.items()}
+    assert assertions == {
+        "/outbound/a.csv": [("file.parseable", True)],
+        "/outbound/b.x12": [("file.parseable", False)],
+        "/outbound/c.csv": [("file.parseable", False)],
+        "/outbound/a-again.csv": [],
+        "wms.shipment_lines": [],
+    }

@@ -22,6 +22,8 @@ INTEGER = frozenset({"BIGINT", "INTEGER", "SMALLINT"})
 TEXT = frozenset({"VARCHAR"})
 TIMESTAMP_UTC = frozenset({"TIMESTAMP WITH TIME ZONE"})
 
+ORDER_STATUSES = ("pending", "paid", "shipped", "delivered", "cancelled", "refunded")
+
 
 @dataclass(frozen=True)
 class Contract:
@@ -46,7 +48,7 @@ ORDERS = Contract(
         "updated_at": TIMESTAMP_UTC,
     },
     params={
-        "allowed_statuses": ["pending", "paid", "shipped", "delivered", "cancelled", "refunded"],
+        "allowed_statuses": list(ORDER_STATUSES),
         "iso_currencies": sorted(ISO_4217),
     },
 )

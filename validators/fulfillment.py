@@ -21,9 +21,9 @@ from northstar.sources.wms.formats.lines import FileRejected
 from northstar.sources.wms.landing import LandedFile
 from northstar.sqlfiles import read_sql
 from validators.contracts import INTEGER, TEXT, TIMESTAMP_UTC, Contract
-from validators.result import Severity
+from validators.result import CheckResult, Severity
 from validators.router import Routed, load_batch, route
-from validators.rules import RowCheck
+from validators.rules import RowCheck, accepted_values, in_range
 
 LOADED, QUARANTINED, DUPLICATE = "LOADED", "QUARANTINED", "DUPLICATE"
 # The warehouses that ship Northstar orders: our own DCs and the 3PLs' sites, by the code their files carry.
@@ -50,21 +50,29 @@ FULFILLMENT = Contract(
         "format": TEXT,
         "parse_error": TEXT,
     },
-    params={"known_warehouses": list(KNOWN_WAREHOUSES), "allowed_statuses": list(ALLOWED_STATUSES)},
 )
 
 SHIPMENT_LINE_CHECKS = (
     RowCheck("schema.line_parsed", Severity.ERROR, "parse_error", "every field of the line converts"),
     RowCheck("schema.keys_present", Severity.ERROR, "shipment_id", "shipment_id, order_id, sku and line_no >= 1"),
-    RowCheck("schema.quantity_positive", Severity.ERROR, "quantity", "quantity shipped > 0"),
-    RowCheck("schema.warehouse_known", Severity.ERROR, "warehouse_code", "warehouse_code is a known warehouse"),
-    RowCheck("schema.status_allowed", Severity.ERROR, "status", "status is shipped or partial"),
+    in_range("schema.quantity_positive", "quantity", min=1, expected="quantity shipped > 0"),
+    accepted_values("schema.warehouse_known", "warehouse_code", KNOWN_WAREHOUSES),
+    accepted_values("schema.status_allowed", "status", ALLOWED_STATUSES),
     RowCheck("schema.shipped_at_sane", Severity.ERROR, "shipped_at", "2000-01-01 <= shipped_at < window end + 15 min"),
     RowCheck("duplicates.line_in_batch", Severity.ERROR, "line_no", "each (shipment_id, line_no) once in the batch"),
     RowCheck(
         "duplicates.line_published", Severity.ERROR, "line_no", "(shipment_id, line_no) not published from another file"
     ),
     RowCheck("duplicates.line_superseded", Severity.INFO, "line_no", "lines of a new file version replace the old"),
+)
+
+
+# The whole-file check (its rules are the parsers', northstar/sources/wms/formats/): id, severity, expectation.
+FILE_PARSEABLE = (
+    "file.parseable",
+    Severity.ERROR,
+    "the file parses whole: not empty, UTF-8, a complete CSV header and last line, or an X12 envelope whose"
+    " control numbers and counts agree",
 )
 
 
@@ -115,6 +123,32 @@ def judge_files(
         verdicts.append(FileVerdict(f, uri(f.key), LOADED, fmt, None, previous, lines_total=table.num_rows))
         tables.append(table)
     return verdicts, tables
+
+
+def file_results(verdicts: list[FileVerdict] | tuple[FileVerdict, ...]) -> list[CheckResult]:
+    """One `file.parseable` result per file parsed in the batch, on the file's own dataset (its remote path,
+    the name its lineage input carries): 1 file checked, 1 failed when it was quarantined whole, with the
+    parser's reason code and detail as `actual` (for example "x12.control_total: ..."). A DUPLICATE file is
+    not parsed again and has no result."""
+    check_id, severity, expected = FILE_PARSEABLE
+    return [
+        CheckResult(
+            check_id,
+            v.file.remote_path,
+            severity,
+            rows_checked=1,
+            rows_failed=int(v.status == QUARANTINED),
+            expected=expected,
+            actual=(v.reason or "") if v.status == QUARANTINED else f"parsed as {v.format}, {v.lines_total} lines",
+        )
+        for v in verdicts
+        if v.status != DUPLICATE
+    ]
+
+
+def with_file_results(routed: Routed, verdicts: list[FileVerdict] | tuple[FileVerdict, ...]) -> Routed:
+    """The routed lines with the files' `file.parseable` results appended (OPS.CHECK_RESULTS and lineage)."""
+    return replace(routed, results=routed.results + file_results(verdicts))
 
 
 def route_lines(con: duckdb.DuckDBPyConnection, lines: Path, published: pa.Table, window_end: datetime) -> Routed:

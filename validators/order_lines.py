@@ -14,7 +14,7 @@ from northstar.sqlfiles import read_sql
 from validators.contracts import INTEGER, TEXT, TIMESTAMP_UTC, Contract
 from validators.result import Severity
 from validators.router import Routed, check_raw_batch, load_batch, route
-from validators.rules import RowCheck
+from validators.rules import RowCheck, in_range, not_blank, unique
 
 ORDER_LINES = Contract(
     dataset="order_lines",
@@ -30,10 +30,11 @@ ORDER_LINES = Contract(
 )
 
 ORDER_LINE_CHECKS = (
-    RowCheck("schema.sku_present", Severity.ERROR, "sku", "sku is present and not blank"),
-    RowCheck("schema.quantity_positive", Severity.ERROR, "quantity", "quantity ordered > 0"),
-    RowCheck("schema.unit_price_non_negative", Severity.ERROR, "unit_price_minor", "unit_price_minor >= 0"),
-    RowCheck("duplicates.line_unique", Severity.ERROR, "line_no", "each (order_id, line_no) once in the batch"),
+    not_blank("schema.sku_present", "sku"),
+    in_range("schema.quantity_positive", "quantity", min=1, expected="quantity ordered > 0"),
+    in_range("schema.unit_price_non_negative", "unit_price_minor", min=0),
+    # a line without an order_id is referential.order_in_batch's to quarantine, not this check's
+    unique("duplicates.line_unique", ("order_id", "line_no"), required=("line_no",)),
     RowCheck("referential.order_in_batch", Severity.ERROR, "order_id", "the line's order passed in the same batch"),
 )
 

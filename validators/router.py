@@ -55,7 +55,11 @@ def route(
     schema_results: list[CheckResult],
     params: dict[str, object],
 ) -> Routed:
-    """Run every row check once, then split `batch` into `passed` and `quarantined`."""
+    """Run every row check once, then split `batch` into `passed` and `quarantined`.
+
+    Raises ValueError before running anything if a check names a column the contract does not have.
+    """
+    _check_columns(checks, contract)
     extracted = _count(con, "raw_batch")
     failed_schema = [r for r in schema_results if not r.success]
     if failed_schema:
@@ -73,7 +77,8 @@ def route(
         sql = check.sql(contract.dataset)
         con.execute(
             f"INSERT INTO failures SELECT _row_id, $check_id, $severity FROM ({sql})",
-            bound_params(sql, all_params) | {"check_id": check.check_id, "severity": check.severity.value},
+            bound_params(sql, all_params | dict(check.params))
+            | {"check_id": check.check_id, "severity": check.severity.value},
         )
     for sql in statements("checks/route_rows.sql"):
         con.execute(sql)
@@ -83,6 +88,14 @@ def route(
     failed = dict(con.execute(read_sql("checks/count_failures.sql")).fetchall())
     results = schema_results + [_row_result(c, contract, extracted, int(failed.get(c.check_id, 0))) for c in checks]
     return Routed(results, extracted, passed, quarantined)
+
+
+def _check_columns(checks: tuple[RowCheck, ...], contract: Contract) -> None:
+    """A generic check's columns must be the contract's: a typo fails here, not as an empty result."""
+    for check in checks:
+        unknown = sorted(set(check.columns) - set(contract.columns))
+        if unknown:
+            raise ValueError(f"{check.check_id} names {unknown}, not in the {contract.dataset} contract")
 
 
 def _row_result(check: RowCheck, contract: Contract, rows: int, failed: int) -> CheckResult:

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import duckdb
 
-from validators.contracts import Contract
+from validators.contracts import ISO_4217, ORDER_STATUSES, Contract
 from validators.result import CheckResult, Severity
-from validators.rules import RowCheck
+from validators.rules import RowCheck, accepted_values, in_range, not_null
 
 ORDERS_ROW_CHECKS = (
-    RowCheck("schema.order_id_required", Severity.ERROR, "order_id", "order_id is not null"),
-    RowCheck("schema.customer_id_required", Severity.ERROR, "customer_id", "customer_id is not null"),
-    RowCheck("schema.status_allowed", Severity.ERROR, "status", "status is one of the contracted statuses"),
-    RowCheck("schema.currency_iso4217", Severity.ERROR, "currency", "currency is an upper-case ISO 4217 code"),
-    RowCheck(
-        "schema.amount_minor_non_negative",
-        Severity.ERROR,
-        "total_amount_minor",
-        "total_amount_minor is an integer number of minor units >= 0",
+    not_null("schema.order_id_required", "order_id"),
+    not_null("schema.customer_id_required", "customer_id"),
+    accepted_values("schema.status_allowed", "status", ORDER_STATUSES),
+    accepted_values(
+        "schema.currency_iso4217", "currency", ISO_4217, expected="currency is an upper-case ISO 4217 code"
     ),
+    in_range("schema.amount_minor_non_negative", "total_amount_minor", min=0),
     RowCheck(
         "schema.timestamps_sane",
         Severity.ERROR,

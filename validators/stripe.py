@@ -10,7 +10,7 @@ from northstar.sqlfiles import bound_params, statements
 from validators.contracts import INTEGER, ISO_4217, TEXT, TIMESTAMP_UTC, Contract
 from validators.result import CheckResult, Severity
 from validators.router import check_raw_batch
-from validators.rules import RowCheck
+from validators.rules import RowCheck, not_blank, not_null
 
 # Stripe's zero-decimal currencies (https://docs.stripe.com/currencies#zero-decimal): amounts are whole units,
 # never multiplied by 100. Amounts are stored exactly as Stripe sends them; this only labels their decimals.
@@ -62,9 +62,10 @@ STRIPE_EVENTS = Contract(
 
 STRIPE_CHECKS = (
     RowCheck("schema.payload_parseable", Severity.ERROR, None, "the envelope and its body are JSON objects"),
-    RowCheck("schema.event_id_required", Severity.ERROR, "event_id", "event id present"),
-    RowCheck("schema.event_type_required", Severity.ERROR, "event_type", "event type present"),
-    RowCheck("schema.event_created_required", Severity.ERROR, "event_created", "event created time present"),
+    # an envelope that does not parse fails schema.payload_parseable only
+    not_blank("schema.event_id_required", "event_id", when="payload_parsed"),
+    not_blank("schema.event_type_required", "event_type", when="payload_parsed"),
+    not_null("schema.event_created_required", "event_created", when="payload_parsed"),
     RowCheck("schema.object_id_required", Severity.ERROR, "object_id", "a handled event names its object's id"),
     RowCheck(
         "schema.event_type_handled",

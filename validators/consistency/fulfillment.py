@@ -3,35 +3,36 @@
 Shipment lines are matched to order lines by (order_id, sku): a shipment's line_no numbers the shipment's
 lines, not the order's. Only orders with lines in CORE.ORDER_LINES are compared (an order published before
 lines were extracted has no known items). A shipment for a cancelled order is `status.cancelled_but_shipped`.
-Violations are recorded in OPS.STATUS_VIOLATIONS like the status rules.
+Violations are recorded in OPS.STATUS_VIOLATIONS like the status rules (so this family runs after them).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from validators.consistency.checks import CrossCheck, Family
+from validators.result import Severity
 
-import duckdb
 
-from validators.consistency.common import run_file, scalar
-from validators.consistency.status import StatusRule, run_rules
-from validators.result import CheckResult, Severity
+def fulfillment_rule(rule_id: str, expected: str, severity: Severity = Severity.WARN) -> CrossCheck:
+    """A fulfillment rule on the shipment lines: its violations from sql/consistency/<rule_id>.sql."""
+    return CrossCheck(
+        rule_id,
+        severity,
+        "shipment_lines",
+        expected,
+        "consistency/count_fulfillment_violations.sql",
+        violations=f"consistency/{rule_id}.sql",
+    )
 
-FULFILLMENT_RULES = (
-    StatusRule("fulfillment.over_shipped", Severity.WARN, "no SKU of an order ships more than was ordered"),
-    StatusRule(
-        "fulfillment.under_shipped",
-        Severity.WARN,
-        "a shipped or delivered order, or a paid one partly shipped, ships every SKU in full within"
-        " NORTHSTAR_UNSHIPPED_DAYS",
+
+FULFILLMENT = Family(
+    "fulfillment",
+    prepare=("consistency/create_order_fulfillment.sql",),  # ordered against shipped per order and SKU
+    checks=(
+        fulfillment_rule("fulfillment.over_shipped", "no SKU of an order ships more than was ordered"),
+        fulfillment_rule(
+            "fulfillment.under_shipped",
+            "a shipped or delivered order, or a paid one partly shipped, ships every SKU in full within"
+            " NORTHSTAR_UNSHIPPED_DAYS",
+        ),
     ),
 )
-
-
-def check_fulfillment(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> list[CheckResult]:
-    """Ordered against shipped per order and SKU (touched orders, and those turning N days old); into out_violations."""
-    run_file(con, "consistency/create_order_fulfillment.sql", params)
-    checked = scalar(
-        con,
-        "SELECT count(*) FROM (SELECT order_id FROM order_fulfillment UNION SELECT order_id FROM aging_short_lines)",
-    )
-    return run_rules(con, FULFILLMENT_RULES, params, "shipment_lines", checked)

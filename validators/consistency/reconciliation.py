@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import duckdb
-
-from validators.consistency.common import run_file, scalar
-from validators.result import CheckResult, Severity
+from validators.consistency.checks import CrossCheck, Family
+from validators.result import Severity
 
 MAX_DAILY_VARIANCE = 0.0005  # the SLA: under 0.05% against finance's source-of-truth report
 REASONS = (
@@ -18,69 +14,44 @@ REASONS = (
     "currency_mismatch",
     "payment_without_order",
 )
+FINANCE = "finance"  # declared dataset of the report checks; the suite names it by the reports' landing URI
 
-
-def check_orders(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> list[CheckResult]:
-    """Order total against captured minus refunded, exact in minor units; a reason code per difference."""
-    run_file(con, "consistency/create_order_amounts.sql", params)
-    compared = scalar(con, "SELECT count(*) FROM order_amounts WHERE reconciliation <> 'not_compared'")
-    by_reason = dict(con.execute("SELECT reason, count(*) FROM out_order_findings GROUP BY reason").fetchall())
-    differ = sum(int(n) for reason, n in by_reason.items() if reason != "payment_without_order")
-    without = int(by_reason.get("payment_without_order", 0))
-    detail = ", ".join(f"{by_reason[r]} {r}" for r in REASONS if r in by_reason) or "none"
-    return [
-        CheckResult(
+RECONCILIATION = Family(
+    "reconciliation",
+    prepare=("consistency/create_order_amounts.sql", "consistency/create_daily_reconciliation.sql"),
+    params={"max_variance": MAX_DAILY_VARIANCE},
+    checks=(
+        CrossCheck(
             "reconciliation.order_amounts",
+            Severity.WARN,
             "orders",
-            Severity.WARN,
-            compared,
-            differ,
             "order total = captured - refunded (paid, shipped, delivered); 0 kept (cancelled, refunded)",
-            f"{differ} of {compared} orders differ: {detail}",
+            "consistency/reconciliation.order_amounts.sql",
             column="total_amount_minor",
+            params={"reasons": list(REASONS)},
         ),
-        CheckResult(
+        CrossCheck(
             "reconciliation.payment_without_order",
-            "payments",
             Severity.WARN,
-            scalar(con, "SELECT count(*) FROM new_payments") + without,
-            without,
+            "payments",
             "every captured payment belongs to an order",
-            f"{without} captured payments without an order",
+            "consistency/reconciliation.payment_without_order.sql",
             column="order_id",
         ),
-    ]
-
-
-def check_days(con: duckdb.DuckDBPyConnection, params: dict[str, Any], finance_dataset: str) -> list[CheckResult]:
-    """Revenue per business day and currency against finance's report: variance under 0.05%."""
-    run_file(con, "consistency/create_daily_reconciliation.sql", params | {"max_variance": MAX_DAILY_VARIANCE})
-    rows = con.execute(
-        "SELECT business_date, currency, variance FROM out_daily WHERE NOT within_sla ORDER BY 1, 2"
-    ).fetchall()
-    compared = scalar(con, "SELECT count(*) FROM out_daily")
-    failing = "; ".join(f"{day} {currency} {variance:.4%}" for day, currency, variance in rows)
-    actual = f"{len(rows)} of {compared} day-currency totals off: {failing}" if rows else f"{compared} all within"
-    unreadable = con.execute("SELECT source_file, error FROM finance_unreadable ORDER BY 1").fetchall()
-    reports = scalar(con, "SELECT count(DISTINCT source_file) FROM finance") + len(unreadable)
-    return [
-        CheckResult(
+        CrossCheck(
             "reconciliation.finance_report_readable",
-            finance_dataset,
             Severity.ERROR,
-            reports,
-            len(unreadable),
+            FINANCE,
             "each finance report follows the layout in northstar/sources/finance.py",
-            "; ".join(f"{file}: {error}" for file, error in unreadable) or f"{reports} reports read",
+            "consistency/reconciliation.finance_report_readable.sql",
         ),
-        CheckResult(
+        CrossCheck(
             "reconciliation.daily_revenue",
-            finance_dataset,
             Severity.ERROR,
-            compared,
-            len(rows),
+            FINANCE,
             f"|revenue - finance| / finance < {MAX_DAILY_VARIANCE:.2%} per business day and currency",
-            actual,
+            "consistency/reconciliation.daily_revenue.sql",
             column="net_revenue_minor",
         ),
-    ]
+    ),
+)

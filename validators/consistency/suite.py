@@ -8,13 +8,18 @@ from typing import Any
 
 import duckdb
 
+from validators.consistency.checks import Family, run_family
 from validators.consistency.common import run_file
-from validators.consistency.duplicates import MAX_DAILY_RATE, check_duplicates
-from validators.consistency.fulfillment import check_fulfillment
-from validators.consistency.reconciliation import MAX_DAILY_VARIANCE, check_days, check_orders
-from validators.consistency.referential import check_references
-from validators.consistency.status import check_statuses
+from validators.consistency.duplicates import DUPLICATES, MAX_DAILY_RATE
+from validators.consistency.fulfillment import FULFILLMENT
+from validators.consistency.reconciliation import FINANCE, MAX_DAILY_VARIANCE, RECONCILIATION
+from validators.consistency.referential import REFERENTIAL
+from validators.consistency.status import STATUS
 from validators.result import CheckResult, Severity
+
+# In order: referential first (reconciliation needs its orphans); fulfillment after status (it appends to the
+# status rules' out_violations).
+FAMILIES: tuple[Family, ...] = (REFERENTIAL, RECONCILIATION, DUPLICATES, STATUS, FULFILLMENT)
 
 # The tables the flow stages and loads, each written by one family (names from code, never from data).
 OUTPUT_TABLES = (
@@ -46,21 +51,14 @@ class SuiteResult:
 
 
 def run_suite(con: duckdb.DuckDBPyConnection, params: dict[str, Any], finance_dataset: str) -> SuiteResult:
-    """Referential first (reconciliation needs its orphans), then reconciliation, duplicates, status, fulfillment,
-    SLA metrics."""
+    """Every family of FAMILIES in order over the slice, then the SLA metrics; finance_dataset names the finance
+    reports' dataset (their landing URI) in the results."""
     results: list[CheckResult] = []
     seconds: dict[str, float] = {}
-    families = (
-        ("referential", lambda: check_references(con, params)),
-        ("reconciliation", lambda: check_orders(con, params) + check_days(con, params, finance_dataset)),
-        ("duplicates", lambda: check_duplicates(con, params)),
-        ("status", lambda: check_statuses(con, params)),
-        ("fulfillment", lambda: check_fulfillment(con, params)),  # after status: adds to its out_violations
-    )
-    for name, run in families:
+    for family in FAMILIES:
         t0 = time.perf_counter()
-        results += run()
-        seconds[name] = round(time.perf_counter() - t0, 3)
+        results += run_family(con, family, params, {FINANCE: finance_dataset})
+        seconds[family.name] = round(time.perf_counter() - t0, 3)
     limits = {"max_duplicate_rate": MAX_DAILY_RATE, "max_variance": MAX_DAILY_VARIANCE}
     run_file(con, "consistency/create_sla_metrics.sql", params | limits)
     return SuiteResult(results, seconds)

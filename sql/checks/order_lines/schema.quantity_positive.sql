@@ -1,1 +1,0 @@
-SELECT _row_id FROM batch WHERE quantity IS NULL OR quantity <= 0

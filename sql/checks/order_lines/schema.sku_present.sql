@@ -1,1 +1,0 @@
-SELECT _row_id FROM batch WHERE sku IS NULL OR trim(sku) = ''

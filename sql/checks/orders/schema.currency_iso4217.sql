@@ -1,1 +1,0 @@
-SELECT _row_id FROM batch WHERE currency IS NULL OR currency NOT IN (SELECT unnest($iso_currencies))

@@ -1,1 +1,0 @@
-SELECT _row_id FROM batch WHERE customer_id IS NULL

@@ -1,1 +1,0 @@
-SELECT _row_id FROM batch WHERE order_id IS NULL

@@ -1,1 +1,0 @@
-SELECT _row_id FROM batch WHERE payload_parsed AND coalesce(event_type, '') = ''
