@@ -11,6 +11,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
 
+from cli import warehouse_admin
+
 QUARANTINE_QUERIES = {
     "orders": "snowflake/select_quarantine_orders.sql",
     "order_lines": "snowflake/select_quarantine_order_lines.sql",
@@ -71,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     query.add_argument("sql")
     query.add_argument("--json", action="store_true")
     query.set_defaults(handler=_query)
+    warehouse_admin.add_parser(sub)
     return parser
 
 
