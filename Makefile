@@ -61,6 +61,7 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/python -m infra.audit_lock requirements.lock infra/tools.lock  # fails on a known vulnerability only
 
 # Each benchmark rewrites its own section of BENCHMARKS.md.
 bench: venv pg

@@ -438,7 +438,8 @@ class Services(Construct):
                 "NORTHSTAR_LANDING_BUCKET": self.data.landing.bucket_name,
                 "NORTHSTAR_MARQUEZ_URL": self.marquez_url,
                 "SNOWFLAKE_WAREHOUSE": "NORTHSTAR_LOAD_WH",
-                "SNOWFLAKE_ROLE": "NORTHSTAR_LOADER",
+                # sql/snowflake/admin/03_roles.sql: the consistency flow writes the marts, the sources do not
+                "SNOWFLAKE_ROLE": "NORTHSTAR_TRANSFORMER" if job == "consistency" else "NORTHSTAR_LOADER",
                 "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
             },
             secrets=self._secrets(COMMON_BATCH_SECRETS | BATCH_JOB_SECRETS[job]),
