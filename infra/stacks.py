@@ -466,9 +466,18 @@ class Services(Construct):
                     resources=[f"arn:aws:ecs:{self.region}:{self.account}:task/{self.cluster.cluster_name}/*"],
                 ),
                 iam.PolicyStatement(
-                    # DescribeTaskDefinition supports no resource-level permission: an action list, never "*"
-                    sid="ReadTaskDefinitions",
-                    actions=["ecs:DescribeTaskDefinition"],
+                    # These support no resource-level permission: named actions on "*", never "*" on "*".
+                    # prefect-aws registers a task definition when a deployment's job variables override the
+                    # image, cpu or memory; what that definition may run as is bounded by PassJobRoles below.
+                    # The ec2 reads resolve the work pool's subnets and security groups.
+                    sid="NoResourceLevelActions",
+                    actions=[
+                        "ecs:DescribeTaskDefinition",
+                        "ecs:RegisterTaskDefinition",
+                        "ec2:DescribeSubnets",
+                        "ec2:DescribeVpcs",
+                        "ec2:DescribeSecurityGroups",
+                    ],
                     resources=["*"],
                 ),
                 iam.PolicyStatement(

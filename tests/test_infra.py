@@ -30,8 +30,12 @@ from northstar.sources.stripe import landing as stripe_landing
 # Actions that support no resource-level permission in IAM, so Resource "*" is the only way to allow them.
 RESOURCE_STAR_ALLOWED = {
     "ecr:GetAuthorizationToken",  # execution roles pulling images (CDK)
-    "ecs:DescribeTaskDefinition",  # the Prefect worker
-    "ec2:DescribeNetworkInterfaces",
+    # the Prefect worker (infra/stacks.py, _prefect_worker)
+    "ecs:DescribeTaskDefinition",
+    "ecs:RegisterTaskDefinition",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeVpcs",
+    "ec2:DescribeSecurityGroups",
 }
 
 
