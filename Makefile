@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_HOME ?= $(CURDIR)/.northstar/prefect
 
-.PHONY: venv demo test lint bench lock clean pg
+.PHONY: venv demo test lint bench lock clean pg infra-check infra-tools
 
 venv: $(STAMP)
 
@@ -24,15 +24,45 @@ pg:
 demo: venv pg
 	$(BIN)/python -m demo
 
-test: venv pg
+test: venv pg infra-check
 	mkdir -p $(PREFECT_HOME)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --ignore=tests/test_infra.py  # infra-check ran it
+
+# AWS infrastructure as code (infra/): the CDK CLI from infra/package-lock.json, cdk synth with no AWS account,
+# cfn-lint and checkov on the template (their exceptions: infra/.cfnlintrc.yaml, infra/.checkov.yaml), then
+# the template assertions of tests/test_infra.py. No network to AWS: version check, notices and telemetry off.
+INFRA_VENV := .venv-infra
+INFRA_STAMP := $(INFRA_VENV)/.installed-stamp
+CDK := infra/node_modules/.bin/cdk
+CDK_OUT := infra/cdk.out
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_VERSION_CHECK := true
+export CDK_DISABLE_CLI_TELEMETRY := true
+
+infra-tools: $(INFRA_STAMP) $(CDK)
+
+$(INFRA_STAMP): infra/tools.lock $(STAMP)
+	$(PYTHON) -m venv $(INFRA_VENV)
+	$(BIN)/uv pip install --quiet --python $(INFRA_VENV)/bin/python -r infra/tools.lock
+	touch $(INFRA_STAMP)
+
+$(CDK): infra/package.json infra/package-lock.json
+	npm ci --prefix infra --no-audit --no-fund --loglevel=error
+	touch $(CDK)
+
+infra-check: venv infra-tools
+	rm -rf $(CDK_OUT)
+	$(CDK) synth --app "$(BIN)/python -m infra.app" --output $(CDK_OUT) --quiet --no-notices --no-version-reporting
+	$(INFRA_VENV)/bin/cfn-lint --config-file infra/.cfnlintrc.yaml -- $(CDK_OUT)/*.template.json
+	$(INFRA_VENV)/bin/checkov --config-file infra/.checkov.yaml
+	$(BIN)/python -m pytest -q tests/test_infra.py
 
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/python -m infra.audit_lock requirements.lock infra/tools.lock  # fails on a known vulnerability only
 
 # Each benchmark rewrites its own section of BENCHMARKS.md.
 bench: venv pg
@@ -44,7 +74,8 @@ bench: venv pg
 
 # Re-resolve the lock file after changing dependencies in pyproject.toml.
 lock: venv
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra infra --python-version 3.11 -o requirements.lock
+	$(BIN)/uv pip compile infra/tools.in --python-version 3.11 -o infra/tools.lock
 
 clean:
-	rm -rf $(VENV) .northstar .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(INFRA_VENV) .northstar .pytest_cache .mypy_cache .ruff_cache infra/node_modules $(CDK_OUT)

@@ -11,6 +11,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
 
+from cli import warehouse_admin
 from northstar.landing import LandingCorrupt
 from northstar.warehouse import WarehouseError
 
@@ -81,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     query.add_argument("sql")
     query.add_argument("--json", action="store_true")
     query.set_defaults(handler=_query)
+    warehouse_admin.add_parser(sub)
     return parser
 
 
