@@ -14,8 +14,8 @@ from northstar.sources.wms.formats.lines import FileRejected, decode, lines_to_t
 
 
 def sniff(data: bytes) -> str:
-    """The file's kind by content: x12 when it starts with an ISA segment, else csv."""
-    return "x12" if data.lstrip(b"\xef\xbb\xbf").startswith(b"ISA") else "csv"
+    """The file's kind by content: x12 when it starts with an ISA segment (any case, after a BOM or whitespace)."""
+    return "x12" if data.removeprefix(b"\xef\xbb\xbf").lstrip()[:3].upper() == b"ISA" else "csv"
 
 
 def parse_file(data: bytes, source_file: str, sha256: str) -> tuple[str, pa.Table]:
