@@ -17,7 +17,8 @@ The envelope is checked before anything is mapped, and any fault rejects the who
   or digits, or two of them the same)
 - x12.isa_not_fixed_width: the ISA's elements are not padded to their fixed widths (the detail names each
   one), so the ISA is not 106 characters and its delimiters cannot be located where the standard puts them
-- x12.truncated: the last segment has no terminator
+- x12.truncated: the last segment has no terminator (a complete IEA whose terminator alone is missing is
+  read: nothing of the interchange is cut)
 - x12.envelope: segments out of order (GS, ST, SE, GE, IEA), text after the last IEA, a 945 without W06 or
   an 856 without BSN
 - x12.interchange_control_number (IEA02 = ISA13), x12.group_count (IEA01 = number of GS groups),
@@ -171,9 +172,12 @@ def split_segments(text: str, first: int = 1) -> tuple[list[Segment], str]:
         end = text.find(found.terminator, start)
         if end < 0:
             tail = text[start:].strip(_TRAILER)
-            if tail:
+            if _whole_iea(tail, found.element):  # only the terminator after a complete IEA is missing
+                end = len(text[:start] + text[start:].rstrip(_TRAILER))
+            elif tail:
                 raise FileRejected("x12.truncated", f"the last segment {tail[:30]!r} has no terminator")
-            break
+            else:
+                break
         piece = text[start:end].strip("\r\n")
         start = end + 1
         if not piece:
@@ -183,6 +187,12 @@ def split_segments(text: str, first: int = 1) -> tuple[list[Segment], str]:
         if segments[-1].id == "IEA":
             return segments, text[start:]
     return segments, ""
+
+
+def _whole_iea(tail: str, element: str) -> bool:
+    """Whether an unterminated tail is a complete IEA (IEA01 a count, IEA02 nine digits): nothing is cut."""
+    parts = tail.split(element)
+    return len(parts) == 3 and parts[0].upper() == "IEA" and parts[1].isdigit() and len(parts[2]) == 9
 
 
 def transaction_sets(segments: list[Segment]) -> list[list[Segment]]:
