@@ -377,7 +377,8 @@ def test_856_pack_levels_and_an_order_at_the_shipment_level_are_read() -> None:
     si = ["BSN*00*SHP-P2*20261120*1030", "HL*1**S", "PRF*100806", "TD5*O*2*FDXG", "N1*SF*Acme*92*RNO1",
           "HL*2*1*I", "LIN*1*BP*SKU-C", "SN1**2*EA"]  # fmt: skip
     lines = rows(w.edi([w.group("SH", [w.st("856", sopi), w.st("856", si, control=2)])]))
-    assert [(r["shipment_id"], r["order_id"], r["line_no"], r["sku"], r["quantity"], r["warehouse_code"]) for r in lines] == [
+    fields = ("shipment_id", "order_id", "line_no", "sku", "quantity", "warehouse_code")
+    assert [tuple(r[k] for k in fields) for r in lines] == [
         ("SHP-P1", 100805, 1, "SKU-A", 4, "DAL1"), ("SHP-P1", 100805, 2, "SKU-B", 1, "DAL1"),
         ("SHP-P2", 100806, 1, "SKU-C", 2, "RNO1"),
     ]  # fmt: skip

@@ -221,9 +221,8 @@ def edi(
 
 def group(code: str, sets: list[list[str]], control: int = 1) -> list[str]:
     """GS..GE around transaction sets (each ST..SE)."""
-    return [f"GS*{code}*ACMEWMS*NORTHSTAR*20261120*1130*{control}*X*004010", *(s for st in sets for s in st)] + [
-        f"GE*{len(sets)}*{control}"
-    ]
+    header = f"GS*{code}*ACMEWMS*NORTHSTAR*20261120*1130*{control}*X*004010"
+    return [header, *(s for st in sets for s in st), f"GE*{len(sets)}*{control}"]
 
 
 def st(kind: str, body: list[str], control: int = 1) -> list[str]:
