@@ -14,6 +14,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from northstar.settings import load_settings
+from northstar.sources.wms.drop.local import LocalDrop
+from northstar.sources.wms.drop.sftp import DEFAULT_TEMP_PATTERNS, SftpSettings, complete_files, is_temporary
 from northstar.sources.wms.formats import parse_file
 from northstar.sources.wms.formats.lines import FileRejected
 from northstar.sources.wms.landing import PUBLISHED_SCHEMA, LandedFile
@@ -504,6 +507,37 @@ def test_a_quote_left_open_costs_one_line_when_the_file_ends_in_a_line_end() -> 
     assert [(r["position"], r["parse_error"] is None) for r in rows(text.encode())] == [
         (2, True), (3, False), (4, True), (5, True), (6, True),
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "temporary"),
+    [
+        ("confirm_1101.csv.filepart", True),  # WinSCP
+        ("confirm.csv.part", True),  # FileZilla, curl, browsers
+        ("confirm.csv.TMP", True),
+        ("confirm.csv.partial", True),
+        (".confirm.csv", True),  # hidden: rsync and many clients upload under a dot name
+        ("~confirm.csv", True),  # Office-style temporary and lock files
+        ("confirm.csv", False),
+        ("confirm.partial.csv", False),
+        ("asn.edi", False),
+    ],
+)
+def test_temporary_upload_names_are_recognised(name: str, temporary: bool) -> None:
+    assert is_temporary(name, DEFAULT_TEMP_PATTERNS) is temporary
+
+
+def test_the_temporary_name_patterns_are_a_setting_that_replaces_the_list(tmp_path: Path) -> None:
+    settings = load_settings({"NORTHSTAR_HOME": str(tmp_path)})
+    assert SftpSettings.from_env(settings, {}).temp_patterns == DEFAULT_TEMP_PATTERNS
+    cfg = SftpSettings.from_env(settings, {"NORTHSTAR_SFTP_TEMP_PATTERNS": "*.inprogress, *.filepart"})
+    assert cfg.temp_patterns == ("*.inprogress", "*.filepart")
+    for name in ("a.csv.inprogress", "a.csv.filepart", "a.csv.tmp", "a.csv"):
+        (tmp_path / name).write_text("x")
+    env = {"NORTHSTAR_SFTP_TEMP_PATTERNS": "*.inprogress, *.filepart", "NORTHSTAR_SFTP_STABLE_SECONDS": "0"}
+    cfg = SftpSettings.from_env(settings, env)
+    taken = complete_files(LocalDrop(tmp_path, None), cfg)
+    assert sorted(f.name for f in taken) == ["a.csv", "a.csv.tmp"]
 
 
 # ---------------------------------------------------------------------------------------------- checks
