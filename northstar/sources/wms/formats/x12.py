@@ -42,10 +42,11 @@ Mapping, one shipment per transaction set:
   name the item ordered, not the one shipped) and W12-21/22.
 - 856: BSN-02 shipment id, BSN-03/04 date and time; shipment level (HL*S): TD5-03 carrier, REF*2I|CN
   tracking number, N1*SF|WH N1-04 warehouse code, DTM*011 shipped date (DTM02), time (DTM03) and time code
-  (DTM04), or DTM05 DT|D8 with DTM06, else the BSN's date and time; order (PRF-01 at the order or shipment
-  level, else REF*PO|CO at the order level); item level (HL*I): LIN-01 line number (optional: when empty,
-  the item's place among the set's items, 1, 2...), the product id after the first qualifier SK, VN, VP, BP
-  or IN among LIN's (qualifier, id) pairs, SN1-02 units shipped; status shipped. Pack and tare levels
+  (DTM04), or DTM05 DT|D8 with DTM06, else the BSN's date and time; order: PRF-01 at the order level, else
+  REF*PO|CO there, else PRF-01 at the shipment level (structures S, I without order levels); item level
+  (HL*I): LIN-01 line number (optional: when empty, the item's place among the set's items, 1, 2...), the
+  product id after the first qualifier SK, VN, VP, BP or IN among LIN's (qualifier, id) pairs, SN1-02 units
+  shipped; status shipped. Pack and tare levels
   (HL*P, HL*T) between order and item are read past, as are TD1, MAN, PO4, PID and anything else.
 - Units (element 382, type R) may carry a decimal point: "2.0" and "2." are 2; "2.5" is kept as written and
   quarantines its line (a fraction of a unit is not a shipped quantity).
@@ -324,21 +325,23 @@ def _map_856(transaction: list[Segment]) -> list[RawLine]:
     errors: dict[str, str] = {}
     lines: list[RawLine] = []
     line: RawLine | None = None
-    shipment_order: str | None = None  # a PRF at the shipment level: the order of every order level without one
+    shipment_order: str | None = None  # a PRF at the shipment level: the order of an order level without one
     level, order, order_ref, hl_count, ctt = "", None, None, 0, None
     raw_units: list[str] = []
     for seg in transaction[1:-1]:
         if seg.id == "HL":
             hl_count, level = _hl(seg, hl_count)
             if level == "O":
-                order, order_ref = shipment_order, None
+                order, order_ref = None, None
             line = None
             if level == "I":
-                line = RawLine(seg.number, FORMAT_856, {"order_id": order or order_ref, "status": "shipped"})
+                order_id = order or order_ref or shipment_order
+                line = RawLine(seg.number, FORMAT_856, {"order_id": order_id, "status": "shipped"})
                 lines.append(line)
-        elif seg.id == "PRF" and level in ("S", "O"):
+        elif seg.id == "PRF" and level == "O":
             order = seg.get(1)
-            shipment_order = order if level == "S" else shipment_order
+        elif seg.id == "PRF" and level == "S":
+            shipment_order = seg.get(1)
         elif seg.id == "REF" and level == "O" and seg.code(1) in ORDER_REF_QUALIFIERS:
             order_ref = order_ref or seg.get(2)
         elif seg.id == "LIN" and line is not None:
