@@ -374,7 +374,7 @@ def test_856_variants_map_to_exact_lines(kwargs: dict[str, Any], expected: list[
 
 
 def test_856_pack_levels_and_an_order_at_the_shipment_level_are_read() -> None:
-    sopi = ["BSN*00*SHP-P1*20261120*1030", "HL*1**S", "TD5*O*2*UPSN", "REF*2I*1ZP1", "N1*WH*Acme*92*DAL1",
+    sopi = ["BSN*00*SHP-P1*20261120*1030", "HL*1**S*1", "TD5*O*2*UPSN", "REF*2I*1ZP1", "N1*WH*Acme*92*DAL1",
             "HL*2*1*O", "PRF*100805", "HL*3*2*P", "MAN*GM*00000123450000000018", "HL*4*3*I", "LIN**SK*SKU-A",
             "SN1**4*EA", "HL*5*2*P", "HL*6*5*I", "LIN**SK*SKU-B", "SN1**1*EA", "CTT*6*5"]  # fmt: skip
     si = ["BSN*00*SHP-P2*20261120*1030", "HL*1**S", "PRF*100806", "TD5*O*2*FDXG", "N1*SF*Acme*92*RNO1",
@@ -385,6 +385,14 @@ def test_856_pack_levels_and_an_order_at_the_shipment_level_are_read() -> None:
         ("SHP-P1", 100805, 1, "SKU-A", 4, "DAL1"), ("SHP-P1", 100805, 2, "SKU-B", 1, "DAL1"),
         ("SHP-P2", 100806, 1, "SKU-C", 2, "RNO1"),
     ]  # fmt: skip
+
+
+def test_an_order_level_reference_wins_over_a_shipment_level_prf() -> None:
+    body = w.asn_body(order="REF*PO*100807")
+    body.insert(body.index("HL*2*1*O"), "PRF*100808")  # the shipment's PRF, then an order level with its own REF
+    second = ["HL*4*1*O", "HL*5*4*I", "LIN*1*VN*SKU-B", "SN1**1*EA"]  # an order level without one: the shipment's
+    lines = rows(w.edi([w.group("SH", [w.st("856", body + second)])]))
+    assert [(r["order_id"], r["sku"]) for r in lines] == [(100807, "SKU-A"), (100808, "SKU-B")]
 
 
 def test_a_fraction_of_a_unit_quarantines_its_line_only() -> None:
@@ -465,7 +473,18 @@ def test_w02_a_csv_whose_lines_end_in_cr_only_is_read() -> None:
 
 @pytest.mark.parametrize(
     "shape",
-    ["lf", "crlf", "cr", "mixed", "bom", "no-final-line-end", "blank-lines", "quoted", "quoted-line-break"],
+    [
+        "lf",
+        "crlf",
+        "cr",
+        "mixed",
+        "bom",
+        "no-final-line-end",
+        "blank-lines",
+        "quoted",
+        "quoted-line-break",
+        "stray-cells",
+    ],
 )
 def test_csv_line_ends_quoting_and_blank_lines_read_the_same(shape: str) -> None:
     lines = case("w02-csv-cr-only-line-ends/mac_excel.csv").decode().split("\r")[:-1]
@@ -478,6 +497,7 @@ def test_csv_line_ends_quoting_and_blank_lines_read_the_same(shape: str) -> None
         "no-final-line-end": "\r\n".join(lines),
         "blank-lines": "\n" + lines[0] + "\n\n" + lines[1] + "\n\n" + lines[2] + "\n\n\n",
         "quoted": "\n".join([lines[0], *('"' + line.replace(",", '","') + '"' for line in lines[1:])]) + "\n",
+        "stray-cells": "\r\n".join(line + ",," for line in lines) + "\r\n,,\r\n",
         "quoted-line-break": lines[0] + ",note\n" + lines[1] + ',"left at\r\nthe back door"\n' + lines[2] + ',"x"\n',
     }[shape]
     assert keyed(text.encode()) == W02_VALUES

@@ -18,7 +18,9 @@ Read as senders write it:
   file uses (the header is line 1).
 - Quoted fields (RFC 4180 §2.5-2.7): commas, doubled quotes and line breaks inside quotes; a record whose
   quoted field spans lines is one record, positioned at its first line.
-- Blank lines (before the header, between records, trailing) are ignored.
+- Blank lines (before the header, between records, trailing) are ignored, and so are lines of empty fields
+  (`,,,`: a spreadsheet's empty row) and columns with a blank header (the empty cells a spreadsheet exports
+  after the last column: `shipped_at,,`).
 - The last record without a line end (RFC 4180 §2.2: "may or may not have an ending line break") is read
   like any other when it has all the header's fields.
 
@@ -60,7 +62,12 @@ def parse_csv(text: str) -> list[RawLine]:
     records = list(_records(physical, start + 1))
     if not ends_with_line_end and records:
         _check_last(records[-1], len(header), len(physical))
-    return [_line(header, raw, number) for number, raw, _ in records if raw.strip()]
+    return [_line(header, raw, number) for number, raw, _ in records if not _blank(raw)]
+
+
+def _blank(raw: str) -> bool:
+    """A blank record: nothing but whitespace and commas (a spreadsheet's empty row exports as `,,,`)."""
+    return not raw.replace(",", "").strip()
 
 
 def _records(physical: list[str], first: int) -> list[tuple[int, str, bool]]:
@@ -84,7 +91,7 @@ def _records(physical: list[str], first: int) -> list[tuple[int, str, bool]]:
 def _check_last(last: tuple[int, str, bool], width: int, lines: int) -> None:
     """Reject the file when its last record, which has no line end, stops in the middle of the record."""
     number, raw, open_quote = last
-    if not raw.strip():
+    if _blank(raw):
         return
     if open_quote:
         raise FileRejected(
@@ -117,7 +124,7 @@ def _header(first: str) -> list[str]:
             if all(name in other for name in FIELDS):
                 raise FileRejected("csv.delimiter", f"the header's fields are separated by {called}, not commas")
         raise FileRejected("csv.missing_columns", f"header lacks {', '.join(missing)}")
-    repeated = sorted({name for name in names if names.count(name) > 1})
+    repeated = sorted({name for name in names if name and names.count(name) > 1})  # blank: Excel's stray cells
     if repeated:
         raise FileRejected("csv.repeated_columns", f"header repeats {', '.join(repeated)}")
     return names
