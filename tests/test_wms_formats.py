@@ -77,8 +77,23 @@ def test_csv_with_bom_crlf_reordered_and_extra_columns_reads_the_same() -> None:
         (w.csv_file(w.shipments(2))[:-40], "csv.truncated_last_line"),
         (w.csv_file(w.shipments(1)).replace(b",", b";"), "csv.delimiter"),
         ("\ufeff".encode("utf-16-le") + w.csv_file(w.shipments(1)).decode().encode("utf-16-le"), "file.encoding"),
+        (b"PK\x03\x04\x14\x00\x06\x00" + bytes(range(200)), "file.unsupported_format"),
+        (b"UNA:+.? 'UNB+UNOC:3+ACME+NORTHSTAR+261120:1130+1'", "file.unsupported_format"),
+        (b'{"shipment_id": "SHP-1"}\n', "file.unsupported_format"),
     ],
-    ids=["empty", "blank", "latin-1", "missing-column", "repeated-column", "truncated", "semicolons", "utf-16"],
+    ids=[
+        "empty",
+        "blank",
+        "latin-1",
+        "missing-column",
+        "repeated-column",
+        "truncated",
+        "semicolons",
+        "utf-16",
+        "xlsx",
+        "edifact",
+        "json",
+    ],
 )
 def test_a_bad_csv_file_is_rejected_whole(data: bytes, reason: str) -> None:
     assert rejected(data).reason == reason

@@ -3,8 +3,9 @@
 The line model shared by both formats (the package __init__ tells them apart: x12.py, csv_format.py).
 A file that cannot be trusted as a whole (empty, wrong encoding, missing columns, truncated, a broken X12
 envelope or control total) raises FileRejected with a reason code and a detail; nothing from it is loaded.
-The reason codes are stable (QUARANTINE.WMS_FILES and the file checks carry them): `file.empty`,
-`file.encoding` here, the `csv.*` codes in csv_format.py and the `x12.*` codes in x12.py. A line whose
+The reason codes are stable (QUARANTINE.WMS_FILES and the file checks carry them): `file.empty` and
+`file.unsupported_format` (__init__.py), `file.encoding` (here), the `csv.*` codes in csv_format.py and the
+`x12.*` codes in x12.py; README.md, "Fulfillment (SFTP)", lists them all. A line whose
 values do not convert is kept with `parse_error` set, so the router quarantines that line alone.
 
 Every row carries `source_file` (remote path), `file_sha256`, `position` (CSV: the line number, the header
