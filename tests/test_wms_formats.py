@@ -337,6 +337,11 @@ def test_x12_delimiters_and_line_ends_as_the_isa_declares_them_read_the_same(var
     assert keyed(data) == ASN_VALUES
 
 
+def test_the_isa_is_read_by_position_even_when_an_element_holds_the_terminator() -> None:
+    data = w.edi([w.group("SH", [w.st("856", w.asn_body())])], terminator="'")
+    assert keyed(data.replace(b"ACMEWMS        ", b"ACME'S WMS     ")) == ASN_VALUES
+
+
 def test_x12_envelope_variants_read_the_same() -> None:
     one = w.edi([w.group("SH", [w.st("856", w.asn_body())])])
     bom_and_blank = b"\xef\xbb\xbf\r\n  " + one + b"\x00\x00\x1a"  # a BOM and a line before, NUL and Ctrl-Z after

@@ -154,7 +154,7 @@ def delimiters(text: str) -> Delimiters:
     component, terminator = text[104], text[105]
     repetition = text[82] if elements[11] >= "00402" and not text[82].isalnum() else None
     used = [d for d in (element, component, terminator, repetition) if d is not None]
-    if terminator.isalnum() or component.isalnum() or len(set(used)) != len(used):
+    if any(d.isalnum() or d == " " for d in (terminator, component)) or len(set(used)) != len(used):
         raise FileRejected(
             "x12.isa",
             f"implausible delimiters: element {element!r}, component {component!r}, terminator {terminator!r}"
@@ -167,8 +167,9 @@ def delimiters(text: str) -> Delimiters:
 def split_segments(text: str, first: int = 1) -> tuple[list[Segment], str]:
     """The segments of the interchange at the start of text (numbered from `first`), and the text after its IEA."""
     found = delimiters(text)
-    segments: list[Segment] = []
-    start = 0
+    isa = text[: ISA_LENGTH - 1]  # by position: a delimiter character inside an ISA element cannot split it
+    segments = [Segment(first, "ISA", isa.split(found.element), isa)]
+    start = ISA_LENGTH
     while start < len(text):
         end = text.find(found.terminator, start)
         if end < 0:
