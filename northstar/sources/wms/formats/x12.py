@@ -169,25 +169,20 @@ def split_segments(text: str, first: int = 1) -> tuple[list[Segment], str]:
     found = delimiters(text)
     isa = text[: ISA_LENGTH - 1]  # by position: a delimiter character inside an ISA element cannot split it
     segments = [Segment(first, "ISA", isa.split(found.element), isa)]
-    start = ISA_LENGTH
-    while start < len(text):
-        end = text.find(found.terminator, start)
-        if end < 0:
-            tail = text[start:].strip(_TRAILER)
-            if _whole_iea(tail, found.element):  # only the terminator after a complete IEA is missing
-                end = len(text[:start] + text[start:].rstrip(_TRAILER))
-            elif tail:
-                raise FileRejected("x12.truncated", f"the last segment {tail[:30]!r} has no terminator")
-            else:
-                break
-        piece = text[start:end].strip("\r\n")
-        start = end + 1
+    pieces = text[ISA_LENGTH:].split(found.terminator)
+    last = len(pieces) - 1
+    for k, raw in enumerate(pieces):
+        piece = raw.strip("\r\n")
+        if k == last:  # after the last terminator: nothing, or a complete IEA whose terminator alone is missing
+            piece = raw.strip(_TRAILER)
+            if piece and not _whole_iea(piece, found.element):
+                raise FileRejected("x12.truncated", f"the last segment {piece[:30]!r} has no terminator")
         if not piece:
             continue
         elements = piece.split(found.element)
         segments.append(Segment(first + len(segments), elements[0].strip().upper(), elements, piece))
         if segments[-1].id == "IEA":
-            return segments, text[start:]
+            return segments, found.terminator.join(pieces[k + 1 :])
     return segments, ""
 
 
