@@ -182,7 +182,7 @@ def test_empty_truncated_misencoded_and_broken_x12_files_are_quarantined_whole(
 ) -> None:
     items = w.shipments(6)
     sftp.drop("empty.csv", b"", at(1))
-    sftp.drop("cut.csv", w.csv_file(items[:2])[:-7], at(2))
+    sftp.drop("cut.csv", w.csv_file(items[:2])[:-40], at(2))  # ends mid-line, without a line end
     sftp.drop("latin1.csv", w.csv_file(items[2:3]).replace(b"SKU", "SKÜ".encode("latin-1")), at(3))
     sftp.drop("bad-count.945", w.x12_945(items[3:5], se_delta=1), at(4))
     sftp.drop("good.856", w.x12_856(items[5:]), at(5))
@@ -321,3 +321,100 @@ def test_without_an_sftp_host_a_local_folder_stands_in(pipeline_env: Callable[..
     assert outcome.status == BatchStatus.COMMITTED and outcome.rows_published == 4
     assert files()["a.csv"]["REMOTE_PATH"] == str(drop / "a.csv")
     assert (drop / "archive" / "a.csv").is_file() and sorted(p.name for p in drop.iterdir()) == ["archive", "b.csv"]
+
+
+# ---------------------------------------------------------------------------------------------- real senders' files
+
+CASES = Path(__file__).parent / "cases"
+
+
+def case(name: str) -> bytes:
+    """A case file copied into tests/cases/ (issue 9's inputs, and one third-party sample)."""
+    return (CASES / name).read_bytes()
+
+
+def published_lines() -> list[tuple[Any, ...]]:
+    """(shipment, line, order, sku, quantity, warehouse, shipped_at, format, source file) of CORE.SHIPMENT_LINES."""
+    found = query("SELECT * FROM CORE.SHIPMENT_LINES ORDER BY SHIPMENT_ID, LINE_NO")
+    return [
+        (r["SHIPMENT_ID"], r["LINE_NO"], r["ORDER_ID"], r["SKU"], r["QUANTITY"], r["WAREHOUSE_CODE"],
+         r["SHIPPED_AT"], r["FORMAT"], r["_SOURCE_FILE"].rsplit("/", 1)[-1])
+        for r in found
+    ]  # fmt: skip
+
+
+def test_real_senders_files_are_read_checked_and_published_with_their_exact_values(
+    wms_env: Callable[..., dict[str, str]], sftp: SftpTestServer
+) -> None:
+    sample = case("x12-856-third-party-ctt-hl/asn_sample.edi").replace(
+        b"N1*SF*1 EDI SOURCE~", b"N1*SF*1 EDI SOURCE*92*ATL1~"
+    )
+    unknown_code = case("w09-x12-dtm-time-code/asn_dtm_et.edi").replace(b"*ET~", b"*QQ~").replace(b"TZ1", b"TZ2")
+    sftp.drop("mac_excel.csv", case("w02-csv-cr-only-line-ends/mac_excel.csv"), at(241))
+    sftp.drop("asn_lin01_empty.edi", case("w05-x12-856-lin01-empty/asn_lin01_empty.edi"), at(242))
+    sftp.drop("asn_ctt_hl.edi", case("w07-x12-856-ctt-counts-hl/asn_ctt_hl.edi"), at(243))
+    sftp.drop("asn_dtm_et.edi", case("w09-x12-dtm-time-code/asn_dtm_et.edi"), at(244))
+    sftp.drop("asn_sample.edi", sample, at(245))
+    sftp.drop("asn_unknown_code.edi", unknown_code, at(246))
+    outcome = wms_flow.fulfillment_hourly(**hour(4))  # 16:00-17:00 UTC: w09's 15:30 is in the past
+
+    assert (outcome.status, outcome.rows_extracted, outcome.rows_published, outcome.rows_quarantined) == (
+        COMMITTED, 10, 9, 1,
+    )  # fmt: skip
+    assert {name: r["STATUS"] for name, r in files().items()} == dict.fromkeys(
+        ["mac_excel.csv", "asn_lin01_empty.edi", "asn_ctt_hl.edi", "asn_dtm_et.edi", "asn_sample.edi",
+         "asn_unknown_code.edi"], "LOADED",
+    )  # fmt: skip
+    day, morning = datetime(2026, 11, 20), datetime(2026, 11, 20, 10, 30)
+    assert published_lines() == [
+        ("829716", 1, 99999817, "87787D", 24, "ATL1", datetime(2011, 12, 6), "x12-856", "asn_sample.edi"),
+        ("829716", 2, 99999817, "99887D", 6, "ATL1", datetime(2011, 12, 6), "x12-856", "asn_sample.edi"),
+        ("SHP-201", 1, 100201, "SKU-A", 2, "ATL1", morning, "csv", "mac_excel.csv"),
+        ("SHP-201", 2, 100201, "SKU-B", 1, "ATL1", morning, "csv", "mac_excel.csv"),
+        ("SHP-CT1", 1, 100701, "SKU-A", 2, "ATL1", morning, "x12-856", "asn_ctt_hl.edi"),
+        ("SHP-CT1", 2, 100701, "SKU-B", 1, "ATL1", morning, "x12-856", "asn_ctt_hl.edi"),
+        ("SHP-LN1", 1, 100501, "SKU-A", 2, "ATL1", morning, "x12-856", "asn_lin01_empty.edi"),
+        ("SHP-LN1", 2, 100501, "SKU-B", 3, "ATL1", morning, "x12-856", "asn_lin01_empty.edi"),
+        ("SHP-TZ1", 1, 100901, "SKU-A", 2, "ATL1", day.replace(hour=15, minute=30), "x12-856", "asn_dtm_et.edi"),
+    ]
+    (held,) = query("SELECT SHIPMENT_ID, REASONS, RAW_RECORD FROM QUARANTINE.WMS_LINES")
+    assert held["SHIPMENT_ID"] == "SHP-TZ2" and json.loads(held["REASONS"]) == [
+        "schema.line_parsed", "schema.shipped_at_sane",
+    ]  # fmt: skip
+    assert json.loads(held["RAW_RECORD"])["parse_error"] == (
+        "shipped_at: DTM*011 time code 'QQ': not a time code of X12 element 623 that Northstar reads"
+    )
+    assert query("SELECT * FROM QUARANTINE.WMS_FILES") == []
+
+
+def test_w11_an_upload_in_progress_is_never_taken_and_the_finished_file_publishes_alone(
+    wms_env: Callable[..., dict[str, str]], sftp: SftpTestServer
+) -> None:
+    partial = sftp.drop(
+        "confirm_1101.csv.filepart", case("w11-filepart-in-progress-upload/confirm_1101.csv.filepart"), at(5)
+    )
+    first = wms_flow.fulfillment_hourly(**hour(0))  # the .filepart is stable across both listings: still not taken
+    assert first.rows_extracted == 0 and files() == {} and sftp.opens["confirm_1101.csv.filepart"] == 0
+
+    partial.unlink()  # WinSCP renames the finished upload to its real name
+    sftp.drop("confirm_1101.csv", case("w11-filepart-in-progress-upload/confirm_1101.csv"), at(65))
+    second = wms_flow.fulfillment_hourly(**hour(1))
+    assert (second.rows_published, second.rows_quarantined, second.quarantined_by_reason) == (2, 0, {})
+    shipped = datetime(2026, 11, 20, 10, 30)
+    assert published_lines() == [
+        ("SHP-1101", 1, 101101, "SKU-A", 2, "NJ3P", shipped, "csv", "confirm_1101.csv"),
+        ("SHP-1101", 2, 101101, "SKU-B", 5, "NJ3P", shipped, "csv", "confirm_1101.csv"),
+    ]
+    assert sorted(files()) == ["confirm_1101.csv"] and query("SELECT * FROM QUARANTINE.WMS_LINES") == []
+
+
+def test_the_local_drop_skips_temporary_upload_names_too(pipeline_env: Callable[..., dict[str, str]]) -> None:
+    pipeline_env(NORTHSTAR_SFTP_STABLE_SECONDS="0.1")
+    drop = load_settings().home / "sftp-drop"
+    drop.mkdir(parents=True)
+    names = ["confirm_1101.csv.filepart", "a.csv.part", "a.csv.TMP", "a.csv.partial", ".a.csv", "~a.csv", "a.csv"]
+    for name in names:
+        (drop / name).write_bytes(w.csv_file(w.shipments(1)))
+        os.utime(drop / name, (at(5).timestamp(), at(5).timestamp()))
+    outcome = wms_flow.fulfillment_hourly(**hour(0))
+    assert sorted(files()) == ["a.csv"] and outcome.rows_published == 2

@@ -192,3 +192,73 @@ def _adjust(segments: list[str], prefix: str, element: int, delta: int) -> list[
             segment = "*".join(parts)
         out.append(segment)
     return out
+
+
+# ---------------------------------------------------------------------------------------------- X12 as senders write it
+
+
+def edi(
+    groups: list[list[str]],
+    *,
+    control: int = 301,
+    element: str = "*",
+    component: str = ">",
+    terminator: str = "~",
+    line_end: str = "\n",
+    version: str = "00401",
+    repetition: str = "U",
+) -> bytes:
+    """An interchange of groups (each GS..GE, written with * and >), in the delimiters and line ends asked for."""
+    fields = [
+        "ISA", "00", " " * 10, "00", " " * 10, "ZZ", "ACMEWMS".ljust(15), "ZZ", "NORTHSTAR".ljust(15),
+        "261120", "1130", repetition, version, f"{control:09d}", "0", "P", component,
+    ]  # fmt: skip
+    segments = [element.join(fields)]
+    segments += [s.replace("*", element).replace(">", component) for group in groups for s in group]
+    segments.append(f"IEA{element}{len(groups)}{element}{control:09d}")
+    return "".join(s + terminator + line_end for s in segments).encode()
+
+
+def group(code: str, sets: list[list[str]], control: int = 1) -> list[str]:
+    """GS..GE around transaction sets (each ST..SE)."""
+    header = f"GS*{code}*ACMEWMS*NORTHSTAR*20261120*1130*{control}*X*004010"
+    return [header, *(s for st in sets for s in st), f"GE*{len(sets)}*{control}"]
+
+
+def st(kind: str, body: list[str], control: int = 1) -> list[str]:
+    """ST..SE around body segments, SE01 counted."""
+    return [f"ST*{kind}*{control:04d}", *body, f"SE*{len(body) + 2}*{control:04d}"]
+
+
+def asn_body(
+    shipment: str = "SHP-V1",
+    order: str = "PRF*100801",
+    items: tuple[str, ...] = ("LIN*1*VN*SKU-A", "SN1**2*EA"),
+    dtm: str = "DTM*011*20261120*1030",
+    ctt: str | None = None,
+) -> list[str]:
+    """An 856 body with levels S, O and one item level per (LIN, SN1) pair in items."""
+    body = [f"BSN*00*{shipment}*20261120*1030", "HL*1**S", "TD5*O*2*UPSN", "REF*CN*1ZV1", "N1*SF*Acme*92*ATL1"]
+    body += [dtm] if dtm else []
+    body += ["HL*2*1*O", order] if order else []
+    pairs = [items[i : i + 2] for i in range(0, len(items), 2)]
+    for k, pair in enumerate(pairs, start=3):
+        body += [f"HL*{k}*2*I", *pair]
+    return body + ([ctt] if ctt else [])
+
+
+def asn(**kwargs: object) -> bytes:
+    """One 856 interchange (one group, one set) from asn_body's arguments."""
+    return edi([group("SH", [st("856", asn_body(**kwargs))])])  # type: ignore[arg-type]
+
+
+def advice_body(w12: tuple[str, ...] = ("LX*1", "W12*CC*2*2*0*EA**SK*SKU-A"), g62: str = "G62*11*20261120*8*1030",
+                total: int = 2) -> list[str]:  # fmt: skip
+    """A 945 body for order 100802, shipment SHP-W1, with the given LX/W12 segments and W03 total."""
+    head = ["W06*F*100802*20261120*SHP-W1", "N1*SF*Acme*ZZ*ATL1", "N9*CN*1ZW1", *([g62] if g62 else []), "W27*M*UPSN"]
+    return [*head, *w12, f"W03*{total}*1.5*LB"]
+
+
+def advice(**kwargs: object) -> bytes:
+    """One 945 interchange from advice_body's arguments."""
+    return edi([group("SW", [st("945", advice_body(**kwargs))])])  # type: ignore[arg-type]

@@ -1,15 +1,20 @@
 """The WMS/3PL drop folder: an SFTP server (asyncssh, key auth, known_hosts enforced) or a local folder.
 
 Both sit behind one small interface, `DropFolder` (list_files, download, archive, close); a local folder
-($NORTHSTAR_HOME/sftp-drop, see local_drop.py) stands in when the local profile has no NORTHSTAR_SFTP_HOST,
+($NORTHSTAR_HOME/sftp-drop, see local.py) stands in when the local profile has no NORTHSTAR_SFTP_HOST,
 so the demo runs fulfillment without a server. A file is taken only when complete: its size and mtime
 unchanged across two listings NORTHSTAR_SFTP_STABLE_SECONDS apart, or, with NORTHSTAR_SFTP_DONE_MARKERS,
-when the sender has written `<name>.done`. Names starting with "." are in-progress uploads and skipped.
+when the sender has written `<name>.done`. A temporary upload name is never taken, whatever its age: the
+name a client writes under before renaming the finished file (WinSCP `<name>.filepart`, FileZilla and
+others `.part`/`.tmp`/`.partial`, hidden `.<name>` files, Office-style `~<name>` lock and temp files).
+The patterns (shell-style, matched case-insensitively against the file name) are NORTHSTAR_SFTP_TEMP_PATTERNS,
+comma-separated, default DEFAULT_TEMP_PATTERNS; setting it replaces the list.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fnmatch
 import os
 import socket
 import stat
@@ -27,6 +32,7 @@ from northstar.settings import Settings
 
 T = TypeVar("T")
 DONE_SUFFIX = ".done"
+DEFAULT_TEMP_PATTERNS = ("*.filepart", "*.part", "*.tmp", "*.partial", ".*", "~*")
 
 
 class DropFolderError(RuntimeError):
@@ -69,6 +75,7 @@ class SftpSettings:
     done_markers: bool
     stable_seconds: float = 5.0
     download_attempts: int = 3
+    temp_patterns: tuple[str, ...] = DEFAULT_TEMP_PATTERNS  # names of uploads in progress: never taken
 
     @classmethod
     def from_env(cls, settings: Settings, env: dict[str, str] | None = None) -> SftpSettings:
@@ -93,6 +100,7 @@ class SftpSettings:
             done_markers=env.get("NORTHSTAR_SFTP_DONE_MARKERS", "false").lower() in ("1", "true", "yes"),
             stable_seconds=float(env.get("NORTHSTAR_SFTP_STABLE_SECONDS", "5")),
             download_attempts=int(env.get("NORTHSTAR_SFTP_DOWNLOAD_ATTEMPTS", "3")),
+            temp_patterns=temp_patterns(env.get("NORTHSTAR_SFTP_TEMP_PATTERNS")),
         )
 
     @property
@@ -117,9 +125,24 @@ class DropFolder(Protocol):
         """Release the connection."""
 
 
+def temp_patterns(value: str | None) -> tuple[str, ...]:
+    """The temporary-upload name patterns from a comma-separated setting (unset or blank: the defaults)."""
+    patterns = tuple(p.strip() for p in (value or "").split(",") if p.strip())
+    return patterns or DEFAULT_TEMP_PATTERNS
+
+
+def is_temporary(name: str, patterns: tuple[str, ...]) -> bool:
+    """Whether a file name is an upload in progress: it matches a pattern (shell-style, any case)."""
+    return any(fnmatch.fnmatchcase(name.lower(), pattern.lower()) for pattern in patterns)
+
+
 def complete_files(drop: DropFolder, cfg: SftpSettings) -> list[RemoteFile]:
-    """Files safe to take: marked done (with markers) or unchanged in size and mtime across two listings."""
-    first = [f for f in drop.list_files() if not f.name.startswith(".")]
+    """Files safe to take: marked done (with markers) or unchanged in size and mtime across two listings.
+
+    A temporary upload name (cfg.temp_patterns) is never taken, marked or stable: the sender renames it when
+    the upload is finished, and the file is taken under its final name.
+    """
+    first = [f for f in drop.list_files() if not is_temporary(f.name, cfg.temp_patterns)]
     if cfg.done_markers:
         names = {f.name for f in first}
         return [f for f in first if not f.name.endswith(DONE_SUFFIX) and f.name + DONE_SUFFIX in names]

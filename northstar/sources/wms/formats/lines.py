@@ -2,7 +2,10 @@
 
 The line model shared by both formats (the package __init__ tells them apart: x12.py, csv_format.py).
 A file that cannot be trusted as a whole (empty, wrong encoding, missing columns, truncated, a broken X12
-envelope or control total) raises FileRejected with a reason; nothing from it is loaded. A line whose
+envelope or control total) raises FileRejected with a reason code and a detail; nothing from it is loaded.
+The reason codes are stable (QUARANTINE.WMS_FILES and the file checks carry them): `file.empty` and
+`file.unsupported_format` (__init__.py), `file.encoding` (here), the `csv.*` codes in csv_format.py and the
+`x12.*` codes in x12.py; README.md, "Fulfillment (SFTP)", lists them all. A line whose
 values do not convert is kept with `parse_error` set, so the router quarantines that line alone.
 
 Every row carries `source_file` (remote path), `file_sha256`, `position` (CSV: the line number, the header
@@ -76,7 +79,13 @@ class RawLine:
 
 
 def decode(data: bytes) -> str:
-    """The file as text: UTF-8 (an optional BOM is dropped); anything else rejects the whole file."""
+    """The file as text: UTF-8 (an optional BOM is dropped); anything else rejects the whole file (file.encoding).
+
+    A UTF-16 file (Excel's "Unicode Text", recognised by its byte order mark) is named as such in the reason.
+    """
+    for bom, name in ((b"\xff\xfe", "UTF-16 little-endian"), (b"\xfe\xff", "UTF-16 big-endian")):
+        if data.startswith(bom):
+            raise FileRejected("file.encoding", f"{name} (byte order mark {bom.hex(' ')}), not UTF-8")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

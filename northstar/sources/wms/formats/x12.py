@@ -1,39 +1,80 @@
 """ANSI X12 945 Warehouse Shipping Advice and 856 Ship Notice to shipment lines.
 
-Delimiters come from the ISA segment: the element separator is its 4th character, the segment terminator
-its 106th (line breaks after a terminator are ignored). The envelope is checked before anything is mapped,
-and any fault rejects the whole file (reason in brackets):
-- ISA..IEA: IEA02 = ISA13 [x12.interchange_control_number]; IEA01 = number of GS groups [x12.group_count]
-- GS..GE: GE02 = GS06 [x12.group_control_number]; GE01 = number of ST sets [x12.set_count]
-- ST..SE: SE02 = ST02 [x12.set_control_number]; SE01 = segments from ST to SE inclusive [x12.segment_count]
-- ST01 is 945 or 856 [x12.unsupported_transaction]; segments in order, nothing after IEA [x12.envelope];
-  the last segment terminated [x12.truncated]
-- control totals [x12.control_total]: 945 W03-01 = sum of W12-03; 856 CTT01 (when sent) = number of item
-  (HL I) levels and CTT02 (when sent) = sum of SN1-02; 856 HL numbering sequential [x12.hl_structure].
+Delimiters (X12.5 interchange control structure): the ISA segment is fixed-width, 106 characters with its
+terminator, its elements padded to their widths (ISA01 2, ISA02 10, ISA03 2, ISA04 10, ISA05 2, ISA06 15,
+ISA07 2, ISA08 15, ISA09 6, ISA10 4, ISA11 1, ISA12 5, ISA13 9, ISA14 1, ISA15 1, ISA16 1). Its 4th
+character is the element separator, ISA16 (the 105th) the sub-element (component) separator, the 106th the
+segment terminator, and from version 00402 on ISA11 the repetition separator (before, ISA11 is the standards
+identifier `U`). Any character may serve (`*`, `|`, `~`, `'`, a line feed...) as long as the delimiters
+differ. Tolerated as senders write them: a terminator followed by CR, LF or CRLF (or the line feed as the
+terminator itself), whitespace or a byte order mark before the ISA, whitespace, NUL or SUB (Ctrl-Z) after
+the last IEA, segment ids and code values in lower case, several interchanges (ISA..IEA) one after another,
+several groups (GS..GE) per interchange and several sets (ST..SE) per group, each with its own count.
 
-One shipment per transaction set. 945: W06-02 order id, W06-03 ship date, W06-04 shipment id; N1*SF|WH
-N1-04 warehouse code; N9*CN|2I tracking number; G62*11 shipped date and time (else the W06 date); W27-02
-carrier (SCAC); LX-01 line number; W12-01 status (CC shipped, CP partial), W12-03 units shipped, W12-07/08
-product id (qualifier SK, VN, BP or IN: the sku). 856: BSN-02 shipment id, BSN-03/04 date and time; at the
-shipment level (HL*S) TD5-03 carrier, REF*2I|CN tracking number, N1*SF|WH N1-04 warehouse code, DTM*011
-shipped date and time (else the BSN's); order level (HL*O) PRF-01 order id; item level (HL*I) LIN-01 line
-number, LIN-02/03.. product id, SN1-02 units shipped; status shipped. TD1 is read past. X12 dates and
-times carry no zone: by agreement with the senders they are UTC.
+The envelope is checked before anything is mapped, and any fault rejects the whole file; the reason codes
+(stable: they are what QUARANTINE.WMS_FILES and the file checks carry) are:
+- x12.isa: the file does not start with an ISA of 16 elements, or its delimiters are implausible (letters
+  or digits, or two of them the same)
+- x12.isa_not_fixed_width: the ISA's elements are not padded to their fixed widths (the detail names each
+  one), so the ISA is not 106 characters and its delimiters cannot be located where the standard puts them
+- x12.truncated: the last segment has no terminator (a complete IEA whose terminator alone is missing is
+  read: nothing of the interchange is cut)
+- x12.envelope: segments out of order (GS, ST, SE, GE, IEA), text after the last IEA, a 945 without W06 or
+  an 856 without BSN
+- x12.interchange_control_number (IEA02 = ISA13), x12.group_count (IEA01 = number of GS groups),
+  x12.group_control_number (GE02 = GS06), x12.set_count (GE01 = number of ST sets),
+  x12.set_control_number (SE02 = ST02), x12.segment_count (SE01 = segments from ST to SE inclusive)
+- x12.unsupported_transaction: ST01 is neither 945 nor 856
+- x12.control_total: 945 W03-01 (total units shipped) is not the sum of W12-03; 856 CTT01 (number of line
+  items) is neither the number of item levels (HL*I) nor the number of HL segments (implementation guides
+  define it both ways: the item count, or "the number of HL segments"), or 856 CTT02 (hash total,
+  element 347) does not match SN1-02: X12 defines a hash total as the sum of the values "without regard
+  to decimal points or signs", truncated to its leftmost digits beyond 10 digits; the plain sum of the
+  quantities is accepted too
+- x12.hl_structure: HL01 not numbered 1, 2, 3... or HL02 naming a level that is not an earlier one
+
+Mapping, one shipment per transaction set:
+- 945: W06-02 order id, W06-03 ship date, W06-04 shipment id; N1*SF|WH N1-04 warehouse code; N9*CN|2I
+  tracking number; G62*11 shipped date, G62-04 time and G62-05 time code (else the W06 date); W27-02
+  carrier (SCAC); LX-01 line number (W12s without LX are numbered in order); W12-01 status (CC, CS, CM and
+  IS shipped; CP and BP partial; element 368); W12-03 units shipped; the sku is the product id after the
+  first qualifier SK, VN, VP, BP or IN among W12-07/08, W12-17/18 (not when W12-01 is IS: then W12-17/18
+  name the item ordered, not the one shipped) and W12-21/22.
+- 856: BSN-02 shipment id, BSN-03/04 date and time; shipment level (HL*S): TD5-03 carrier, REF*2I|CN
+  tracking number, N1*SF|WH N1-04 warehouse code, DTM*011 shipped date (DTM02), time (DTM03) and time code
+  (DTM04), or DTM05 DT|D8 with DTM06, else the BSN's date and time; order: PRF-01 at the order level, else
+  REF*PO|CO there, else PRF-01 at the shipment level (structures S, I without order levels); item level
+  (HL*I): LIN-01 line number (optional: when empty, the item's place among the set's items, 1, 2...), the
+  product id after the first qualifier SK, VN, VP, BP or IN among LIN's (qualifier, id) pairs, SN1-02 units
+  shipped; status shipped. Pack and tare levels
+  (HL*P, HL*T) between order and item are read past, as are TD1, MAN, PO4, PID and anything else.
+- Units (element 382, type R) may carry a decimal point: "2.0" and "2." are 2; "2.5" is kept as written and
+  quarantines its line (a fraction of a unit is not a shipped quantity).
+- Dates and times: see x12_time.py (DTM04 and G62-05 time codes, element 623). Without a time code a
+  time is UTC, by agreement with the senders.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from northstar.sources.wms.formats.lines import FileRejected, RawLine
+from northstar.sources.wms.formats.x12_time import x12_datetime
 
 FORMAT_945, FORMAT_856 = "x12-945", "x12-856"
 ENVELOPE = frozenset({"ISA", "GS", "GE", "IEA", "ST", "SE"})
-SKU_QUALIFIERS = frozenset({"SK", "VN", "BP", "IN"})
+SKU_QUALIFIERS = frozenset({"SK", "VN", "VP", "BP", "IN"})
 WAREHOUSE_ENTITIES = frozenset({"SF", "WH"})
 TRACKING_QUALIFIERS = frozenset({"2I", "CN"})
-STATUS_945 = {"CC": "shipped", "CP": "partial"}
+ORDER_REF_QUALIFIERS = frozenset({"PO", "CO"})
+STATUS_945 = {"CC": "shipped", "CS": "shipped", "CM": "shipped", "IS": "shipped", "CP": "partial", "BP": "partial"}
+ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1)  # ISA01..ISA16 (X12.5)
+ISA_LENGTH = 106  # "ISA", 16 separators, the elements' widths and the terminator
+HASH_DIGITS = 10  # element 347 Hash Total: R, at most 10 digits
+_TRAILER = " \t\r\n\x00\x1a"  # what may follow the last IEA: whitespace, NUL padding, a DOS end-of-file
+_WHOLE_UNITS = re.compile(r"^\+?(\d+)(?:\.0*)?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,30 +90,106 @@ class Segment:
         """Element `index` trimmed, or "" when the segment is shorter."""
         return self.elements[index].strip() if index < len(self.elements) else ""
 
+    def code(self, index: int) -> str:
+        """Element `index` as a code value (qualifier, status): trimmed and in upper case."""
+        return self.get(index).upper()
+
+
+@dataclass(frozen=True, slots=True)
+class Delimiters:
+    """An interchange's delimiters as its ISA declares them (repetition None before version 00402)."""
+
+    element: str
+    component: str
+    terminator: str
+    repetition: str | None
+
 
 def parse_x12(text: str) -> list[RawLine]:
     """Every shipment line of every transaction set; FileRejected on any envelope or control-total fault."""
     lines: list[RawLine] = []
-    for transaction in transaction_sets(split_segments(text)):
-        lines.extend(MAPPERS[transaction[0].get(1)](transaction))
+    for interchange in interchanges(text):
+        for transaction in transaction_sets(interchange):
+            lines.extend(MAPPERS[transaction[0].get(1)](transaction))
     return lines
 
 
-def split_segments(text: str) -> list[Segment]:
-    """The file's segments, split with the delimiters its ISA segment declares."""
-    if len(text) < 106 or not text.startswith("ISA"):
+def interchanges(text: str) -> list[list[Segment]]:
+    """The file's interchanges (ISA..IEA), each split with its own ISA's delimiters; segments numbered on."""
+    found: list[list[Segment]] = []
+    rest, first = text.lstrip(), 1
+    while True:
+        segments, rest = split_segments(rest, first)
+        found.append(segments)
+        rest = rest.lstrip(_TRAILER)
+        if not rest:
+            return found
+        if rest[:3].upper() != "ISA":
+            raise FileRejected("x12.envelope", f"{rest[:20]!r} follows IEA (segment {segments[-1].number})")
+        first = segments[-1].number + 1
+
+
+def delimiters(text: str) -> Delimiters:
+    """The delimiters the ISA at the start of text declares; FileRejected when the ISA cannot be trusted."""
+    if len(text) < 4 or text[:3].upper() != "ISA":
         raise FileRejected("x12.isa", "the file does not start with a complete 106-character ISA segment")
-    element, terminator = text[3], text[105]
-    if element.isalnum() or terminator.isalnum() or element == terminator:
-        raise FileRejected("x12.isa", f"implausible delimiters {element!r} and {terminator!r} in ISA")
-    if len(text[:105].split(element)) != 17:
-        raise FileRejected("x12.isa", "ISA does not have 16 elements: its delimiters cannot be trusted")
-    pieces = text.split(terminator)
-    if pieces[-1].strip():
-        raise FileRejected("x12.truncated", f"the last segment {pieces[-1].strip()[:30]!r} has no terminator")
-    texts = [piece.strip("\r\n") for piece in pieces[:-1]]
-    split = [(t, t.split(element)) for t in texts if t]
-    return [Segment(n, elements[0], elements, t) for n, (t, elements) in enumerate(split, start=1)]
+    element = text[3]
+    if element.isalnum() or element == " ":
+        raise FileRejected("x12.isa", f"implausible element separator {element!r} after ISA")
+    separators = [i for i, c in enumerate(text[:400]) if c == element][:16]
+    if len(separators) < 16 or separators[15] + 2 >= len(text):
+        raise FileRejected("x12.isa", "the file does not start with a complete 106-character ISA segment")
+    elements = text[4 : separators[15] + 2].split(element)
+    wrong = [
+        f"ISA{n:02d} {value!r} is {len(value)} characters, not {width}"
+        for n, (value, width) in enumerate(zip(elements, ISA_WIDTHS, strict=True), start=1)
+        if len(value) != width
+    ]
+    if wrong:
+        length = separators[15] + 3
+        raise FileRejected(
+            "x12.isa_not_fixed_width",
+            f"the ISA is {length} characters, not the fixed {ISA_LENGTH}: {'; '.join(wrong)}",
+        )
+    component, terminator = text[104], text[105]
+    repetition = text[82] if elements[11] >= "00402" and not text[82].isalnum() else None
+    used = [d for d in (element, component, terminator, repetition) if d is not None]
+    if any(d.isalnum() or d == " " for d in (terminator, component)) or len(set(used)) != len(used):
+        raise FileRejected(
+            "x12.isa",
+            f"implausible delimiters: element {element!r}, component {component!r}, terminator {terminator!r}"
+            + (f", repetition {repetition!r}" if repetition else "")
+            + " (letters, digits or the same character twice)",
+        )
+    return Delimiters(element, component, terminator, repetition)
+
+
+def split_segments(text: str, first: int = 1) -> tuple[list[Segment], str]:
+    """The segments of the interchange at the start of text (numbered from `first`), and the text after its IEA."""
+    found = delimiters(text)
+    isa = text[: ISA_LENGTH - 1]  # by position: a delimiter character inside an ISA element cannot split it
+    segments = [Segment(first, "ISA", isa.split(found.element), isa)]
+    pieces = text[ISA_LENGTH:].split(found.terminator)
+    last = len(pieces) - 1
+    for k, raw in enumerate(pieces):
+        piece = raw.strip("\r\n")
+        if k == last:  # after the last terminator: nothing, or a complete IEA whose terminator alone is missing
+            piece = raw.strip(_TRAILER)
+            if piece and not _whole_iea(piece, found.element):
+                raise FileRejected("x12.truncated", f"the last segment {piece[:30]!r} has no terminator")
+        if not piece:
+            continue
+        elements = piece.split(found.element)
+        segments.append(Segment(first + len(segments), elements[0].strip().upper(), elements, piece))
+        if segments[-1].id == "IEA":
+            return segments, found.terminator.join(pieces[k + 1 :])
+    return segments, ""
+
+
+def _whole_iea(tail: str, element: str) -> bool:
+    """Whether an unterminated tail is a complete IEA (IEA01 a count, IEA02 nine digits): nothing is cut."""
+    parts = tail.split(element)
+    return len(parts) == 3 and parts[0].upper() == "IEA" and parts[1].isdigit() and len(parts[2]) == 9
 
 
 def transaction_sets(segments: list[Segment]) -> list[list[Segment]]:
@@ -87,8 +204,6 @@ def transaction_sets(segments: list[Segment]) -> list[list[Segment]]:
     iea = segments[i]
     _same("x12.interchange_control_number", iea.get(2), "IEA02", isa.get(13), "ISA13")
     _count("x12.group_count", iea.get(1), "IEA01", groups, "functional groups")
-    if i + 1 < len(segments):
-        raise FileRejected("x12.envelope", f"{_found(segments, i + 1)} follows IEA")
     return sets
 
 
@@ -146,9 +261,13 @@ def _count(reason: str, got: str, name: str, actual: int, what: str) -> None:
         raise FileRejected(reason, f"{name} says {got!r} but there are {actual} {what}")
 
 
+# ------------------------------------------------------------------------------------------------ 945
+
+
 def _map_945(transaction: list[Segment]) -> list[RawLine]:
     """A 945's lines: one per W12 (numbered by its LX), with the shipment's header values."""
     header: dict[str, str | None] = {}
+    errors: dict[str, str] = {}
     lines: list[RawLine] = []
     line: RawLine | None = None
     total: str | None = None
@@ -160,77 +279,112 @@ def _map_945(transaction: list[Segment]) -> list[RawLine]:
         if seg.id == "W03":
             total, line = seg.get(1), None
         elif seg.id == "W12" and line is not None:
-            status = STATUS_945.get(seg.get(1), seg.get(1))
-            line.values.update(status=status, quantity=seg.get(3), sku=_product(seg, 7))
+            status = STATUS_945.get(seg.code(1), seg.get(1))
+            line.values.update(status=status, quantity=units(seg.get(3)), sku=_sku_945(seg))
         elif line is None:
-            _header_945(seg, header)
+            _header_945(seg, header, errors)
         if line is not None:
             line.raw.append(seg.text)
     if "shipment_id" not in header:
         raise FileRejected("x12.envelope", f"945 set {transaction[0].get(2)} has no W06")
     _control_total(total, "W03-01", [line.values.get("quantity") for line in lines], transaction[0])
-    header["shipped_at"] = header.pop("g62", None) or header.pop("w06_date", None)
-    return _with_header(lines, header)
+    return _with_header(lines, *_shipped_at(header, errors, "g62", "w06"))
 
 
-def _header_945(seg: Segment, header: dict[str, str | None]) -> None:
-    """Take a 945 header segment's values into header."""
+def _header_945(seg: Segment, header: dict[str, str | None], errors: dict[str, str]) -> None:
+    """Take a 945 header segment's values into header (a date that cannot be read into errors)."""
     if seg.id == "W06":
-        header.update(order_id=seg.get(2), shipment_id=seg.get(4), w06_date=_when(seg.get(3), ""))
-    elif seg.id == "G62" and seg.get(1) == "11":
-        header["g62"] = _when(seg.get(2), seg.get(4))
-    elif seg.id == "N1" and seg.get(1) in WAREHOUSE_ENTITIES:
+        header.update(order_id=seg.get(2), shipment_id=seg.get(4))
+        _take_time(header, errors, "w06", x12_datetime(seg.get(3), "", "", "W06-03"))
+    elif seg.id == "G62" and seg.code(1) == "11":
+        _take_time(header, errors, "g62", x12_datetime(seg.get(2), seg.get(4), seg.get(5), "G62*11"))
+    elif seg.id == "N1" and seg.code(1) in WAREHOUSE_ENTITIES:
         header["warehouse_code"] = seg.get(4)
-    elif seg.id == "N9" and seg.get(1) in TRACKING_QUALIFIERS:
+    elif seg.id == "N9" and seg.code(1) in TRACKING_QUALIFIERS:
         header["tracking_number"] = seg.get(2)
     elif seg.id == "W27":
         header["carrier"] = seg.get(2)
 
 
+def _sku_945(seg: Segment) -> str | None:
+    """A W12's sku: W12-07/08, then W12-17/18 (unless the line is a substitute, IS), then W12-21/22."""
+    pairs = [(7, 8), *([] if seg.code(1) == "IS" else [(17, 18)]), (21, 22)]
+    return next((seg.get(i + 1) for i, _ in pairs if seg.code(i) in SKU_QUALIFIERS and seg.get(i + 1)), None)
+
+
+# ------------------------------------------------------------------------------------------------ 856
+
+
 def _map_856(transaction: list[Segment]) -> list[RawLine]:
     """An 856's lines: one per item level (HL*I), with its order (HL*O) and shipment (HL*S) values."""
     header: dict[str, str | None] = {}
+    errors: dict[str, str] = {}
     lines: list[RawLine] = []
     line: RawLine | None = None
-    level, order, hl_count, ctt = "", None, 0, None
+    shipment_order: str | None = None  # a PRF at the shipment level: the order of an order level without one
+    level, order, order_ref, hl_count, ctt = "", None, None, 0, None
+    raw_units: list[str] = []
     for seg in transaction[1:-1]:
         if seg.id == "HL":
             hl_count, level = _hl(seg, hl_count)
-            line = RawLine(seg.number, FORMAT_856, {"order_id": order, "status": "shipped"}) if level == "I" else None
-            lines.extend([line] if line else [])
+            if level == "O":
+                order, order_ref = None, None
+            line = None
+            if level == "I":
+                order_id = order or order_ref or shipment_order
+                line = RawLine(seg.number, FORMAT_856, {"order_id": order_id, "status": "shipped"})
+                lines.append(line)
         elif seg.id == "PRF" and level == "O":
             order = seg.get(1)
+        elif seg.id == "PRF" and level == "S":
+            shipment_order = seg.get(1)
+        elif seg.id == "REF" and level == "O" and seg.code(1) in ORDER_REF_QUALIFIERS:
+            order_ref = order_ref or seg.get(2)
         elif seg.id == "LIN" and line is not None:
-            line.values.update(line_no=seg.get(1), sku=_product(seg, 2))
+            line.values.update(line_no=seg.get(1) or str(len(lines)), sku=_sku_lin(seg))
         elif seg.id == "SN1" and line is not None:
-            line.values["quantity"] = seg.get(2)
+            line.values["quantity"] = units(seg.get(2))
+            raw_units.append(seg.get(2))
         elif seg.id == "CTT":
             ctt, line = seg, None
         elif level in ("", "S"):
-            _header_856(seg, header)
+            _header_856(seg, header, errors)
         if line is not None:
             line.raw.append(seg.text)
+    st = transaction[0]
     if "shipment_id" not in header:
-        raise FileRejected("x12.envelope", f"856 set {transaction[0].get(2)} has no BSN")
+        raise FileRejected("x12.envelope", f"856 set {st.get(2)} has no BSN")
     if ctt is not None:
-        _count("x12.control_total", ctt.get(1), "CTT01", len(lines), f"item levels in set {transaction[0].get(2)}")
-        _control_total(ctt.get(2) or None, "CTT02", [line.values.get("quantity") for line in lines], transaction[0])
-    header["shipped_at"] = header.pop("dtm", None) or header.pop("bsn_date", None)
-    return _with_header(lines, header)
+        _ctt_count(ctt.get(1), len(lines), hl_count, st)
+        quantities = [line.values.get("quantity") for line in lines]
+        _control_total(ctt.get(2) or None, "CTT02", quantities, st, raw_units)
+    return _with_header(lines, *_shipped_at(header, errors, "dtm", "bsn"))
 
 
-def _header_856(seg: Segment, header: dict[str, str | None]) -> None:
-    """Take an 856 shipment-level segment's values into header."""
+def _header_856(seg: Segment, header: dict[str, str | None], errors: dict[str, str]) -> None:
+    """Take an 856 shipment-level segment's values into header (a date that cannot be read into errors)."""
     if seg.id == "BSN":
-        header.update(shipment_id=seg.get(2), bsn_date=_when(seg.get(3), seg.get(4)))
-    elif seg.id == "DTM" and seg.get(1) == "011":
-        header["dtm"] = _when(seg.get(2), seg.get(3))
+        header["shipment_id"] = seg.get(2)
+        _take_time(header, errors, "bsn", x12_datetime(seg.get(3), seg.get(4), "", "BSN-03/04"))
+    elif seg.id == "DTM" and seg.code(1) == "011":
+        date, time = seg.get(2), seg.get(3)
+        if not date and seg.code(5) in ("DT", "D8"):  # DTM05/06: a date-time period, CCYYMMDD[HHMM[SS]]
+            date, time = seg.get(6)[:8], seg.get(6)[8:]
+        _take_time(header, errors, "dtm", x12_datetime(date, time, seg.get(4), "DTM*011"))
     elif seg.id == "TD5":
         header["carrier"] = seg.get(3)
-    elif seg.id == "REF" and seg.get(1) in TRACKING_QUALIFIERS:
+    elif seg.id == "REF" and seg.code(1) in TRACKING_QUALIFIERS:
         header["tracking_number"] = seg.get(2)
-    elif seg.id == "N1" and seg.get(1) in WAREHOUSE_ENTITIES:
+    elif seg.id == "N1" and seg.code(1) in WAREHOUSE_ENTITIES:
         header["warehouse_code"] = seg.get(4)
+
+
+def _sku_lin(seg: Segment) -> str | None:
+    """A LIN's sku: the id after the first qualifier SK, VN, VP, BP or IN among its (qualifier, id) pairs."""
+    for i in range(2, len(seg.elements) - 1, 2):
+        if seg.code(i) in SKU_QUALIFIERS and seg.get(i + 1):
+            return seg.get(i + 1)
+    return None
 
 
 def _hl(seg: Segment, seen: int) -> tuple[int, str]:
@@ -238,42 +392,92 @@ def _hl(seg: Segment, seen: int) -> tuple[int, str]:
     parent = seg.get(2)
     if seg.get(1) != str(seen + 1) or (parent and (not parent.isdigit() or int(parent) > seen)):
         raise FileRejected("x12.hl_structure", f"HL at segment {seg.number} is {seg.text!r} after {seen} levels")
-    return seen + 1, seg.get(3)
+    return seen + 1, seg.code(3)
 
 
-def _control_total(declared: str | None, name: str, quantities: list[str | None], st: Segment) -> None:
-    """A declared unit total against the lines' units (skipped when a unit count is not a number)."""
+def _ctt_count(declared: str, items: int, hl_segments: int, st: Segment) -> None:
+    """CTT01 against the set: the number of item levels, or of all HL segments (guides define it both ways)."""
+    if declared.isdigit() and int(declared) in (items, hl_segments):
+        return
+    raise FileRejected(
+        "x12.control_total",
+        f"CTT01 says {declared!r} but set {st.get(2)} has {items} item levels and {hl_segments} HL segments",
+    )
+
+
+# ------------------------------------------------------------------------------------------------ shared
+
+
+def units(text: str) -> str:
+    """A units value (element 382, type R) as an integer text when it is a whole number ("2.0" -> "2")."""
+    whole = _WHOLE_UNITS.match(text.strip())
+    return str(int(whole.group(1))) if whole else text
+
+
+def _control_total(
+    declared: str | None, name: str, quantities: list[str | None], st: Segment, raw: list[str] | None = None
+) -> None:
+    """A declared unit total against the lines' units (skipped when a unit count is not a number).
+
+    CTT02 is a hash total (element 347): it also matches when it equals the sum of the units as written
+    (`raw`) "without regard to decimal points or signs", truncated to its 10 rightmost digits.
+    """
     if declared is None:
         if name == "W03-01":
             raise FileRejected("x12.control_total", f"945 set {st.get(2)} has no W03 total")
         return
-    if all(q is not None and q.isdigit() for q in quantities):
-        _count("x12.control_total", declared, name, sum(int(q or 0) for q in quantities), f"units in set {st.get(2)}")
+    if not all(q is not None and q.isdigit() for q in quantities):
+        return
+    actual = sum(int(q or 0) for q in quantities)
+    if name == "CTT02" and _hash_total(declared) in (actual % 10**HASH_DIGITS, _hash_of(raw or [])):
+        return
+    _count("x12.control_total", units(declared), name, actual, f"units in set {st.get(2)}")
 
 
-def _product(seg: Segment, first: int) -> str | None:
-    """The sku: the id after the first qualifier SK, VN, BP or IN among (qualifier, id) pairs from `first`."""
-    for i in range(first, len(seg.elements) - 1, 2):
-        if seg.get(i) in SKU_QUALIFIERS:
-            return seg.get(i + 1)
-    return None
+def _hash_total(text: str) -> int | None:
+    """A hash total's digits as a number (decimal point and sign dropped), None when it is not one."""
+    digits = text.replace(".", "").lstrip("+-")
+    return int(digits) if digits.isdigit() else None
 
 
-def _when(date: str, time: str) -> str | None:
-    """CCYYMMDD and HHMM[SS] as ISO-8601 UTC; anything else is passed on for the line's parse error."""
-    if not date:
-        return None
-    if len(date) == 8 and date.isdigit() and (not time or time[:6].isdigit()) and len(time[:6]) in (0, 4, 6):
-        clock = (time[:6] + "000000")[:6]
-        return f"{date[:4]}-{date[4:6]}-{date[6:]}T{clock[:2]}:{clock[2:4]}:{clock[4:]}+00:00"
-    return f"{date} {time}".strip()
+def _hash_of(values: list[str]) -> int | None:
+    """Element 347's hash of values: their digits summed without decimal points or signs, 10 rightmost digits."""
+    numbers = [_hash_total(v) for v in values]
+    return sum(n for n in numbers if n is not None) % 10**HASH_DIGITS if None not in numbers else None
 
 
-def _with_header(lines: list[RawLine], header: dict[str, str | None]) -> list[RawLine]:
-    """The lines with the shipment's values under their own."""
+def _shipped_at(
+    header: dict[str, str | None], errors: dict[str, str], first: str, second: str
+) -> tuple[dict[str, str | None], str | None]:
+    """(the header with shipped_at, the reason it could not be read or None), its raw date keys removed.
+
+    The shipped date segment (`first`: G62*11, DTM*011) wins when it was sent, read or not; else `second`
+    (the W06 or BSN date). A shipped date that was sent but cannot be read is not replaced by the other.
+    """
+    chosen = first if first in header or first in errors else second
+    values = {k: v for k, v in header.items() if k not in (first, second)}
+    values["shipped_at"] = header.get(chosen)
+    return values, errors.get(chosen)
+
+
+def _take_time(
+    header: dict[str, str | None], errors: dict[str, str], key: str, parsed: tuple[str | None, str | None]
+) -> None:
+    """Keep a parsed date-time under key, or the reason it could not be read."""
+    value, error = parsed
+    if error:
+        errors[key] = error
+    elif value:
+        header[key] = value
+
+
+def _with_header(lines: list[RawLine], header: dict[str, str | None], error: str | None) -> list[RawLine]:
+    """The lines with the shipment's values under their own, and the shipment's date error on each."""
     shared: dict[str, str | None] = {k: v for k, v in header.items() if v is not None}
     for line in lines:
         line.values = shared | line.values
+        if error:
+            line.error = f"{line.error}; {error}" if line.error else error
     return lines
 
 
