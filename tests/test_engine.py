@@ -21,9 +21,9 @@ from prefect.settings import PREFECT_API_URL
 
 import flows.orders_microbatch as orders_flow
 from flows import engine
-from flows.engine import Stopwatch, Validated, WindowNotClosed, new_record
+from flows.engine import Stopwatch, Validated, new_record
 from northstar import loads
-from northstar.batches import Window, batch_id, landing_prefix
+from northstar.batches import Window, WindowNotClosed, batch_id, landing_prefix
 from northstar.loads import BatchStatus, acquire_lease, publish, record_failed
 from northstar.settings import load_settings
 from northstar.warehouse import Warehouse, open_warehouse
