@@ -17,6 +17,7 @@ from lineage.validate import validate_event
 from northstar.landing import LandingStore, LocalLanding, landing_store
 from northstar.loads import COMMITTED
 from northstar.settings import load_settings
+from northstar.sources.stripe.landing import arrival_key
 from northstar.warehouse import open_warehouse
 from tests import stripe_payloads as sp
 from tests.helpers import table_hashes
@@ -41,16 +42,19 @@ def window(i: int) -> dict[str, Any]:
 
 
 def land(i: int, *events: dict[str, Any] | bytes, key_suffix: str = "") -> None:
-    """Land events as the receiver would, written one minute into window i (the file's write time)."""
+    """Land events as the receiver would (the envelope and its arrival entry), arriving one minute into window i
+    (the files' write time)."""
     store = landing_store(load_settings())
-    written = (T0 + timedelta(minutes=15 * i + 1)).timestamp()
+    arrived = T0 + timedelta(minutes=15 * i + 1)
     for evt in events:
         data = evt if isinstance(evt, bytes) else sp.envelope(evt)
         event_id = f"evt_raw{hashlib.sha256(data).hexdigest()[:8]}" if isinstance(evt, bytes) else evt["id"]
         key = sp.landing_key(f"{event_id}{key_suffix}", sp.T0)
-        assert store.put_if_absent(key, data)
+        entry = arrival_key(f"{event_id}{key_suffix}", sp.T0, arrived)
+        assert store.put_if_absent(key, data) and store.put_if_absent(entry, b"{}")
         assert isinstance(store, LocalLanding)
-        os.utime(store.root / key, (written, written))
+        for written in (key, entry):
+            os.utime(store.root / written, (arrived.timestamp(), arrived.timestamp()))
 
 
 def query(sql: str) -> list[dict[str, Any]]:
@@ -103,7 +107,7 @@ def test_a_duplicate_delivery_changes_nothing(pipeline_env: Callable[..., dict[s
     land(0, *events)
     payments_flow.payments_microbatch(**window(0))
     before = hashes(DATA_TABLES)
-    land(1, *(e | {"pending_webhooks": 0} for e in events), key_suffix="-redelivered")  # the same events again
+    land(1, *(e | {"pending_webhooks": 0} for e in events), key_suffix="_redelivered")  # the same events again
     again = payments_flow.payments_microbatch(**window(1))
     assert (again.status, again.rows_passed, again.rows_published) == (COMMITTED, 3, 0)
     recovery = payments_flow.payments_microbatch(**window(0), lookback_days=30)  # re-reads window 0: own batch
@@ -251,6 +255,7 @@ def test_events_landed_in_s3_are_read_concurrently_and_published(
     events = [sp.for_type(t, n, created=int(start.timestamp())) for n, t in enumerate(sp.HANDLED_TYPES)]
     for evt in events:
         assert store.put_if_absent(sp.landing_key(evt["id"], evt["created"]), sp.envelope(evt))
+        assert store.put_if_absent(arrival_key(evt["id"], evt["created"], datetime.now(UTC)), b"{}")
     end = datetime.now(UTC) + timedelta(minutes=1)
     outcome = payments_flow.payments_microbatch(start=start.isoformat(), end=end.isoformat())
     assert (outcome.status, outcome.rows_extracted, outcome.rows_passed) == (COMMITTED, len(events), len(events))
