@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import duckdb
@@ -56,10 +57,12 @@ def check_days(con: duckdb.DuckDBPyConnection, params: dict[str, Any], finance_d
     """Revenue per business day and currency against finance's report: variance under 0.05%."""
     run_file(con, "consistency/create_daily_reconciliation.sql", params | {"max_variance": MAX_DAILY_VARIANCE})
     rows = con.execute(
-        "SELECT business_date, currency, variance FROM out_daily WHERE NOT within_sla ORDER BY 1, 2"
+        "SELECT business_date, currency, variance, explanation FROM out_daily WHERE NOT within_sla ORDER BY 1, 2"
     ).fetchall()
     compared = scalar(con, "SELECT count(*) FROM out_daily")
-    failing = "; ".join(f"{day} {currency} {variance:.4%}" for day, currency, variance in rows)
+    failing = "; ".join(
+        f"{day} {currency} {variance:.4%}{_unexplained(explanation)}" for day, currency, variance, explanation in rows
+    )
     actual = f"{len(rows)} of {compared} day-currency totals off: {failing}" if rows else f"{compared} all within"
     unreadable = con.execute("SELECT source_file, error FROM finance_unreadable ORDER BY 1").fetchall()
     reports = scalar(con, "SELECT count(DISTINCT source_file) FROM finance") + len(unreadable)
@@ -84,3 +87,9 @@ def check_days(con: duckdb.DuckDBPyConnection, params: dict[str, Any], finance_d
             column="net_revenue_minor",
         ),
     ]
+
+
+def _unexplained(explanation: str | None) -> str:
+    """A failing day's "no rows of ours explain ..." notes, in parentheses; empty when its rows explain it."""
+    notes = [n for n in (json.loads(explanation).get("notes", []) if explanation else []) if n.startswith("no rows")]
+    return f" ({'; '.join(notes)})" if notes else ""
