@@ -38,7 +38,7 @@ CREATE TABLE IF NOT EXISTS CORE.PAYMENTS (
     CHARGE_ID              VARCHAR,          -- the charge the newest charge state is about
     CHARGE_STATUS          VARCHAR,
     CANCELLATION_REASON    VARCHAR,
-    CREATED_AT             TIMESTAMP_NTZ,
+    CREATED_AT             TIMESTAMP_NTZ,    -- the intent's created, else its charge's
     CANCELED_AT            TIMESTAMP_NTZ,
     UPDATED_AT             TIMESTAMP_NTZ NOT NULL,   -- the newest state's event time over the three facets
     _STATE_EVENT_ID        VARCHAR,          -- facet payment_intent
@@ -57,6 +57,8 @@ CREATE TABLE IF NOT EXISTS CORE.PAYMENTS (
 -- Which object the captured amount came from: charge (its amount_captured) or payment_intent (its amount_received,
 -- when no charge state was seen or the charge's is smaller). Added after the table's first release.
 ALTER TABLE CORE.PAYMENTS ADD COLUMN IF NOT EXISTS CAPTURED_FROM VARCHAR;
+-- The charge's own amount_captured (AMOUNT_CAPTURED is the decided amount).
+ALTER TABLE CORE.PAYMENTS ADD COLUMN IF NOT EXISTS CHARGE_AMOUNT_CAPTURED NUMBER(38, 0);
 
 CREATE TABLE IF NOT EXISTS CORE.REFUNDS (
     REFUND_ID             VARCHAR NOT NULL,

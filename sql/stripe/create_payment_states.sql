@@ -30,7 +30,7 @@ facets AS (
     WHERE object_kind = 'payment_intent'
     UNION ALL BY NAME
     SELECT payment_intent_id, 'charge' AS facet, event_id, event_created, precedence, currency,
-           charge_id, status AS charge_status, amount_refunded,
+           charge_id, status AS charge_status, amount_refunded, object_created AS created_at,
            coalesce(amount_captured, CASE WHEN captured THEN amount ELSE 0 END) AS amount_captured
     FROM events
     WHERE object_kind = 'charge' AND payment_intent_id IS NOT NULL
