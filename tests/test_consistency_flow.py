@@ -151,7 +151,9 @@ def test_the_gate_holds_a_day_that_does_not_reconcile_and_keeps_the_published_ma
     assert (explanation["refunded_difference_minor"], explanation["unexplained_minor"]) == (0, 0)
     assert explanation["ours"] == {"captured_minor": 4700, "refunded_minor": 500, "payments": 2, "refunds": 1}
     assert explanation["finance"] == {"captured_minor": 4000, "refunded_minor": 500, "net_minor": 3500}
-    assert [(i["reason"], i["payment_intent_id"], i["amount_minor"], i["counted_from"]) for i in explanation["items"]] == [
+    assert [
+        (i["reason"], i["payment_intent_id"], i["amount_minor"], i["counted_from"]) for i in explanation["items"]
+    ] == [
         ("payment_without_order", "pi_x", 700, "charge"),  # flagged first, then every other row of the day
         ("payment", "pi_3", 4000, "charge"),
         ("refund", "pi_3", -500, "refund"),

@@ -275,8 +275,8 @@ def test_every_supported_shape_gives_the_same_captured_refunded_created_and_orde
     v19, v25 = sp.API_2019, sp.API_2025
 
     def of(event_type: str, n: int, shape: str = v25, **kw: Any) -> dict[str, Any]:
-        return sp.for_type(event_type, n, api_version=shape, amount=1000 + 100 * n, order_id=kw.pop("order", str(100 + n)),
-                           **kw)  # fmt: skip
+        order = kw.pop("order", str(100 + n))
+        return sp.for_type(event_type, n, api_version=shape, amount=1000 + 100 * n, order_id=order, **kw)
 
     auth_only = sp.charge(sp.ids(6)["ch"], payment_intent=sp.ids(6)["pi"], amount=1600, captured=False)
     session = sp.checkout_session("cs_test_9", payment_intent=sp.ids(9)["pi"], client_reference_id="909")
@@ -304,8 +304,13 @@ def test_every_supported_shape_gives_the_same_captured_refunded_created_and_orde
     outcome = payments_flow.payments_microbatch(**window(0))
     assert (outcome.status, outcome.rows_passed, outcome.rows_quarantined) == (COMMITTED, len(events), 0)
     got = {
-        r["PAYMENT_INTENT_ID"]: (r["AMOUNT_CAPTURED"], r["CAPTURED_FROM"], r["CREATED_AT"], r["ORDER_ID"],
-                                 r["ORDER_LINK_SOURCE"])  # fmt: skip
+        r["PAYMENT_INTENT_ID"]: (
+            r["AMOUNT_CAPTURED"],
+            r["CAPTURED_FROM"],
+            r["CREATED_AT"],
+            r["ORDER_ID"],
+            r["ORDER_LINK_SOURCE"],
+        )
         for r in query("SELECT * FROM CORE.PAYMENTS")
     }
     at = T0.replace(tzinfo=None)

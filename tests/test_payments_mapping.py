@@ -247,8 +247,12 @@ def test_the_order_link_comes_from_every_object_in_the_documented_order(
 def test_a_thin_event_is_kept_raw_and_counted_unhandled(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     body = (CASES / "s10" / "01_thin_event.json").read_text()
     created = int(datetime(2026, 11, 30, 21, 0, tzinfo=UTC).timestamp())  # as the receiver converts it
-    envelope = sp.envelope(event_id="evt_test_65S10thinEventNotificationAAAAAAAAAAAA",
-                           event_type="v1.billing.meter.error_report_triggered", event_created=created, body=body)  # fmt: skip
+    envelope = sp.envelope(
+        event_id="evt_test_65S10thinEventNotificationAAAAAAAAAAAA",
+        event_type="v1.billing.meter.error_report_triggered",
+        event_created=created,
+        body=body,
+    )
     routed = run(con, tmp_path, envelope)
     assert failures(routed) == {"schema.event_type_handled": 1}
     assert (routed.rows_passed, routed.rows_quarantined) == (1, 0)

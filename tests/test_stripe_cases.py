@@ -50,7 +50,9 @@ class Case:
     def drop_finance(self) -> None:
         """Finance's report for the case's day, into the landing store where finance drops it."""
         store = landing_store(load_settings())
-        assert store.put_if_absent(day_prefix(self.day) + "report.csv", self.fill((self.folder / "finance.csv").read_text()).encode())
+        assert store.put_if_absent(
+            day_prefix(self.day) + "report.csv", self.fill((self.folder / "finance.csv").read_text()).encode()
+        )
 
 
 @pytest.fixture
@@ -189,7 +191,9 @@ def test_s10_a_thin_event_is_counted_unhandled_by_the_payments_batch(receiver: h
         1,
         0,
     )
-    (unhandled,) = query("SELECT ROWS_FAILED, OUTCOME FROM OPS.CHECK_RESULTS WHERE CHECK_ID = 'schema.event_type_handled'")
+    (unhandled,) = query(
+        "SELECT ROWS_FAILED, OUTCOME FROM OPS.CHECK_RESULTS WHERE CHECK_ID = 'schema.event_type_handled'"
+    )
     assert unhandled == {"ROWS_FAILED": 1, "OUTCOME": "warn"}
     (raw,) = query("SELECT EVENT_TYPE, HANDLED, EVENT_CREATED FROM RAW.STRIPE_EVENTS")
     assert raw == {"EVENT_TYPE": "v1.billing.meter.error_report_triggered", "HANDLED": False,

@@ -6,8 +6,8 @@ import asyncio
 import hashlib
 import hmac
 import json
-import re
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -133,7 +133,9 @@ def test_redelivery_lands_once_and_the_envelope_keeps_the_exact_bytes(
     key = "raw/stripe/dt=2026-11-20/evt_1QxYz2eZvKYlo2C1aaaaaa.json"
     assert envelope_keys(store) == [key]
     today = f"{datetime.now(UTC):%Y-%m-%d}"
-    assert arrival_keys(store) == [f"raw/stripe/_arrivals/dt={today}/evt_1QxYz2eZvKYlo2C1aaaaaa.created=2026-11-20.json"]
+    assert arrival_keys(store) == [
+        f"raw/stripe/_arrivals/dt={today}/evt_1QxYz2eZvKYlo2C1aaaaaa.created=2026-11-20.json"
+    ]
     envelope = read_envelope(store, key)
     assert envelope.pop("body").encode("utf-8") == body
     received_at = datetime.fromisoformat(envelope.pop("received_at"))
@@ -350,7 +352,10 @@ def test_s10_a_signed_thin_event_is_landed_answered_200_and_counted_unhandled(
 ) -> None:
     body = case_body("s10/01_thin_event.json", 0)  # no placeholders: created is "2026-11-30T21:00:00.000Z"
     first, retry = deliver(receiver, body), deliver(receiver, body)
-    assert [(r.status_code, r.json()) for r in (first, retry)] == [(200, {"status": "landed"}), (200, {"status": "duplicate"})]
+    assert [(r.status_code, r.json()) for r in (first, retry)] == [
+        (200, {"status": "landed"}),
+        (200, {"status": "duplicate"}),
+    ]
     event_id = "evt_test_65S10thinEventNotificationAAAAAAAAAAAA"
     key = f"raw/stripe/dt=2026-11-30/{event_id}.json"
     assert envelope_keys(store) == [key]
@@ -382,7 +387,9 @@ def test_s07_an_event_created_five_days_ago_arrives_today(receiver: httpx.Client
     created_day = f"{datetime.fromtimestamp(base - 431970, UTC):%Y-%m-%d}"
     today = f"{datetime.now(UTC):%Y-%m-%d}"
     assert envelope_keys(store) == [f"raw/stripe/dt={created_day}/evt_S07{x}.json" for x in "ab"]
-    assert arrival_keys(store) == [f"raw/stripe/_arrivals/dt={today}/evt_S07{x}.created={created_day}.json" for x in "ab"]
+    assert arrival_keys(store) == [
+        f"raw/stripe/_arrivals/dt={today}/evt_S07{x}.created={created_day}.json" for x in "ab"
+    ]
 
 
 class ArrivalOutage:
