@@ -185,8 +185,10 @@ def land_prepared(store: LandingStore, event: PreparedEvent) -> LandResult:
     if store.put_if_absent(event.key, event.data):
         store.put_if_absent(event.arrival_key, pointer)
         return LandResult(event.event_id, event.key, True, event.thin)
-    first = read_envelope(store, event.key)
-    first_arrival = _first_arrival_key(first, event)
+    try:
+        first_arrival = _first_arrival_key(read_envelope(store, event.key), event)
+    except ValueError:  # an envelope that is not JSON is never written by us; record this arrival rather than fail
+        first_arrival = None
     if first_arrival is None or not store.exists(first_arrival):
         store.put_if_absent(event.arrival_key, pointer)
     return LandResult(event.event_id, event.key, False, event.thin)
