@@ -89,17 +89,18 @@ def partitions(window: Window, lookback_days: int = DEFAULT_LOOKBACK_DAYS) -> li
     return [f"{ARRIVALS}dt={first + timedelta(days=n):%Y-%m-%d}/" for n in range((last - first).days + 1)]
 
 
-def list_window(store: LandingStore, window: Window, lookback_days: int) -> list[tuple[str, datetime]]:
-    """(envelope key, arrived at) of every event whose arrival entry was written in [window.start, window.end),
-    oldest arrival first. An event recorded as arriving twice in the window (two deliveries racing across
-    midnight) is listed once, at its first arrival."""
-    found: dict[str, datetime] = {}
+def list_window(store: LandingStore, window: Window, lookback_days: int) -> list[tuple[str, datetime, str]]:
+    """(envelope key, arrived at, arrival entry key) of every event whose arrival entry was written in
+    [window.start, window.end), oldest arrival first. An event recorded as arriving twice in the window (two
+    deliveries racing across midnight) is listed once, at its first arrival."""
+    found: dict[str, tuple[datetime, str]] = {}
     for prefix in partitions(window, lookback_days):
         for key, written in _list_modified(store, prefix):
             envelope = envelope_key_of_arrival(key)
             if envelope is not None and window.start <= written < window.end:
-                found[envelope] = min(written, found.get(envelope, written))
-    return sorted(found.items(), key=lambda item: (item[1], item[0]))
+                found[envelope] = min((written, key), found.get(envelope, (written, key)))
+    listed = [(envelope, written, arrival) for envelope, (written, arrival) in found.items()]
+    return sorted(listed, key=lambda item: (item[1], item[0]))
 
 
 def manifest_key(window: Window, batch_id: str) -> str:
@@ -124,7 +125,7 @@ def land_events(
 
 
 def _manifest(
-    batch_id: str, window: Window, lookback_days: int, listed: list[tuple[str, datetime]], code_version: str
+    batch_id: str, window: Window, lookback_days: int, listed: list[tuple[str, datetime, str]], code_version: str
 ) -> dict[str, Any]:
     return {
         "batch_id": batch_id,
@@ -134,7 +135,9 @@ def _manifest(
         "partitions": partitions(window, lookback_days),
         "watermark": {"low": window.start.isoformat(), "high": listed[-1][1].isoformat() if listed else None},
         "event_count": len(listed),
-        "events": [{"key": key, "written_at": written.isoformat()} for key, written in listed],
+        "events": [
+            {"key": key, "written_at": written.isoformat(), "arrival_key": arrival} for key, written, arrival in listed
+        ],
         "code_version": code_version,
         "listed_at": datetime.now(UTC).isoformat(),
     }
