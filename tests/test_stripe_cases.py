@@ -57,8 +57,9 @@ class Case:
 
 @pytest.fixture
 def receiver(pipeline_env: Callable[..., dict[str, str]]) -> Iterator[httpx.Client]:
-    """The receiver over HTTP, landing into the pipeline's store (NORTHSTAR_RECONCILE_DAYS=1: the case's day)."""
-    pipeline_env(NORTHSTAR_RECONCILE_DAYS="1")
+    """The receiver over HTTP, landing into the pipeline's store. Two reconciled days: the base moment (15 minutes
+    ago) may fall on the day before the consistency window's, shortly after a UTC midnight."""
+    pipeline_env(NORTHSTAR_RECONCILE_DAYS="2")
     with serving(create_app(landing_store(load_settings()), [SECRET])) as client:
         yield client
 
