@@ -38,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("source", choices=["orders", "payments", "fulfillment", "consistency", "stripe-recover"])
     run.add_argument("--start", help="window start, ISO-8601 with offset (default: last closed window)")
     run.add_argument("--end", help="window end, ISO-8601 with offset")
-    run.add_argument("--lookback-days", type=int, default=3, help="payments: ignored (events are read by arrival); names a recovery batch apart")
+    run.add_argument("--lookback-days", type=int, default=3, help="payments: ignored (read by arrival)")
     run.add_argument("--since", help="stripe-recover: events created since, ISO-8601 with offset (<= 30 days ago)")
     run.set_defaults(handler=_run)
 
