@@ -148,11 +148,13 @@ def land(root: Path, count: int) -> int:
     total = 0
     for i, text in enumerate(generate(count)):
         data = text.encode()
-        key = f"raw/stripe/dt=2026-11-{18 + i % 3}/evt_{i:012d}.json"  # setup shortcut: no fsync per file
-        path = root / key
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        os.utime(path, (written, written))
+        day = f"2026-11-{18 + i % 3}"
+        key = f"raw/stripe/dt={day}/evt_{i:012d}.json"  # setup shortcut: no fsync per file
+        arrival = f"raw/stripe/_arrivals/dt={WINDOW[0]:%Y-%m-%d}/evt_{i:012d}.created={day}.json"  # its arrival entry
+        for path, content in ((root / key, data), (root / arrival, b'{"key": "' + key.encode() + b'"}')):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
+            os.utime(path, (written, written))
         total += len(data)
     return total
 

@@ -32,6 +32,7 @@ import httpx
 
 from benchmarks.common import machine_facts, markdown_table, progress, write_section
 from northstar.landing import LocalLanding
+from northstar.sources.stripe.landing import envelope_keys
 
 TARGET_EVENTS_PER_SECOND = 500
 TARGET_P99_MS = 100
@@ -109,7 +110,7 @@ def run_once(args: argparse.Namespace, home: Path, rate: float | None) -> dict[s
         "peak_rss_mb": after["peak_rss_mb"],
     }
     result["counters"] = counters
-    result["objects_landed"] = len(LocalLanding(home / "landing").keys("raw/stripe/"))
+    result["objects_landed"] = len(envelope_keys(LocalLanding(home / "landing")))  # not the arrival entries
     if profile:
         pstats.Stats(str(profile)).sort_stats("tottime").print_stats(30)
     return result

@@ -48,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("source", choices=["orders", "payments", "fulfillment", "consistency", "stripe-recover"])
     run.add_argument("--start", help="window start, ISO-8601 with offset (default: last closed window)")
     run.add_argument("--end", help="window end, ISO-8601 with offset")
-    run.add_argument("--lookback-days", type=int, default=3, help="payments: days of dt= partitions to list")
+    run.add_argument("--lookback-days", type=int, default=3, help="payments: ignored (read by arrival)")
     run.add_argument("--since", help="stripe-recover: events created since, ISO-8601 with offset (<= 30 days ago)")
     run.set_defaults(handler=_run)
 
@@ -151,8 +151,8 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
 def _stripe_recover(since_text: str, out: TextIO) -> int:
     """Land what the Events API has since --since, then process exactly what recovery wrote as one payments batch.
 
-    The batch's window is the recovery's own run time (events are picked by when they were landed), and it
-    lists as many days of dt= partitions as the recovery reached back, so old events are not missed.
+    The batch's window is the recovery's own run time: events are picked by when they arrived (were landed),
+    whatever their own creation time; its lookback only keeps it a batch of its own.
     """
     from datetime import UTC, datetime
 

@@ -113,7 +113,8 @@ def land_stripe(store: LocalLanding, events: list[dict[str, Any]], written_at: d
         prepared = prepare_event(json.dumps(evt, indent=2).encode(), received_at=written_at,
                                  signature_timestamp=evt["created"] + 1, source="webhook")  # fmt: skip
         land_prepared(store, prepared)
-        os.utime(store.root / prepared.key, (written_at.timestamp(), written_at.timestamp()))
+        for key in (prepared.key, prepared.arrival_key):  # the envelope and its arrival entry
+            os.utime(store.root / key, (written_at.timestamp(), written_at.timestamp()))
     return len(events)
 
 

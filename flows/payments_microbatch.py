@@ -40,6 +40,7 @@ PAYMENTS_LOAD = LoadPlan(
         StagedTable("OPS.STAGE_REFUNDS", Path("refunds.parquet")),
         StagedTable("OPS.STAGE_DISPUTES", Path("disputes.parquet")),
         StagedTable("OPS.STAGE_DISPUTE_HISTORY", Path("dispute_history.parquet")),
+        StagedTable("OPS.STAGE_CHARGE_REFUNDED", Path("charge_refunded.parquet")),
     ),
     load_files=(
         "snowflake/insert_into_raw_stripe_events.sql",
@@ -48,6 +49,7 @@ PAYMENTS_LOAD = LoadPlan(
         "snowflake/merge_into_core_disputes.sql",
         "snowflake/insert_into_core_dispute_status_history.sql",
         "snowflake/insert_into_quarantine_stripe_events.sql",
+        "snowflake/merge_into_core_charge_refunded_amounts.sql",
     ),
     count_published="snowflake/count_core_payments_batch.sql",
 )
@@ -57,6 +59,7 @@ OUTPUT_TABLES = (
     "CORE.REFUNDS",
     "CORE.DISPUTES",
     "CORE.DISPUTE_STATUS_HISTORY",
+    "CORE.CHARGE_REFUNDED_AMOUNTS",
     "QUARANTINE.STRIPE_EVENTS",
     "OPS.LOAD_BATCHES",
 )

@@ -147,10 +147,20 @@ def test_the_gate_holds_a_day_that_does_not_reconcile_and_keeps_the_published_ma
     ]
     assert days[0]["EXPLANATION"] is None
     explanation = json.loads(days[1]["EXPLANATION"])
-    assert explanation["difference_minor"] == 700
-    assert [(i["reason"], i["payment_intent_id"], i["amount_minor"]) for i in explanation["items"]] == [
-        ("payment_without_order", "pi_x", 700),
-        ("refund", "pi_3", -500),
+    assert (explanation["difference_minor"], explanation["captured_difference_minor"]) == (700, 700)
+    assert (explanation["refunded_difference_minor"], explanation["unexplained_minor"]) == (0, 0)
+    assert explanation["ours"] == {"captured_minor": 4700, "refunded_minor": 500, "payments": 2, "refunds": 1}
+    assert explanation["finance"] == {"captured_minor": 4000, "refunded_minor": 500, "net_minor": 3500}
+    assert [
+        (i["reason"], i["payment_intent_id"], i["amount_minor"], i["counted_from"]) for i in explanation["items"]
+    ] == [
+        ("payment_without_order", "pi_x", 700, "charge"),  # flagged first, then every other row of the day
+        ("payment", "pi_3", 4000, "charge"),
+        ("refund", "pi_3", -500, "refund"),
+    ]
+    assert explanation["notes"] == [
+        "our payments exceed finance's captured by 700 minor units: the listed payments are the candidates"
+        " (flagged first)"
     ]
     daily = check(held.batch_id, "reconciliation.daily_revenue", "")
     assert (daily["SEVERITY"], daily["OUTCOME"], daily["ROWS_CHECKED"], daily["ROWS_FAILED"]) == (
@@ -271,3 +281,45 @@ def test_fulfillment_and_same_items_are_found_through_the_warehouse_slice(
     assert candidates == [{"ORDER_ID": 601, "DUPLICATE_OF": 599}]  # 599's items fetched with the customer's orders
     over = check(second.batch_id, "fulfillment.over_shipped", "shipment_lines")
     assert (over["ROWS_CHECKED"], over["ROWS_FAILED"]) == (3, 1)  # 600, 601 touched, 602 turning old
+
+
+@pytest.mark.parametrize(
+    ("payments", "refunds", "finance", "difference", "notes", "items"),
+    [
+        pytest.param(  # issue 9 s01 before the fix: the payment stored without a captured amount, so none counted
+            [], [], (5000, 0), -5000,
+            ["no rows of ours explain 5000 minor units: we have no payment or refund in USD on 2026-11-20"], [],
+            id="no rows of ours",
+        ),
+        pytest.param(  # issue 9 s02 before the fix: the charge's refund was not counted, finance's was
+            [("pi_s02", 910002, 5000)], [], (5000, 2000), 2000,
+            ["no rows of ours explain 2000 minor units refunded: finance counted refunds we have no row for"],
+            [("payment", "pi_s02", 5000)],
+            id="a refund finance saw",
+        ),
+    ],
+)  # fmt: skip
+def test_a_day_that_is_off_always_names_its_rows_or_says_none_explain_it(
+    pipeline_env: Callable[..., dict[str, str]],
+    payments: list[tuple[str, int, int]],
+    refunds: list[dict[str, Any]],
+    finance: tuple[int, int],
+    difference: int,
+    notes: list[str],
+    items: list[tuple[str, str, int]],
+) -> None:
+    pipeline_env(NORTHSTAR_RECONCILE_DAYS="1")
+    seed(SourceBatch("orders", "orders-1", T0 + timedelta(minutes=5),
+                     orders=[order_row(910002, T0, total=5000)]))  # fmt: skip
+    rows = [payment_row(pi, order, amount, T0 + timedelta(minutes=1)) for pi, order, amount in payments]
+    seed(SourceBatch("payments", "payments-1", T0 + timedelta(minutes=6), payments=rows, refunds=refunds))
+    drop_finance(landing_store(load_settings()), DAY, {"USD": finance})
+    held = consistency_check(**window(0))
+    assert held.status == "HELD"
+    (day,) = query("SELECT * FROM OPS.DAILY_RECONCILIATION WHERE _BATCH_ID = %(b)s", {"b": held.batch_id})
+    explanation = json.loads(day["EXPLANATION"])
+    assert (explanation["difference_minor"], explanation["unexplained_minor"]) == (difference, abs(difference))
+    assert explanation["notes"] == notes
+    assert [(i["reason"], i["payment_intent_id"], i["amount_minor"]) for i in explanation["items"]] == items
+    daily = check(held.batch_id, "reconciliation.daily_revenue", "")
+    assert notes[0] in daily["ACTUAL"]

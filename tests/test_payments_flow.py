@@ -19,6 +19,7 @@ from lineage.validate import validate_event
 from northstar.landing import LandingStore, LocalLanding, landing_store
 from northstar.loads import BatchStatus
 from northstar.settings import load_settings
+from northstar.sources.stripe.landing import arrival_key
 from northstar.warehouse import open_warehouse
 from tests import stripe_payloads as sp
 from tests.helpers import table_hashes
@@ -43,16 +44,19 @@ def window(i: int) -> dict[str, Any]:
 
 
 def land(i: int, *events: dict[str, Any] | bytes, key_suffix: str = "") -> None:
-    """Land events as the receiver would, written one minute into window i (the file's write time)."""
+    """Land events as the receiver would (the envelope and its arrival entry), arriving one minute into window i
+    (the files' write time)."""
     store = landing_store(load_settings())
-    written = (T0 + timedelta(minutes=15 * i + 1)).timestamp()
+    arrived = T0 + timedelta(minutes=15 * i + 1)
     for evt in events:
         data = evt if isinstance(evt, bytes) else sp.envelope(evt)
         event_id = f"evt_raw{hashlib.sha256(data).hexdigest()[:8]}" if isinstance(evt, bytes) else evt["id"]
         key = sp.landing_key(f"{event_id}{key_suffix}", sp.T0)
-        assert store.put_if_absent(key, data)
+        entry = arrival_key(f"{event_id}{key_suffix}", sp.T0, arrived)
+        assert store.put_if_absent(key, data) and store.put_if_absent(entry, b"{}")
         assert isinstance(store, LocalLanding)
-        os.utime(store.root / key, (written, written))
+        for written in (key, entry):
+            os.utime(store.root / written, (arrived.timestamp(), arrived.timestamp()))
 
 
 def query(sql: str) -> list[dict[str, Any]]:
@@ -105,7 +109,7 @@ def test_a_duplicate_delivery_changes_nothing(pipeline_env: Callable[..., dict[s
     land(0, *events)
     payments_flow.payments_microbatch(**window(0))
     before = hashes(DATA_TABLES)
-    land(1, *(e | {"pending_webhooks": 0} for e in events), key_suffix="-redelivered")  # the same events again
+    land(1, *(e | {"pending_webhooks": 0} for e in events), key_suffix="_redelivered")  # the same events again
     again = payments_flow.payments_microbatch(**window(1))
     assert (again.status, again.rows_passed, again.rows_published) == (BatchStatus.COMMITTED, 3, 0)
     recovery = payments_flow.payments_microbatch(**window(0), lookback_days=30)  # re-reads window 0: own batch
@@ -253,6 +257,7 @@ def test_events_landed_in_s3_are_read_concurrently_and_published(
     events = [sp.for_type(t, n, created=int(start.timestamp())) for n, t in enumerate(sp.HANDLED_TYPES)]
     for evt in events:
         assert store.put_if_absent(sp.landing_key(evt["id"], evt["created"]), sp.envelope(evt))
+        assert store.put_if_absent(arrival_key(evt["id"], evt["created"], datetime.now(UTC)), b"{}")
     end = datetime.now(UTC) + timedelta(seconds=1)
     time.sleep(1.1)  # a window is taken only once it has ended
     outcome = payments_flow.payments_microbatch(start=start.isoformat(), end=end.isoformat())
@@ -266,3 +271,73 @@ def test_events_landed_in_s3_are_read_concurrently_and_published(
     assert ledger["RAW_URI"].startswith(f"s3://{s3_bucket}/raw/stripe/_batches/")
     manifest = json.loads(store.get(ledger["RAW_URI"].split("/", 3)[3]))
     assert sorted(e["key"] for e in manifest["events"]) == sorted(sp.landing_key(e["id"], e["created"]) for e in events)
+
+
+def test_every_supported_shape_gives_the_same_captured_refunded_created_and_order(
+    pipeline_env: Callable[..., dict[str, str]],
+) -> None:
+    """The shapes README "Payments (Stripe)" claims, one payment each, with its exact captured amount (and the
+    object it came from), counted refunds, creation time and order link."""
+    pipeline_env()
+    v19, v25 = sp.API_2019, sp.API_2025
+
+    def of(event_type: str, n: int, shape: str = v25, **kw: Any) -> dict[str, Any]:
+        order = kw.pop("order", str(100 + n))
+        return sp.for_type(event_type, n, api_version=shape, amount=1000 + 100 * n, order_id=order, **kw)
+
+    auth_only = sp.charge(sp.ids(6)["ch"], payment_intent=sp.ids(6)["pi"], amount=1600, captured=False)
+    session = sp.checkout_session("cs_test_9", payment_intent=sp.ids(9)["pi"], client_reference_id="909")
+    captured_later = of("payment_intent.succeeded", 6, created=sp.T0 + 120)
+    captured_later["data"]["object"]["created"] = sp.T0  # the intent was created when it was authorised
+    events = [
+        of("payment_intent.succeeded", 1),  # 2025: latest_charge an id, no charge event: amount_received
+        of("payment_intent.succeeded", 2, expand_latest_charge=True),  # 2025: latest_charge expanded
+        of("payment_intent.succeeded", 3, v19),  # 2019: charges.data
+        of("charge.succeeded", 4, created=sp.T0 + 40),  # 2025: only the charge (an endpoint for charge events)
+        of("charge.succeeded", 5, v19),  # 2019: no amount_captured, captured true
+        of("payment_intent.amount_capturable_updated", 6),  # authorised, then captured, no charge.captured seen
+        sp.event("charge.succeeded", auth_only, created=sp.T0 + 1),
+        captured_later,
+        of("payment_intent.succeeded", 7, v19),  # 2019: charge.refunded lists its refund object
+        of("charge.refunded", 7, v19, refunded=700, created=sp.T0 + 200),
+        of("payment_intent.succeeded", 8),  # 2025: charge.refunded without a refunds list
+        of("charge.refunded", 8, refunded=800, created=sp.T0 + 300),
+        of("payment_intent.succeeded", 9, order=None),  # the order only on the checkout session
+        sp.event("checkout.session.completed", session, created=sp.T0 + 5),
+        of("payment_intent.succeeded", 10),  # a dispute changes no captured amount
+        of("charge.dispute.created", 10, created=sp.T0 + 400),
+    ]
+    land(0, *events)
+    outcome = payments_flow.payments_microbatch(**window(0))
+    assert (outcome.status, outcome.rows_passed, outcome.rows_quarantined) == (COMMITTED, len(events), 0)
+    got = {
+        r["PAYMENT_INTENT_ID"]: (
+            r["AMOUNT_CAPTURED"],
+            r["CAPTURED_FROM"],
+            r["CREATED_AT"],
+            r["ORDER_ID"],
+            r["ORDER_LINK_SOURCE"],
+        )
+        for r in query("SELECT * FROM CORE.PAYMENTS")
+    }
+    at = T0.replace(tzinfo=None)
+    assert got == {
+        sp.ids(1)["pi"]: (1100, "payment_intent", at, 101, "metadata"),
+        sp.ids(2)["pi"]: (1200, "charge", at, 102, "metadata"),
+        sp.ids(3)["pi"]: (1300, "charge", at, 103, "metadata"),
+        sp.ids(4)["pi"]: (1400, "charge", at + timedelta(seconds=40), None, None),
+        sp.ids(5)["pi"]: (1500, "charge", at, None, None),
+        sp.ids(6)["pi"]: (1600, "payment_intent", at, 106, "metadata"),
+        sp.ids(7)["pi"]: (1700, "charge", at, 107, "metadata"),
+        sp.ids(8)["pi"]: (1800, "charge", at, 108, "metadata"),
+        sp.ids(9)["pi"]: (1900, "payment_intent", at, 909, "checkout_session"),
+        sp.ids(10)["pi"]: (2000, "payment_intent", at, 110, "metadata"),
+    }
+    counted = query("SELECT PAYMENT_INTENT_ID, AMOUNT, COUNTED_FROM, CREATED_AT FROM CORE.REFUNDS_COUNTED")
+    assert [(r["PAYMENT_INTENT_ID"], r["AMOUNT"], r["COUNTED_FROM"], r["CREATED_AT"]) for r in counted] in (
+        expected := [
+            (sp.ids(7)["pi"], 700, "refund", at + timedelta(seconds=200)),  # 2019: its charge names the intent
+            (sp.ids(8)["pi"], 800, "charge", at + timedelta(seconds=300)),  # no refund object: the charge's step
+        ],
+        expected[::-1],
+    )

@@ -19,6 +19,7 @@ from validators.router import Routed, route
 from validators.stripe import STRIPE_CHECKS, STRIPE_EVENTS, load_events
 
 T = sp.T0
+CASES = Path(__file__).parent / "cases"
 
 
 @pytest.fixture
@@ -176,20 +177,109 @@ def test_unparseable_payloads_and_missing_object_ids_are_quarantined_with_reason
     assert quarantined[1]["raw_envelope"] == broken_body.decode()  # kept exactly as landed
 
 
-def test_bad_amounts_currencies_and_order_links_are_quarantined(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+def test_bad_amounts_and_currencies_are_quarantined_and_a_reference_that_is_no_order_id_is_counted(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
     negative = sp.for_type("refund.created", 1, refunded=-100)
     fractional = sp.for_type("payment_intent.created", 2, amount=10)
     fractional["data"]["object"]["amount"] = 10.5
     bad_currency = sp.for_type("charge.succeeded", 3, currency="usx")
-    bad_link = sp.for_type("payment_intent.created", 4, order_id="ORD-4")
+    cart_reference = sp.for_type("payment_intent.created", 4, order_id="ORD-4")  # not an order id: unlinked
     fine = sp.for_type("payment_intent.created", 5, currency="usd", amount=0)  # lower case and zero are fine
-    routed = run(con, tmp_path, *(sp.envelope(e) for e in (negative, fractional, bad_currency, bad_link, fine)))
+    routed = run(con, tmp_path, *(sp.envelope(e) for e in (negative, fractional, bad_currency, cart_reference, fine)))
     assert failures(routed) == {
         "schema.amount_minor_non_negative": 2,
         "schema.currency_iso4217": 1,
-        "schema.order_link_format": 1,
+        "schema.order_link_format": 1,  # info: counted, not quarantined
     }
-    assert routed.rows_passed == 1 and state(con, "payment_intent")["payment_intent_id"] == sp.ids(5)["pi"]
+    assert (routed.rows_passed, routed.rows_quarantined) == (2, 3)
+    intents = rows(con, "SELECT payment_intent_id FROM payment_states WHERE facet = 'payment_intent' ORDER BY 1")
+    assert sorted(r["payment_intent_id"] for r in intents) == sorted([sp.ids(4)["pi"], sp.ids(5)["pi"]])
+    links = rows(con, "SELECT payment_intent_id FROM payment_states WHERE facet = 'order_link'")
+    assert links == [{"payment_intent_id": sp.ids(5)["pi"]}]  # fine's order 1042; the cart reference links nothing
+
+
+def test_the_order_link_comes_from_every_object_in_the_documented_order(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """Rank: the intent's metadata (3) > a checkout session (2: client_reference_id, else metadata) > the charge's
+    metadata (1); within one object, the newest event. A reference that is not an order id is skipped."""
+    pi = {n: sp.ids(n)["pi"] for n in range(1, 6)}
+
+    def session(n: int, reference: str | None, metadata: dict[str, str] | None, created: int) -> dict[str, Any]:
+        obj = sp.checkout_session(f"cs_test_{n}", payment_intent=pi[n], client_reference_id=reference,
+                                  metadata=metadata)  # fmt: skip
+        return sp.event("checkout.session.completed", obj, created=created)
+
+    def charge(n: int, order: str, created: int) -> dict[str, Any]:
+        obj = sp.charge(sp.ids(n)["ch"], payment_intent=pi[n], metadata={"order_id": order})
+        return sp.event("charge.succeeded", obj, created=created)
+
+    events = [
+        # 1: the intent's metadata wins over a newer checkout session and a newer charge
+        sp.for_type("payment_intent.succeeded", 1, order_id="101", created=T),
+        session(1, "901", None, T + 60),
+        charge(1, "801", T + 90),
+        # 2: no intent metadata: the checkout session wins over the charge
+        sp.for_type("payment_intent.succeeded", 2, order_id=None, created=T),
+        session(2, "202", None, T + 1),
+        charge(2, "802", T + 90),
+        # 3: a cart id as client_reference_id: the session's metadata.order_id links it
+        session(3, "cart_7f3a", {"order_id": "303"}, T),
+        # 4: only the charge carries it
+        sp.for_type("payment_intent.succeeded", 4, order_id=None, created=T),
+        charge(4, "404", T + 5),
+        # 5: a reference that is no order id anywhere: unlinked, counted by schema.order_link_format
+        session(5, "a1b2c3d4-uuid", None, T),
+    ]
+    routed = run(con, tmp_path, *(sp.envelope(e) for e in events))
+    assert routed.rows_quarantined == 0 and failures(routed) == {"schema.order_link_format": 1}
+    links = rows(con, "SELECT payment_intent_id, order_id, order_link_source FROM payment_states"
+                      " WHERE facet = 'order_link'")  # fmt: skip
+    assert {r["payment_intent_id"]: (r["order_id"], r["order_link_source"]) for r in links} == {
+        pi[1]: (101, "metadata"),
+        pi[2]: (202, "checkout_session"),
+        pi[3]: (303, "checkout_session"),
+        pi[4]: (404, "charge_metadata"),
+    }
+
+
+def test_a_thin_event_is_kept_raw_and_counted_unhandled(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    body = (CASES / "s10" / "01_thin_event.json").read_text()
+    created = int(datetime(2026, 11, 30, 21, 0, tzinfo=UTC).timestamp())  # as the receiver converts it
+    envelope = sp.envelope(
+        event_id="evt_test_65S10thinEventNotificationAAAAAAAAAAAA",
+        event_type="v1.billing.meter.error_report_triggered",
+        event_created=created,
+        body=body,
+    )
+    routed = run(con, tmp_path, envelope)
+    assert failures(routed) == {"schema.event_type_handled": 1}
+    assert (routed.rows_passed, routed.rows_quarantined) == (1, 0)
+    assert rows(con, "SELECT count(*) AS n FROM events") == [{"n": 0}]  # not mapped: no payment, no revenue
+    raw = rows(con, f"SELECT event_type, event_created, handled FROM '{tmp_path}/load/stripe_events.parquet'")
+    assert raw == [{"event_type": "v1.billing.meter.error_report_triggered",
+                    "event_created": datetime(2026, 11, 30, 21, 0, tzinfo=UTC), "handled": False}]  # fmt: skip
+
+
+@pytest.mark.parametrize("shape", sp.SHAPES)
+def test_every_refunded_amount_a_charge_shows_is_kept_with_its_first_and_last_event(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path, shape: str
+) -> None:
+    first = sp.for_type("charge.refunded", 1, api_version=shape, refunded=2000, created=T + 100)
+    again = sp.for_type("charge.updated", 1, api_version=shape, created=T + 300)  # the same 2000, a later event
+    again["data"]["object"]["amount_refunded"] = 2000
+    more = sp.for_type("charge.refunded", 1, api_version=shape, refunded=2500, created=T + 200)
+    run(con, tmp_path, *(sp.envelope(e) for e in (again, more, first)))
+    levels = rows(con, "SELECT charge_id, amount_refunded, first_event_id, last_event_id FROM charge_refunded"
+                       " ORDER BY amount_refunded")  # fmt: skip
+    ch = sp.ids(1, shape)["ch"]
+    assert levels == [
+        {"charge_id": ch, "amount_refunded": 2000, "first_event_id": first["id"], "last_event_id": again["id"]},
+        {"charge_id": ch, "amount_refunded": 2500, "first_event_id": more["id"], "last_event_id": more["id"]},
+    ]
+    written = rows(con, f"SELECT count(*) AS n FROM '{tmp_path}/load/charge_refunded.parquet'")
+    assert written == [{"n": 2}]
 
 
 def test_a_repeated_event_is_mapped_once_and_a_conflicting_one_is_quarantined(
@@ -240,7 +330,7 @@ def test_an_older_event_never_overwrites_a_newer_state(con: duckdb.DuckDBPyConne
     assert state(con, "payment_intent")["status"] == "processing"
 
 
-def test_the_listed_partitions_reach_back_lookback_days() -> None:
+def test_the_listed_partitions_are_the_arrival_days_of_the_window_whatever_the_lookback() -> None:
     window = Window(datetime(2026, 11, 20, 23, 45, tzinfo=UTC), datetime(2026, 11, 21, 0, 0, tzinfo=UTC))
-    assert partitions(window, 3) == [f"raw/stripe/dt=2026-11-{d}/" for d in (17, 18, 19, 20, 21)]
-    assert len(partitions(window, 30)) == 32
+    expected = [f"raw/stripe/_arrivals/dt=2026-11-{d}/" for d in (19, 20, 21)]
+    assert partitions(window, 3) == partitions(window, 0) == partitions(window, 30) == expected

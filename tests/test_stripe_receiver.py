@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -24,7 +25,16 @@ import pytest
 import uvicorn
 
 from northstar.landing import LandingStore, LocalLanding, S3Landing
-from northstar.sources.stripe.landing import BadEvent, land_event, read_envelope
+from northstar.sources.stripe.landing import (
+    BadEvent,
+    arrival_key,
+    arrival_keys,
+    envelope_keys,
+    land_event,
+    land_prepared,
+    prepare_event,
+    read_envelope,
+)
 from northstar.sources.stripe.receiver import app_from_env, create_app
 
 pytestmark = pytest.mark.integration
@@ -121,7 +131,11 @@ def test_redelivery_lands_once_and_the_envelope_keeps_the_exact_bytes(
     redelivery = deliver(receiver, body, sign(body, timestamp=int(time.time()) - 60))
     assert (redelivery.status_code, redelivery.json()) == (200, {"status": "duplicate"})
     key = "raw/stripe/dt=2026-11-20/evt_1QxYz2eZvKYlo2C1aaaaaa.json"
-    assert store.keys("raw/") == [key]
+    assert envelope_keys(store) == [key]
+    today = f"{datetime.now(UTC):%Y-%m-%d}"
+    assert arrival_keys(store) == [
+        f"raw/stripe/_arrivals/dt={today}/evt_1QxYz2eZvKYlo2C1aaaaaa.created=2026-11-20.json"
+    ]
     envelope = read_envelope(store, key)
     assert envelope.pop("body").encode("utf-8") == body
     received_at = datetime.fromisoformat(envelope.pop("received_at"))
@@ -141,6 +155,7 @@ def test_redelivery_lands_once_and_the_envelope_keeps_the_exact_bytes(
         "duplicates": 1,
         "rejected": {},
         "landing_failures": 0,
+        "unhandled": {},
     }
 
 
@@ -158,8 +173,9 @@ def test_twenty_concurrent_deliveries_land_one_object(receiver: httpx.Client, st
     assert [r.status_code for r in responses] == [200] * 20
     # S3 makes conditional puts atomic; moto checks then writes, yet lost no race in 300 such storms here
     assert sorted(r.json()["status"] for r in responses) == ["duplicate"] * 19 + ["landed"]
-    assert store.keys("raw/") == ["raw/stripe/dt=2026-11-20/evt_1QxYz2eZvKYlo2C1cccccc.json"]
-    assert read_envelope(store, store.keys("raw/")[0])["body"].encode() == body
+    assert envelope_keys(store) == ["raw/stripe/dt=2026-11-20/evt_1QxYz2eZvKYlo2C1cccccc.json"]
+    assert len(arrival_keys(store)) == 1  # one arrival: the batch of this window takes it once
+    assert read_envelope(store, envelope_keys(store)[0])["body"].encode() == body
 
 
 def test_out_of_order_deliveries_land_under_each_events_own_date(receiver: httpx.Client, store: LandingStore) -> None:
@@ -167,7 +183,7 @@ def test_out_of_order_deliveries_land_under_each_events_own_date(receiver: httpx
     events = {f"evt_1Ooo{i}": stripe_event(f"evt_1Ooo{i}", created=CREATED + i * day) for i in range(3)}
     outcomes = [deliver(receiver, events[f"evt_1Ooo{i}"]).json()["status"] for i in (2, 0, 1, 0, 2)]
     assert outcomes == ["landed", "landed", "landed", "duplicate", "duplicate"]
-    assert store.keys("raw/stripe/") == [
+    assert envelope_keys(store) == [
         "raw/stripe/dt=2026-11-20/evt_1Ooo0.json",
         "raw/stripe/dt=2026-11-21/evt_1Ooo1.json",
         "raw/stripe/dt=2026-11-22/evt_1Ooo2.json",
@@ -230,7 +246,7 @@ def test_either_secret_verifies_during_a_rotation(store: LandingStore) -> None:
         two_signatures = sign(both, SECRET) + "," + sign(both, OLD_SECRET).split(",")[1]  # Stripe rolling a secret
         assert deliver(client, both, two_signatures).json() == {"status": "landed"}
         assert deliver(client, old, sign(old, "whsec_retired")).status_code == 400
-    assert len(store.keys("raw/stripe/")) == 3
+    assert len(envelope_keys(store)) == len(arrival_keys(store)) == 3
 
 
 def test_a_landing_failure_answers_503_and_the_retry_lands(
@@ -271,7 +287,7 @@ def test_app_from_env_needs_a_secret_and_accepts_each_of_a_list(
         for secret in (SECRET, OLD_SECRET):
             body = stripe_event(f"evt_1Env{secret[-4:]}")
             assert deliver(client, body, sign(body, secret)).json() == {"status": "landed"}
-    assert len(LocalLanding(tmp_path / "home" / "landing").keys("raw/stripe/")) == 2
+    assert len(envelope_keys(LocalLanding(tmp_path / "home" / "landing"))) == 2
 
 
 @pytest.mark.parametrize(
@@ -318,4 +334,95 @@ def test_the_northstar_command_serves_the_receiver(tmp_path: Path) -> None:
     assert reply.status_code == 200 and reply.json() == {"status": "landed"}
     assert health["landed"] == 1 and health["received"] == 1
     store = LocalLanding(tmp_path / "home" / "landing")
-    assert [read_envelope(store, key)["body"].encode() for key in store.keys("raw/stripe/")] == [body]
+    assert [read_envelope(store, key)["body"].encode() for key in envelope_keys(store)] == [body]
+
+
+CASES = Path(__file__).parent / "cases"
+
+
+def case_body(name: str, base: int) -> bytes:
+    """A case's Stripe body with its __T+n__ / __T-n__ placeholders filled in around base (unix seconds)."""
+    text = (CASES / name).read_text().strip()
+    text = re.sub(r"__T([+-])(\d+)__", lambda m: str(base + int(m.group(1) + m.group(2))), text)
+    return text.encode()
+
+
+def test_s10_a_signed_thin_event_is_landed_answered_200_and_counted_unhandled(
+    receiver: httpx.Client, store: LandingStore
+) -> None:
+    body = case_body("s10/01_thin_event.json", 0)  # no placeholders: created is "2026-11-30T21:00:00.000Z"
+    first, retry = deliver(receiver, body), deliver(receiver, body)
+    assert [(r.status_code, r.json()) for r in (first, retry)] == [
+        (200, {"status": "landed"}),
+        (200, {"status": "duplicate"}),
+    ]
+    event_id = "evt_test_65S10thinEventNotificationAAAAAAAAAAAA"
+    key = f"raw/stripe/dt=2026-11-30/{event_id}.json"
+    assert envelope_keys(store) == [key]
+    envelope = read_envelope(store, key)
+    assert envelope["body"].encode() == body  # kept exactly as sent
+    assert (envelope["event_type"], envelope["event_created"]) == (
+        "v1.billing.meter.error_report_triggered",
+        int(datetime(2026, 11, 30, 21, 0, tzinfo=UTC).timestamp()),
+    )
+    health = receiver.get("/healthz").json()
+    assert (health["landed"], health["duplicates"], health["rejected"]) == (1, 1, {})
+    assert health["unhandled"] == {"v2.core.event": 1}
+
+
+@pytest.mark.parametrize("created", ['"2026-11-30"', "1764536400", '"yesterday"', "null"])
+def test_a_thin_event_whose_created_is_not_rfc3339_is_refused(
+    receiver: httpx.Client, store: LandingStore, created: str
+) -> None:
+    body = case_body("s10/01_thin_event.json", 0).replace(b'"2026-11-30T21:00:00.000Z"', created.encode())
+    response = deliver(receiver, body)
+    assert (response.status_code, response.json()) == (400, {"error": "not_an_event"})
+    assert store.keys("raw/") == []
+
+
+def test_s07_an_event_created_five_days_ago_arrives_today(receiver: httpx.Client, store: LandingStore) -> None:
+    base = int(time.time()) - 15 * 60
+    bodies = [case_body(f"s07/{name}", base) for name in ("01_pi_succeeded_old.json", "02_charge_succeeded_old.json")]
+    assert [deliver(receiver, b).json() for b in bodies] == [{"status": "landed"}] * 2
+    created_day = f"{datetime.fromtimestamp(base - 431970, UTC):%Y-%m-%d}"
+    today = f"{datetime.now(UTC):%Y-%m-%d}"
+    assert envelope_keys(store) == [f"raw/stripe/dt={created_day}/evt_S07{x}.json" for x in "ab"]
+    assert arrival_keys(store) == [
+        f"raw/stripe/_arrivals/dt={today}/evt_S07{x}.created={created_day}.json" for x in "ab"
+    ]
+
+
+class ArrivalOutage:
+    """A real store whose arrival entries fail to write while `failing` is set (the envelope writes succeed)."""
+
+    def __init__(self, inner: LandingStore) -> None:
+        self.inner, self.failing = inner, True
+
+    def put_if_absent(self, key: str, data: bytes) -> bool:
+        if self.failing and "/_arrivals/" in key:
+            raise OSError("landing store unavailable")
+        return self.inner.put_if_absent(key, data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_a_failure_between_the_envelope_and_its_arrival_is_retried_and_recorded_once(store: LandingStore) -> None:
+    outage = ArrivalOutage(store)
+    body = stripe_event("evt_1HalfLanded")
+    with serving(create_app(cast(LandingStore, outage), [SECRET])) as client:
+        assert deliver(client, body).status_code == 503  # the envelope is there, its arrival is not: not acknowledged
+        assert len(envelope_keys(store)) == 1 and arrival_keys(store) == []
+        outage.failing = False
+        assert deliver(client, body).json() == {"status": "duplicate"}  # Stripe's retry records the arrival
+        assert deliver(client, body).json() == {"status": "duplicate"}  # a later redelivery adds nothing
+    assert len(arrival_keys(store)) == 1
+
+
+def test_a_redelivery_on_a_later_day_adds_no_second_arrival(tmp_path: Path) -> None:
+    store = LocalLanding(tmp_path)
+    body = stripe_event("evt_1NextDay")
+    first, later = datetime(2026, 11, 20, 10, 0, tzinfo=UTC), datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    for received_at in (first, later):
+        land_prepared(store, prepare_event(body, received_at=received_at, signature_timestamp=None, source="webhook"))
+    assert arrival_keys(store) == [arrival_key("evt_1NextDay", CREATED, first)]

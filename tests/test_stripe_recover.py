@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from northstar.landing import LandingStore, LocalLanding
-from northstar.sources.stripe.landing import land_event, read_envelope
+from northstar.sources.stripe.landing import arrival_keys, envelope_keys, land_event, read_envelope
 from northstar.sources.stripe.recover import list_items, recover_events
 
 pytestmark = pytest.mark.integration
@@ -114,7 +114,7 @@ def test_every_event_since_lands_once_through_paginated_listing(fake_stripe: Fak
     summary = recover(store, fake_stripe, since)
     assert (summary.listed, summary.landed, summary.duplicates) == (len(expected), len(expected), 0)
     assert len(expected) > 100 and len(expected) < len(fake_stripe.events)
-    assert store.keys("raw/stripe/") == sorted(
+    assert envelope_keys(store) == sorted(
         f"raw/stripe/dt={datetime.fromtimestamp(e['created'], UTC):%Y-%m-%d}/{e['id']}.json" for e in expected
     )
     requests = fake_stripe.requests
@@ -123,7 +123,8 @@ def test_every_event_since_lands_once_through_paginated_listing(fake_stripe: Fak
         [expected[100 * p - 1]["id"]] for p in range(1, pages)
     ]
     assert all(q["created[gte]"] == [str(int(since.timestamp()))] and q["limit"] == ["100"] for q in requests)
-    sample = read_envelope(store, store.keys("raw/stripe/")[0])
+    assert len(arrival_keys(store)) == len(expected)  # each recovered event arrives once, now
+    sample = read_envelope(store, envelope_keys(store)[0])
     assert (sample["source"], sample["signature_timestamp"]) == ("recovery", None)
     assert json.loads(sample["body"]) == next(e for e in expected if e["id"] == sample["event_id"])
     assert sample["body"] in json.dumps(fake_stripe.page({"created[gte]": ["0"], "limit": ["250"]}), indent=2)

@@ -45,6 +45,7 @@ STRIPE_EVENTS = Contract(
         "raw_amounts": JSON_LIST,
         "captured": BOOLEAN,
         "order_id": TEXT,
+        "order_reference": TEXT,
         "customer_id": TEXT,
         "object_created": TIMESTAMP_UTC,
         "canceled_at": TIMESTAMP_UTC,
@@ -81,7 +82,11 @@ STRIPE_CHECKS = (
     ),
     RowCheck("schema.currency_iso4217", Severity.ERROR, "currency", "currency an ISO 4217 code (upper-cased)"),
     RowCheck(
-        "schema.order_link_format", Severity.ERROR, "order_id", "an order link is a positive integer written as text"
+        "schema.order_link_format",
+        Severity.INFO,
+        "order_reference",
+        "an order reference (metadata.order_id, client_reference_id) is an order id; others are counted here and the"
+        " payment is unlinked (not quarantined)",
     ),
     RowCheck("duplicates.event_conflict", Severity.ERROR, "event_id", "one content per event id"),
     RowCheck(

@@ -73,11 +73,13 @@ CREATE OR REPLACE TABLE aging_orders (
 -- The reconciled business days: their payments (with their order), refunds, orders and known duplicates.
 CREATE OR REPLACE TABLE day_payments (
     payment_intent_id VARCHAR, order_id BIGINT, currency VARCHAR, amount_captured BIGINT, created_at TIMESTAMP,
-    order_known BOOLEAN, order_status VARCHAR, order_currency VARCHAR, order_total_minor BIGINT
+    order_known BOOLEAN, order_status VARCHAR, order_currency VARCHAR, order_total_minor BIGINT,
+    captured_from VARCHAR  -- charge or payment_intent: the object the captured amount came from
 );
 CREATE OR REPLACE TABLE day_refunds (
     refund_id VARCHAR, payment_intent_id VARCHAR, order_id BIGINT, amount BIGINT, currency VARCHAR,
-    created_at TIMESTAMP
+    created_at TIMESTAMP,
+    counted_from VARCHAR  -- refund (a refund object) or charge (its refunded amount no refund object covers)
 );
 CREATE OR REPLACE TABLE day_orders (order_id BIGINT, created_at TIMESTAMP);
 CREATE OR REPLACE TABLE day_duplicates (order_id BIGINT, business_date DATE);

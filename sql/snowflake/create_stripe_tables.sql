@@ -27,18 +27,18 @@ CREATE TABLE IF NOT EXISTS CORE.PAYMENTS (
     AMOUNT                 NUMBER(38, 0),
     AMOUNT_CAPTURABLE      NUMBER(38, 0),
     AMOUNT_RECEIVED        NUMBER(38, 0),
-    AMOUNT_CAPTURED        NUMBER(38, 0),
+    AMOUNT_CAPTURED        NUMBER(38, 0),    -- the larger of the charge's amount_captured and the intent's amount_received
     AMOUNT_REFUNDED        NUMBER(38, 0),
     CURRENCY               VARCHAR,
     AMOUNT_DECIMALS        NUMBER(38, 0),
     ORDER_ID               NUMBER(38, 0),
-    ORDER_LINK_SOURCE      VARCHAR,          -- metadata or checkout_session
+    ORDER_LINK_SOURCE      VARCHAR,          -- metadata (the intent's), checkout_session or charge_metadata
     CUSTOMER_ID            VARCHAR,
     LATEST_CHARGE_ID       VARCHAR,          -- the intent's latest charge, as its own events name it
     CHARGE_ID              VARCHAR,          -- the charge the newest charge state is about
     CHARGE_STATUS          VARCHAR,
     CANCELLATION_REASON    VARCHAR,
-    CREATED_AT             TIMESTAMP_NTZ,
+    CREATED_AT             TIMESTAMP_NTZ,    -- the intent's created, else its charge's
     CANCELED_AT            TIMESTAMP_NTZ,
     UPDATED_AT             TIMESTAMP_NTZ NOT NULL,   -- the newest state's event time over the three facets
     _STATE_EVENT_ID        VARCHAR,          -- facet payment_intent
@@ -53,6 +53,12 @@ CREATE TABLE IF NOT EXISTS CORE.PAYMENTS (
     _BATCH_ID              VARCHAR NOT NULL,
     _LOADED_AT             TIMESTAMP_NTZ NOT NULL
 );
+
+-- Which object the captured amount came from: charge (its amount_captured) or payment_intent (its amount_received,
+-- when no charge state was seen or the charge's is smaller). Added after the table's first release.
+ALTER TABLE CORE.PAYMENTS ADD COLUMN IF NOT EXISTS CAPTURED_FROM VARCHAR;
+-- The charge's own amount_captured (AMOUNT_CAPTURED is the decided amount).
+ALTER TABLE CORE.PAYMENTS ADD COLUMN IF NOT EXISTS CHARGE_AMOUNT_CAPTURED NUMBER(38, 0);
 
 CREATE TABLE IF NOT EXISTS CORE.REFUNDS (
     REFUND_ID             VARCHAR NOT NULL,
@@ -72,6 +78,59 @@ CREATE TABLE IF NOT EXISTS CORE.REFUNDS (
     _BATCH_ID             VARCHAR NOT NULL,
     _LOADED_AT            TIMESTAMP_NTZ NOT NULL
 );
+
+-- Every cumulative refunded amount (AMOUNT_REFUNDED > 0) a charge was seen with, and the first and last event
+-- that showed it (sql/stripe/create_charge_refunded.sql). What a charge.refunded event says when it lists no refunds.
+CREATE TABLE IF NOT EXISTS CORE.CHARGE_REFUNDED_AMOUNTS (
+    CHARGE_ID             VARCHAR NOT NULL,
+    AMOUNT_REFUNDED       NUMBER(38, 0) NOT NULL,
+    PAYMENT_INTENT_ID     VARCHAR,
+    CURRENCY              VARCHAR,
+    AMOUNT_DECIMALS       NUMBER(38, 0),
+    FIRST_EVENT_ID        VARCHAR NOT NULL,
+    FIRST_EVENT_CREATED   TIMESTAMP_NTZ NOT NULL,
+    LAST_EVENT_ID         VARCHAR NOT NULL,
+    LAST_EVENT_CREATED    TIMESTAMP_NTZ NOT NULL,
+    _BATCH_ID             VARCHAR NOT NULL,
+    _LOADED_AT            TIMESTAMP_NTZ NOT NULL
+);
+
+-- The refunds revenue counts, defined once (README "Payments (Stripe)", refunded):
+--   1. every refund object (CORE.REFUNDS: refund.*, charge.refund.updated, a 2019 charge's refunds list), by its
+--      own created time, COUNTED_FROM 'refund';
+--   2. the part of a charge's refunded amount that no succeeded refund object of that charge covers
+--      (COUNTED_FROM 'charge'): the charge's refunded amount only grows, one step per refund, so each step above
+--      max(the previous step, what refund objects cover) counts, dated by the first event that showed it. Only
+--      steps up to the charge's current amount (its newest event's) count: a refund that failed and was given
+--      back leaves its step out. When the refund object arrives later, it covers the step: counted once.
+CREATE OR REPLACE VIEW CORE.REFUNDS_COUNTED AS
+WITH steps AS (
+    SELECT CHARGE_ID, AMOUNT_REFUNDED, PAYMENT_INTENT_ID, CURRENCY, FIRST_EVENT_ID, FIRST_EVENT_CREATED,
+           COALESCE(LAG(AMOUNT_REFUNDED) OVER (PARTITION BY CHARGE_ID ORDER BY AMOUNT_REFUNDED), 0) AS PREVIOUS_AMOUNT,
+           FIRST_VALUE(AMOUNT_REFUNDED) OVER (
+               PARTITION BY CHARGE_ID ORDER BY LAST_EVENT_CREATED DESC, LAST_EVENT_ID DESC
+           ) AS CURRENT_AMOUNT
+    FROM CORE.CHARGE_REFUNDED_AMOUNTS
+),
+covered AS (
+    SELECT c.CHARGE_ID, SUM(r.AMOUNT) AS COVERED
+    FROM (SELECT DISTINCT CHARGE_ID, PAYMENT_INTENT_ID FROM CORE.CHARGE_REFUNDED_AMOUNTS) AS c
+    JOIN CORE.REFUNDS AS r
+      ON r.CHARGE_ID = c.CHARGE_ID OR (r.CHARGE_ID IS NULL AND r.PAYMENT_INTENT_ID = c.PAYMENT_INTENT_ID)
+    WHERE r.STATUS = 'succeeded'
+    GROUP BY c.CHARGE_ID
+)
+SELECT REFUND_ID, CHARGE_ID, PAYMENT_INTENT_ID, AMOUNT, CURRENCY, STATUS, CREATED_AT, 'refund' AS COUNTED_FROM,
+       _STATE_EVENT_ID AS EVENT_ID
+FROM CORE.REFUNDS
+UNION ALL
+SELECT s.CHARGE_ID || ':refunded:' || s.AMOUNT_REFUNDED AS REFUND_ID, s.CHARGE_ID, s.PAYMENT_INTENT_ID,
+       s.AMOUNT_REFUNDED - GREATEST(s.PREVIOUS_AMOUNT, COALESCE(v.COVERED, 0)) AS AMOUNT, s.CURRENCY,
+       'succeeded' AS STATUS, s.FIRST_EVENT_CREATED AS CREATED_AT, 'charge' AS COUNTED_FROM, s.FIRST_EVENT_ID AS EVENT_ID
+FROM steps AS s
+LEFT JOIN covered AS v ON v.CHARGE_ID = s.CHARGE_ID
+WHERE s.AMOUNT_REFUNDED <= s.CURRENT_AMOUNT
+  AND s.AMOUNT_REFUNDED > GREATEST(s.PREVIOUS_AMOUNT, COALESCE(v.COVERED, 0));
 
 CREATE TABLE IF NOT EXISTS CORE.DISPUTES (
     DISPUTE_ID            VARCHAR NOT NULL,

@@ -1,28 +1,41 @@
 -- Upsert the staged payment states into CORE.PAYMENTS, one row per payment intent. Each facet (the intent,
--- its charge, its order link) keeps the state with the greatest (event created, precedence, event id): a
--- staged state replaces the current one only when strictly newer, so an older event arriving late changes
--- nothing and a redelivered event (same id) changes nothing. The merged rows are built first, then the
--- changed rows are replaced: DELETE + INSERT inside the load's one transaction, as for CORE.ORDERS
--- (fakesnow 0.12 cannot run MERGE inside a transaction; see DEVELOPERS.md).
+-- its charge, its order link) keeps its winning state: the intent and the charge the greatest (event created,
+-- precedence, event id); the order link the highest link rank (3 the intent's metadata, 2 a checkout session,
+-- 1 the charge's metadata: the ranking sql/stripe/create_payment_states.sql applies within a batch), then the
+-- newest. A staged state replaces the current one only when it wins, so an older event arriving late changes
+-- nothing and a redelivered event (same id) changes nothing. The captured amount is decided from two facets:
+-- the larger of the charge's amount_captured and the intent's amount_received (both only ever grow, so the
+-- larger is the newer knowledge; either alone when only one was seen: since API 2022-11-15 a
+-- payment_intent.succeeded names its charge by id only), CAPTURED_FROM saying which (CHARGE_AMOUNT_CAPTURED keeps
+-- the charge's own). The creation time is the intent's, else the charge's (an endpoint that receives charge
+-- events only). The merged rows are built
+-- first, then the changed rows are replaced: DELETE + INSERT inside the load's one transaction, as for
+-- CORE.ORDERS (fakesnow 0.12 cannot run MERGE inside a transaction; see DEVELOPERS.md).
 INSERT INTO OPS.STAGE_PAYMENTS_MERGED (
     PAYMENT_INTENT_ID, STATUS, AMOUNT, AMOUNT_CAPTURABLE, AMOUNT_RECEIVED, AMOUNT_CAPTURED, AMOUNT_REFUNDED,
     CURRENCY, AMOUNT_DECIMALS, ORDER_ID, ORDER_LINK_SOURCE, CUSTOMER_ID, LATEST_CHARGE_ID, CHARGE_ID,
     CHARGE_STATUS, CANCELLATION_REASON, CREATED_AT, CANCELED_AT, UPDATED_AT,
     _STATE_EVENT_ID, _STATE_EVENT_CREATED, _STATE_PRECEDENCE, _CHARGE_EVENT_ID, _CHARGE_EVENT_CREATED,
-    _CHARGE_PRECEDENCE, _LINK_EVENT_ID, _LINK_EVENT_CREATED, _LINK_PRECEDENCE
+    _CHARGE_PRECEDENCE, _LINK_EVENT_ID, _LINK_EVENT_CREATED, _LINK_PRECEDENCE, CAPTURED_FROM, CHARGE_AMOUNT_CAPTURED
 )
 SELECT
-    k.PAYMENT_INTENT_ID, p.STATUS, p.AMOUNT, p.AMOUNT_CAPTURABLE, p.AMOUNT_RECEIVED, c.AMOUNT_CAPTURED,
+    k.PAYMENT_INTENT_ID, p.STATUS, p.AMOUNT, p.AMOUNT_CAPTURABLE, p.AMOUNT_RECEIVED,
+    GREATEST(COALESCE(c.AMOUNT_CAPTURED, p.AMOUNT_RECEIVED), COALESCE(p.AMOUNT_RECEIVED, c.AMOUNT_CAPTURED)),
     c.AMOUNT_REFUNDED, COALESCE(p.CURRENCY, c.CURRENCY), COALESCE(p.AMOUNT_DECIMALS, c.AMOUNT_DECIMALS),
     l.ORDER_ID, l.ORDER_LINK_SOURCE, p.CUSTOMER_ID, p.LATEST_CHARGE_ID, c.CHARGE_ID, c.CHARGE_STATUS,
-    p.CANCELLATION_REASON, p.CREATED_AT, p.CANCELED_AT,
+    p.CANCELLATION_REASON, COALESCE(p.CREATED_AT, c.CREATED_AT), p.CANCELED_AT,
     GREATEST(  -- the newest facet's time; each argument falls back to the others, so a missing facet is skipped
         COALESCE(p.EVENT_CREATED, c.EVENT_CREATED, l.EVENT_CREATED),
         COALESCE(c.EVENT_CREATED, l.EVENT_CREATED, p.EVENT_CREATED),
         COALESCE(l.EVENT_CREATED, p.EVENT_CREATED, c.EVENT_CREATED)
     ),
     p.EVENT_ID, p.EVENT_CREATED, p.PRECEDENCE, c.EVENT_ID, c.EVENT_CREATED, c.PRECEDENCE,
-    l.EVENT_ID, l.EVENT_CREATED, l.PRECEDENCE
+    l.EVENT_ID, l.EVENT_CREATED, l.PRECEDENCE,
+    CASE
+        WHEN c.AMOUNT_CAPTURED IS NOT NULL AND c.AMOUNT_CAPTURED >= COALESCE(p.AMOUNT_RECEIVED, 0) THEN 'charge'
+        WHEN p.AMOUNT_RECEIVED IS NOT NULL THEN 'payment_intent'
+    END,
+    c.AMOUNT_CAPTURED
 FROM (SELECT DISTINCT PAYMENT_INTENT_ID FROM OPS.STAGE_PAYMENTS) AS k
 LEFT JOIN (
     SELECT * FROM (
@@ -46,12 +59,14 @@ LEFT JOIN (
 LEFT JOIN (
     SELECT * FROM (
         SELECT PAYMENT_INTENT_ID, CHARGE_ID, CHARGE_STATUS, AMOUNT_CAPTURED, AMOUNT_REFUNDED, CURRENCY,
-               AMOUNT_DECIMALS, EVENT_ID, EVENT_CREATED, PRECEDENCE
+               AMOUNT_DECIMALS, CREATED_AT, EVENT_ID, EVENT_CREATED, PRECEDENCE
         FROM OPS.STAGE_PAYMENTS
         WHERE FACET = 'charge'
         UNION ALL
-        SELECT PAYMENT_INTENT_ID, CHARGE_ID, CHARGE_STATUS, AMOUNT_CAPTURED, AMOUNT_REFUNDED, CURRENCY,
-               AMOUNT_DECIMALS, _CHARGE_EVENT_ID, _CHARGE_EVENT_CREATED, _CHARGE_PRECEDENCE
+        -- rows merged before CHARGE_AMOUNT_CAPTURED existed held the charge's amount in AMOUNT_CAPTURED
+        SELECT PAYMENT_INTENT_ID, CHARGE_ID, CHARGE_STATUS, COALESCE(CHARGE_AMOUNT_CAPTURED, AMOUNT_CAPTURED),
+               AMOUNT_REFUNDED, CURRENCY, AMOUNT_DECIMALS, CREATED_AT, _CHARGE_EVENT_ID, _CHARGE_EVENT_CREATED,
+               _CHARGE_PRECEDENCE
         FROM CORE.PAYMENTS
         WHERE _CHARGE_EVENT_ID IS NOT NULL
           AND PAYMENT_INTENT_ID IN (SELECT PAYMENT_INTENT_ID FROM OPS.STAGE_PAYMENTS)
@@ -72,7 +87,10 @@ LEFT JOIN (
           AND PAYMENT_INTENT_ID IN (SELECT PAYMENT_INTENT_ID FROM OPS.STAGE_PAYMENTS)
     ) AS u
     QUALIFY ROW_NUMBER() OVER (
-        PARTITION BY PAYMENT_INTENT_ID ORDER BY EVENT_CREATED DESC, PRECEDENCE DESC, EVENT_ID DESC
+        PARTITION BY PAYMENT_INTENT_ID
+        ORDER BY CASE ORDER_LINK_SOURCE WHEN 'metadata' THEN 3 WHEN 'checkout_session' THEN 2
+                     WHEN 'charge_metadata' THEN 1 ELSE 0 END DESC,
+                 EVENT_CREATED DESC, PRECEDENCE DESC, EVENT_ID DESC
     ) = 1
 ) AS l ON l.PAYMENT_INTENT_ID = k.PAYMENT_INTENT_ID;
 
@@ -90,7 +108,8 @@ INSERT INTO CORE.PAYMENTS (
     CURRENCY, AMOUNT_DECIMALS, ORDER_ID, ORDER_LINK_SOURCE, CUSTOMER_ID, LATEST_CHARGE_ID, CHARGE_ID,
     CHARGE_STATUS, CANCELLATION_REASON, CREATED_AT, CANCELED_AT, UPDATED_AT,
     _STATE_EVENT_ID, _STATE_EVENT_CREATED, _STATE_PRECEDENCE, _CHARGE_EVENT_ID, _CHARGE_EVENT_CREATED,
-    _CHARGE_PRECEDENCE, _LINK_EVENT_ID, _LINK_EVENT_CREATED, _LINK_PRECEDENCE, _BATCH_ID, _LOADED_AT
+    _CHARGE_PRECEDENCE, _LINK_EVENT_ID, _LINK_EVENT_CREATED, _LINK_PRECEDENCE, CAPTURED_FROM, CHARGE_AMOUNT_CAPTURED,
+    _BATCH_ID, _LOADED_AT
 )
 SELECT
     m.PAYMENT_INTENT_ID, m.STATUS, m.AMOUNT, m.AMOUNT_CAPTURABLE, m.AMOUNT_RECEIVED, m.AMOUNT_CAPTURED,
@@ -98,6 +117,6 @@ SELECT
     m.LATEST_CHARGE_ID, m.CHARGE_ID, m.CHARGE_STATUS, m.CANCELLATION_REASON, m.CREATED_AT, m.CANCELED_AT,
     m.UPDATED_AT, m._STATE_EVENT_ID, m._STATE_EVENT_CREATED, m._STATE_PRECEDENCE, m._CHARGE_EVENT_ID,
     m._CHARGE_EVENT_CREATED, m._CHARGE_PRECEDENCE, m._LINK_EVENT_ID, m._LINK_EVENT_CREATED, m._LINK_PRECEDENCE,
-    %(batch_id)s, %(loaded_at)s
+    m.CAPTURED_FROM, m.CHARGE_AMOUNT_CAPTURED, %(batch_id)s, %(loaded_at)s
 FROM OPS.STAGE_PAYMENTS_MERGED AS m
 WHERE NOT EXISTS (SELECT 1 FROM CORE.PAYMENTS AS t WHERE t.PAYMENT_INTENT_ID = m.PAYMENT_INTENT_ID);

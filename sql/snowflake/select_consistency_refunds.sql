@@ -1,6 +1,6 @@
--- The refunds of the payments fetched by select_consistency_payments.sql.
+-- The counted refunds (CORE.REFUNDS_COUNTED) of the payments fetched by select_consistency_payments.sql.
 SELECT r.REFUND_ID, r.PAYMENT_INTENT_ID, r.AMOUNT, r.CURRENCY, r.STATUS, r.CREATED_AT
-FROM CORE.REFUNDS AS r
+FROM CORE.REFUNDS_COUNTED AS r
 WHERE r.PAYMENT_INTENT_ID IN (
     SELECT PAYMENT_INTENT_ID FROM CORE.PAYMENTS WHERE ORDER_ID IN (SELECT ORDER_ID FROM OPS.STAGE_CONSISTENCY_ORDERS)
     UNION

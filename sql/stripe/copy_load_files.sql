@@ -50,5 +50,11 @@ COPY (
 ) TO '$folder/disputes.parquet' (FORMAT parquet);
 
 COPY (
+    SELECT c.*, coalesce(d.decimals, 2) AS amount_decimals
+    FROM charge_refunded AS c
+    LEFT JOIN stripe_currency_decimals AS d USING (currency)
+) TO '$folder/charge_refunded.parquet' (FORMAT parquet);
+
+COPY (
     SELECT dispute_id, status, event_id, event_type, event_created FROM dispute_history
 ) TO '$folder/dispute_history.parquet' (FORMAT parquet)

@@ -11,7 +11,13 @@ CREATE OR REPLACE TEMP MACRO stripe_ref(j) AS
 CREATE OR REPLACE TEMP MACRO minor_units(j) AS
     CASE WHEN json_type(j) IN ('UBIGINT', 'BIGINT') THEN j::BIGINT END;
 
+CREATE OR REPLACE TEMP MACRO json_integer(j) AS
+    CASE WHEN json_type(j) IN ('UBIGINT', 'BIGINT') THEN j::BIGINT END;
+
 CREATE OR REPLACE TEMP MACRO unix_utc(s) AS to_timestamp(s);
+
+-- An order id as Stripe carries it in metadata or client_reference_id: a positive integer written as text.
+CREATE OR REPLACE TEMP MACRO order_id_text(t) AS coalesce(regexp_full_match(t, '[1-9][0-9]{0,17}'), false);
 
 -- A text's fields as the struct `shape`, or NULL for text that is not JSON. json_valid (yyjson's reader
 -- alone, same flags as from_json: about a fifth of from_json's cost here) keeps invalid text away from
@@ -42,7 +48,7 @@ WITH landed AS (
 ),
 parsed AS (
     SELECT *, json_object_of(env.body, '{
-        "id": "VARCHAR", "type": "VARCHAR", "created": "BIGINT", "api_version": "VARCHAR",
+        "id": "VARCHAR", "object": "VARCHAR", "type": "VARCHAR", "created": "JSON", "api_version": "VARCHAR",
         "data": {"object": {
             "id": "VARCHAR", "object": "VARCHAR", "status": "VARCHAR", "currency": "VARCHAR",
             "amount": "JSON", "amount_capturable": "JSON", "amount_received": "JSON",
@@ -60,7 +66,9 @@ SELECT
     _row_id,
     coalesce(evt.id, env.event_id) AS event_id,
     coalesce(evt.type, env.event_type) AS event_type,
-    unix_utc(coalesce(evt.created, env.event_created)) AS event_created,
+    -- a snapshot event's created is unix seconds; a thin event's (object v2.core.event) an RFC 3339 string, which
+    -- the receiver converted into the envelope's event_created
+    unix_utc(coalesce(json_integer(evt.created), env.event_created)) AS event_created,
     evt.api_version AS api_version,
     evt.data.object.object AS object_type,
     evt.data.object.id AS object_id,
@@ -81,9 +89,17 @@ SELECT
     [evt.data.object.amount, evt.data.object.amount_capturable, evt.data.object.amount_received,
      evt.data.object.amount_captured, evt.data.object.amount_refunded, evt.data.object.amount_total] AS raw_amounts,
     evt.data.object.captured AS captured,
+    -- The order link this event's object carries (the precedence between objects is in create_payment_states.sql):
+    -- a checkout session's client_reference_id, else its metadata.order_id; any other object's metadata.order_id.
+    -- order_id is the first of those that is an order id (a positive integer written as text); order_reference
+    -- the first one present, kept when it is not an order id (a cart id, a UUID): the payment is then unlinked.
+    CASE WHEN order_id_text(evt.data.object.client_reference_id) AND evt.data.object.object = 'checkout.session'
+             THEN evt.data.object.client_reference_id
+         WHEN order_id_text(evt.data.object.metadata.order_id) THEN evt.data.object.metadata.order_id
+    END AS order_id,
     CASE WHEN evt.data.object.object = 'checkout.session'
          THEN coalesce(evt.data.object.client_reference_id, evt.data.object.metadata.order_id)
-         ELSE evt.data.object.metadata.order_id END AS order_id,
+         ELSE evt.data.object.metadata.order_id END AS order_reference,
     stripe_ref(evt.data.object.customer) AS customer_id,
     unix_utc(evt.data.object.created) AS object_created,
     unix_utc(evt.data.object.canceled_at) AS canceled_at,

@@ -1,11 +1,16 @@
-"""Stripe events: find a window's landed envelopes, pin them in a manifest, read them into one local file.
+"""Stripe events: find the events that arrived in a window, pin them in a manifest, read them into one local file.
 
 The webhook receiver (and its recovery) lands each event once, write-once, under
-raw/stripe/dt=YYYY-MM-DD/<event_id>.json (dt: the UTC date of the event's `created`). A window's events are
-those whose object was written in [start, end); Stripe retries for up to 3 days, so the dt partitions from
-the window start minus lookback_days to the window end are listed. The first run of a batch pins what it
-found in a write-once manifest, so a rerun reads exactly the same events. JSON is never parsed in Python:
-the envelopes are copied as text into one Parquet file that DuckDB parses (validators/stripe.py).
+raw/stripe/dt=YYYY-MM-DD/<event_id>.json (dt: the UTC date of the event's `created`, the dedup key), and records
+its arrival under raw/stripe/_arrivals/dt=YYYY-MM-DD/<event_id>.created=YYYY-MM-DD.json (dt: the date it was
+received; northstar/sources/stripe/landing.py). A window's events are those whose arrival entry was written in
+[start, end): the batch lists the arrival partitions of the window's dates (and the day before, for an entry
+written just after midnight by a clock a little behind), whatever the events' own `created`. So an event
+created days or years ago and delivered now (a dashboard resend, a delivery after an outage, a recovery) is
+taken by the batch of the window it arrived in; no lookback setting decides what is read. The first run of a
+batch pins what it found in a write-once manifest, so a rerun reads exactly the same events. JSON is never
+parsed in Python: the envelopes are copied as text into one Parquet file that DuckDB parses
+(validators/stripe.py).
 """
 
 from __future__ import annotations
@@ -29,10 +34,12 @@ from botocore.config import Config
 from northstar.batches import Window
 from northstar.landing import LandingStore, LocalLanding, S3Landing
 from northstar.sources.stripe import SOURCE
+from northstar.sources.stripe.landing import ARRIVALS, envelope_key_of_arrival
 from northstar.sqlfiles import bound_params, statements
 
 PREFIX = "raw/stripe/"
-DEFAULT_LOOKBACK_DAYS = 3
+DEFAULT_LOOKBACK_DAYS = 3  # kept for the flow's and the CLI's signature only: it no longer changes what is read
+ARRIVAL_SLACK = timedelta(days=1)  # the day before the window start is listed too (clock skew at midnight)
 READ_WORKERS = 32  # concurrent GETs: one S3 object per event, so latency, not bandwidth, bounds the read
 CHUNK_EVENTS = 2_000  # events held in memory at a time while reading
 LANDED_SCHEMA = pa.schema(
@@ -43,6 +50,7 @@ MAP_FILES = (
     "stripe/create_payment_states.sql",
     "stripe/create_refund_states.sql",
     "stripe/create_dispute_states.sql",
+    "stripe/create_charge_refunded.sql",
 )
 
 
@@ -69,23 +77,30 @@ class LandedEvents:
 
 
 def partitions(window: Window, lookback_days: int = DEFAULT_LOOKBACK_DAYS) -> list[str]:
-    """The dt= prefixes to list: the window start's date minus lookback_days through the window end's date."""
+    """The arrival partitions to list: the day before the window start's date through the window end's date.
+
+    lookback_days is accepted and ignored (it must be >= 0): events are found by arrival, so no lookback can
+    drop one, and none is needed for an event created long ago.
+    """
     if lookback_days < 0:
         raise ValueError(f"lookback_days must be >= 0, not {lookback_days}")
-    first = (window.start.astimezone(UTC) - timedelta(days=lookback_days)).date()
+    first = (window.start.astimezone(UTC) - ARRIVAL_SLACK).date()
     last = window.end.astimezone(UTC).date()
-    return [f"{PREFIX}dt={first + timedelta(days=n):%Y-%m-%d}/" for n in range((last - first).days + 1)]
+    return [f"{ARRIVALS}dt={first + timedelta(days=n):%Y-%m-%d}/" for n in range((last - first).days + 1)]
 
 
-def list_window(store: LandingStore, window: Window, lookback_days: int) -> list[tuple[str, datetime]]:
-    """(key, written_at) of every event object written in [window.start, window.end), oldest write first."""
-    found = [
-        (key, written)
-        for prefix in partitions(window, lookback_days)
-        for key, written in _list_modified(store, prefix)
-        if window.start <= written < window.end and key.endswith(".json")
-    ]
-    return sorted(found, key=lambda item: (item[1], item[0]))
+def list_window(store: LandingStore, window: Window, lookback_days: int) -> list[tuple[str, datetime, str]]:
+    """(envelope key, arrived at, arrival entry key) of every event whose arrival entry was written in
+    [window.start, window.end), oldest arrival first. An event recorded as arriving twice in the window (two
+    deliveries racing across midnight) is listed once, at its first arrival."""
+    found: dict[str, tuple[datetime, str]] = {}
+    for prefix in partitions(window, lookback_days):
+        for key, written in _list_modified(store, prefix):
+            envelope = envelope_key_of_arrival(key)
+            if envelope is not None and window.start <= written < window.end:
+                found[envelope] = min((written, key), found.get(envelope, (written, key)))
+    listed = [(envelope, written, arrival) for envelope, (written, arrival) in found.items()]
+    return sorted(listed, key=lambda item: (item[1], item[0]))
 
 
 def manifest_key(window: Window, batch_id: str) -> str:
@@ -110,7 +125,7 @@ def land_events(
 
 
 def _manifest(
-    batch_id: str, window: Window, lookback_days: int, listed: list[tuple[str, datetime]], code_version: str
+    batch_id: str, window: Window, lookback_days: int, listed: list[tuple[str, datetime, str]], code_version: str
 ) -> dict[str, Any]:
     return {
         "batch_id": batch_id,
@@ -120,7 +135,9 @@ def _manifest(
         "partitions": partitions(window, lookback_days),
         "watermark": {"low": window.start.isoformat(), "high": listed[-1][1].isoformat() if listed else None},
         "event_count": len(listed),
-        "events": [{"key": key, "written_at": written.isoformat()} for key, written in listed],
+        "events": [
+            {"key": key, "written_at": written.isoformat(), "arrival_key": arrival} for key, written, arrival in listed
+        ],
         "code_version": code_version,
         "listed_at": datetime.now(UTC).isoformat(),
     }

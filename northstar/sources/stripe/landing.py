@@ -1,9 +1,28 @@
-"""How a Stripe event is landed: one write-once JSON envelope per event, keyed by the event's own date.
+"""How a Stripe event is landed: one write-once JSON envelope per event, plus an arrival index entry.
 
-Key: raw/stripe/dt=YYYY-MM-DD/<event_id>.json, the date being the UTC date of the event's `created`, so a
-redelivery days later maps to the same key and the first write wins (put_if_absent). Envelope:
-{"event_id", "event_type", "event_created", "signature_timestamp", "received_at", "source", "body"}, where
-body is the exact bytes received, decoded as UTF-8.
+Two objects per event:
+
+- the envelope, raw/stripe/dt=YYYY-MM-DD/<event_id>.json, the date being the UTC date of the event's own
+  `created`: a redelivery days later maps to the same key, so the first write wins (put_if_absent) and an
+  event is landed once, whenever and however often it is delivered (dedup by event id);
+- its arrival, raw/stripe/_arrivals/dt=YYYY-MM-DD/<event_id>.created=YYYY-MM-DD.json, dated by when it was
+  received (the receiver's clock), written right after the envelope. A payments batch lists the arrival
+  partitions of its window, not the creation partitions, so an event created days ago (a dashboard resend,
+  a delivery after an outage, a recovery) is taken by the batch of the window it arrived in. The name
+  carries the envelope's creation date, so the batch derives the envelope's key without reading the entry.
+
+An event is acknowledged only when both are written. If the envelope was written and its arrival entry was
+not (a failure between the two puts, answered 503), the retry finds the envelope, sees that the arrival its
+first delivery should have recorded is missing, and records the arrival now: it is taken by the batch of the
+retry's window, exactly once.
+
+Envelope: {"event_id", "event_type", "event_created", "signature_timestamp", "received_at", "source",
+"body"}, where body is the exact bytes received, decoded as UTF-8, and event_created unix seconds.
+
+Event shapes (https://docs.stripe.com/api/events and https://docs.stripe.com/api/v2/core/events): a snapshot
+event (`object: "event"`, API v1) has an integer `created`; a thin event (`object: "v2.core.event"`, sent to
+event destinations since API 2024-09-30.acacia) has `created` as an RFC 3339 string and no data.object, only
+`related_object`. Both are landed; thin events are not mapped to payments (counted unhandled).
 """
 
 from __future__ import annotations
@@ -17,8 +36,13 @@ from typing import Any
 from northstar.landing import LandingStore
 
 PREFIX = "raw/stripe/"
+ARRIVALS = f"{PREFIX}_arrivals/"
 SOURCES = ("webhook", "recovery")
+THIN_EVENT = "v2.core.event"
 _EVENT_ID = re.compile(r"evt_[A-Za-z0-9_]{1,250}")  # Stripe ids; nothing that could bend a key (/, ..)
+_ARRIVAL_NAME = re.compile(r"(evt_[A-Za-z0-9_]{1,250})\.created=(\d{4}-\d{2}-\d{2})\.json")
+# RFC 3339 date-time (section 5.6) with a mandatory offset: what a thin event's `created` is.
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})")
 
 
 class BadEvent(ValueError):
@@ -31,20 +55,34 @@ class BadEvent(ValueError):
 
 @dataclass(frozen=True)
 class LandResult:
-    """One landing attempt: landed is False when the event was already there (a duplicate)."""
+    """One landing attempt: landed is False when the event was already there (a duplicate); thin is True for a
+    thin event (landed, but never mapped to payments: counted unhandled)."""
 
     event_id: str
     key: str
     landed: bool
+    thin: bool = False
+
+
+@dataclass(frozen=True)
+class ParsedEvent:
+    """What landing needs from an event: its id, type, created (unix seconds, UTC) and object kind."""
+
+    event_id: str
+    event_type: str
+    created: int
+    thin: bool
 
 
 @dataclass(frozen=True)
 class PreparedEvent:
-    """An event's key and envelope bytes, ready to be put."""
+    """An event's envelope key, arrival key and envelope bytes, ready to be put."""
 
     event_id: str
     key: str
+    arrival_key: str
     data: bytes
+    thin: bool = False
 
 
 def event_key(event_id: str, created: int) -> str:
@@ -52,8 +90,29 @@ def event_key(event_id: str, created: int) -> str:
     return f"{PREFIX}dt={datetime.fromtimestamp(created, UTC):%Y-%m-%d}/{event_id}.json"
 
 
+def arrival_key(event_id: str, created: int, received_at: datetime) -> str:
+    """The arrival index key of an event: under the UTC date it was received, naming its creation date."""
+    created_day = f"{datetime.fromtimestamp(created, UTC):%Y-%m-%d}"
+    return f"{ARRIVALS}dt={received_at.astimezone(UTC):%Y-%m-%d}/{event_id}.created={created_day}.json"
+
+
+def envelope_key_of_arrival(key: str) -> str | None:
+    """The envelope key an arrival index key points to; None for a key that is not an arrival entry."""
+    match = _ARRIVAL_NAME.fullmatch(key.rsplit("/", 1)[-1])
+    if not key.startswith(ARRIVALS) or match is None:
+        return None
+    return f"{PREFIX}dt={match.group(2)}/{match.group(1)}.json"
+
+
 def parse_event(text: str) -> tuple[str, str, int]:
-    """The event's (id, type, created); BadEvent when the text is not a Stripe event object."""
+    """The event's (id, type, created unix seconds); BadEvent when the text is not a Stripe event object."""
+    parsed = parse_any_event(text)
+    return parsed.event_id, parsed.event_type, parsed.created
+
+
+def parse_any_event(text: str) -> ParsedEvent:
+    """A snapshot event (integer `created`) or a thin event (`object: v2.core.event`, `created` an RFC 3339
+    string); BadEvent otherwise. A snapshot event with a text `created` is not an event."""
     try:
         event: Any = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -65,17 +124,31 @@ def parse_event(text: str) -> tuple[str, str, int]:
         raise BadEvent("event id must be a string like evt_<letters, digits or _>")
     if not isinstance(event_type, str) or not event_type:
         raise BadEvent("event type must be a non-empty string")
+    thin = event.get("object") == THIN_EVENT
+    if thin:
+        return ParsedEvent(event_id, event_type, _rfc3339_seconds(created), True)
     if isinstance(created, bool) or not isinstance(created, int):
         raise BadEvent("event created must be an integer (unix seconds)")
     try:
         datetime.fromtimestamp(created, UTC)
     except (OverflowError, OSError, ValueError):
         raise BadEvent("event created is not a representable unix time") from None
-    return event_id, event_type, created
+    return ParsedEvent(event_id, event_type, created, False)
+
+
+def _rfc3339_seconds(created: Any) -> int:
+    """A thin event's `created` (RFC 3339, e.g. 2026-11-30T21:00:00.000Z) as unix seconds (fraction dropped)."""
+    if not isinstance(created, str) or not _RFC3339.fullmatch(created):
+        raise BadEvent("a thin event's created must be an RFC 3339 date-time with an offset")
+    try:
+        moment = datetime.fromisoformat(created.upper().replace("Z", "+00:00"))
+    except ValueError:
+        raise BadEvent("a thin event's created is not a valid date-time") from None
+    return int(moment.timestamp() // 1)
 
 
 def prepare_event(body: bytes, *, received_at: datetime, signature_timestamp: int | None, source: str) -> PreparedEvent:
-    """Parse the body and build its key and envelope; BadEvent when it is not an event."""
+    """Parse the body and build its keys and envelope; BadEvent when it is not an event."""
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
     if received_at.tzinfo is None:
@@ -84,31 +157,69 @@ def prepare_event(body: bytes, *, received_at: datetime, signature_timestamp: in
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise BadEvent("body is not UTF-8", "not_utf8") from None
-    event_id, event_type, created = parse_event(text)
+    parsed = parse_any_event(text)
     envelope = {
-        "event_id": event_id,
-        "event_type": event_type,
-        "event_created": created,
+        "event_id": parsed.event_id,
+        "event_type": parsed.event_type,
+        "event_created": parsed.created,
         "signature_timestamp": signature_timestamp,
         "received_at": received_at.astimezone(UTC).isoformat(),
         "source": source,
         "body": text,
     }
     data = json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return PreparedEvent(event_id, event_key(event_id, created), data)
+    key = event_key(parsed.event_id, parsed.created)
+    return PreparedEvent(
+        parsed.event_id, key, arrival_key(parsed.event_id, parsed.created, received_at), data, parsed.thin
+    )
 
 
 def land_prepared(store: LandingStore, event: PreparedEvent) -> LandResult:
-    """Put a prepared event unless its key exists; storage exceptions propagate."""
-    return LandResult(event.event_id, event.key, store.put_if_absent(event.key, event.data))
+    """Put the envelope unless its key exists, then record its arrival; storage exceptions propagate.
+
+    A duplicate (the envelope exists) records an arrival only if the first delivery's arrival entry is missing
+    (that delivery failed between its two puts and was answered 503), so every landed event has exactly one
+    arrival entry in the normal case and at least one in every case.
+    """
+    pointer = json.dumps({"key": event.key}).encode()
+    if store.put_if_absent(event.key, event.data):
+        store.put_if_absent(event.arrival_key, pointer)
+        return LandResult(event.event_id, event.key, True, event.thin)
+    try:
+        first_arrival = _first_arrival_key(read_envelope(store, event.key), event)
+    except ValueError:  # an envelope that is not JSON is never written by us; record this arrival rather than fail
+        first_arrival = None
+    if first_arrival is None or not store.exists(first_arrival):
+        store.put_if_absent(event.arrival_key, pointer)
+    return LandResult(event.event_id, event.key, False, event.thin)
+
+
+def _first_arrival_key(envelope: dict[str, Any], event: PreparedEvent) -> str | None:
+    """Where the first delivery recorded (or should have recorded) its arrival; None if its envelope says not."""
+    try:
+        received = datetime.fromisoformat(str(envelope["received_at"]))
+        created = int(envelope["event_created"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return arrival_key(event.event_id, created, received)
 
 
 def land_event(
     store: LandingStore, body: bytes, *, received_at: datetime, signature_timestamp: int | None, source: str
 ) -> LandResult:
-    """Land one event exactly once (first write wins); BadEvent if the body is not an event."""
+    """Land one event exactly once (first write wins) and record its arrival; BadEvent if the body is not an event."""
     event = prepare_event(body, received_at=received_at, signature_timestamp=signature_timestamp, source=source)
     return land_prepared(store, event)
+
+
+def envelope_keys(store: LandingStore) -> list[str]:
+    """Every landed envelope's key, sorted (not the arrival entries nor the batches' manifests under raw/stripe/_*)."""
+    return [key for key in store.keys(PREFIX) if not key.startswith(f"{PREFIX}_")]
+
+
+def arrival_keys(store: LandingStore) -> list[str]:
+    """Every arrival entry's key, sorted."""
+    return store.keys(ARRIVALS)
 
 
 def read_envelope(store: LandingStore, key: str) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
 Order per request: size limit (413), Stripe-Signature verified against each configured secret before the
 body is parsed (400), event parsed (400), landed in a worker thread: 200 landed or duplicate, 503 when the
-landing store failed, so that Stripe retries. Nothing is stored for a rejected request; no body or secret
+landing store failed, so that Stripe retries. A thin event (`object: v2.core.event`, `created` an RFC 3339
+string) is landed and answered 200 like any event, and counted in `unhandled`: the payments batch keeps it raw
+and counts it unhandled (not an error, not revenue). Nothing is stored for a rejected request; no body or secret
 is ever logged. A plain ASGI app (two routes do not need a framework; it keeps the event loop's share of
 each request small). Counters are per process (one set per uvicorn worker) and served at GET /healthz.
 """
@@ -25,7 +27,7 @@ import stripe
 
 from northstar.landing import LandingStore, landing_store
 from northstar.settings import load_settings
-from northstar.sources.stripe.landing import BadEvent, LandResult, land_prepared, prepare_event
+from northstar.sources.stripe.landing import THIN_EVENT, BadEvent, LandResult, land_prepared, prepare_event
 
 log = logging.getLogger(__name__)
 SECRET_ENV = "STRIPE_WEBHOOK_SECRET"
@@ -60,6 +62,7 @@ class Counters:
     duplicates: int = 0
     landing_failures: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
+    unhandled: Counter[str] = field(default_factory=Counter)  # landed, never mapped: thin events (v2.core.event)
 
     def as_dict(self) -> dict[str, Any]:
         """The counters as JSON-ready values."""
@@ -69,6 +72,7 @@ class Counters:
             "duplicates": self.duplicates,
             "rejected": dict(sorted(self.rejected.items())),
             "landing_failures": self.landing_failures,
+            "unhandled": dict(sorted(self.unhandled.items())),
         }
 
 
@@ -121,6 +125,8 @@ class Receiver:
         except LandingFailed:
             self.counters.landing_failures += 1
             return UNAVAILABLE
+        if result.thin and result.landed:
+            self.counters.unhandled[THIN_EVENT] += 1
         if result.landed:
             self.counters.landed += 1
             return LANDED

@@ -70,7 +70,8 @@ def recover_events(
 
 
 def recovery_lookback_days(since: datetime, started: datetime) -> int:
-    """Days of dt= partitions the payments batch after a recovery must list to see every recovered event."""
+    """The lookback that names the payments batch after a recovery apart from the window's regular batch (so it is
+    never skipped as already committed). It no longer decides what is read: events are read by arrival."""
     return max(1, math.ceil((started - since) / timedelta(days=1)) + 1)
 
 
