@@ -359,7 +359,7 @@ def test_real_senders_files_are_read_checked_and_published_with_their_exact_valu
     outcome = wms_flow.fulfillment_hourly(**hour(4))  # 16:00-17:00 UTC: w09's 15:30 is in the past
 
     assert (outcome.status, outcome.rows_extracted, outcome.rows_published, outcome.rows_quarantined) == (
-        COMMITTED, 10, 9, 1,
+        BatchStatus.COMMITTED, 10, 9, 1,
     )  # fmt: skip
     assert {name: r["STATUS"] for name, r in files().items()} == dict.fromkeys(
         ["mac_excel.csv", "asn_lin01_empty.edi", "asn_ctt_hl.edi", "asn_dtm_et.edi", "asn_sample.edi",

@@ -309,7 +309,7 @@ def test_every_supported_shape_gives_the_same_captured_refunded_created_and_orde
     ]
     land(0, *events)
     outcome = payments_flow.payments_microbatch(**window(0))
-    assert (outcome.status, outcome.rows_passed, outcome.rows_quarantined) == (COMMITTED, len(events), 0)
+    assert (outcome.status, outcome.rows_passed, outcome.rows_quarantined) == (BatchStatus.COMMITTED, len(events), 0)
     got = {
         r["PAYMENT_INTENT_ID"]: (
             r["AMOUNT_CAPTURED"],
