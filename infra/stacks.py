@@ -533,9 +533,20 @@ class Services(Construct):
     ) -> tuple[iam.Role, ecs.FargateService, elbv2.ApplicationLoadBalancer, elbv2.ApplicationTargetGroup]:
         """The webhook receiver: Fargate behind an HTTPS ALB, 3 tasks over two AZs, scaling to 6."""
         s = self.settings
-        # Its one permission: put objects under raw/stripe/ (plus the KMS data key SSE-KMS needs for a put).
+        # Put objects under raw/stripe/ (plus the KMS data key SSE-KMS needs for a put), and read back only what it
+        # wrote there: a redelivered event's envelope, to find whether its first arrival entry was recorded
+        # (northstar/sources/stripe/landing.py, land_prepared). Nothing else, nowhere else.
+        stripe = self.data.landing.arn_for_objects("raw/stripe/*")
+        via_s3 = {"StringEquals": {"kms:ViaService": f"s3.{self.region}.amazonaws.com"}}
+        read_back = [
+            iam.PolicyStatement(sid="ReadBackOwnEvents", actions=["s3:GetObject"], resources=[stripe]),
+            iam.PolicyStatement(
+                sid="DecryptOwnEvents", actions=["kms:Decrypt"], resources=[self.data.key.key_arn], conditions=via_s3
+            ),
+        ]
         role = self._task_role(
-            "stripe-receiver", self._landing_statements(read_raw=False, write_prefixes=("raw/stripe/",))
+            "stripe-receiver",
+            self._landing_statements(read_raw=False, write_prefixes=("raw/stripe/",)) + read_back,
         )
         task = ecs.FargateTaskDefinition(
             self,

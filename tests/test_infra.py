@@ -175,16 +175,17 @@ def test_landing_bucket_refuses_anything_but_tls(resources: dict[str, Any]) -> N
     assert old_tls and old_tls[0]["Effect"] == "Deny"
 
 
-def test_receiver_role_may_only_put_under_raw_stripe(resources: dict[str, Any]) -> None:
+def test_receiver_role_may_only_put_and_read_back_under_raw_stripe(resources: dict[str, Any]) -> None:
     allowed = [s for s in _role_statements(resources, "northstar-stripe-receiver") if s["Effect"] == "Allow"]
     s3_allowed = [s for s in allowed if any(a.startswith("s3:") for a in _as_list(s["Action"]))]
-    assert len(s3_allowed) == 1
-    assert _as_list(s3_allowed[0]["Action"]) == ["s3:PutObject"]
-    assert [_object_arn_suffix(r) for r in _as_list(s3_allowed[0]["Resource"])] == ["/raw/stripe/*"]
-    # The only other permission: the data key SSE-KMS needs for a put, and only through S3.
-    others = [s for s in allowed if s is not s3_allowed[0]]
-    assert [_as_list(s["Action"]) for s in others] == [["kms:GenerateDataKey"]]
-    assert others[0]["Condition"] == {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}
+    assert sorted(a for s in s3_allowed for a in _as_list(s["Action"])) == ["s3:GetObject", "s3:PutObject"]
+    for statement in s3_allowed:
+        assert [_object_arn_suffix(r) for r in _as_list(statement["Resource"])] == ["/raw/stripe/*"]
+    # The only other permissions: the KMS calls SSE-KMS needs for that put and read, and only through S3.
+    others = [s for s in allowed if s not in s3_allowed]
+    assert sorted(a for s in others for a in _as_list(s["Action"])) == ["kms:Decrypt", "kms:GenerateDataKey"]
+    for statement in others:
+        assert statement["Condition"] == {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}
 
 
 def test_batch_roles_read_raw_and_write_only_their_prefixes(resources: dict[str, Any]) -> None:

@@ -19,7 +19,7 @@ import pytest
 import flows.payments_microbatch as payments_flow
 from flows.consistency import consistency_check
 from northstar.landing import landing_store
-from northstar.loads import COMMITTED
+from northstar.loads import BatchStatus
 from northstar.settings import load_settings
 from northstar.sources.finance.reports import day_prefix
 from northstar.sources.stripe.receiver import create_app
@@ -108,7 +108,7 @@ def test_s01_a_succeeded_intent_naming_its_charge_by_id_counts_its_amount_receiv
     end = now()
     seed_order(910001, 5000, case.base)
     payments = payments_flow.payments_microbatch(**window(start, end))
-    assert (payments.status, payments.rows_extracted, payments.rows_passed) == (COMMITTED, 1, 1)
+    assert (payments.status, payments.rows_extracted, payments.rows_passed) == (BatchStatus.COMMITTED, 1, 1)
     (row,) = query("SELECT * FROM CORE.PAYMENTS")
     assert (row["PAYMENT_INTENT_ID"], row["AMOUNT_CAPTURED"], row["CAPTURED_FROM"]) == (
         "pi_3S01AAAAAAAAAAAA",
@@ -119,7 +119,7 @@ def test_s01_a_succeeded_intent_naming_its_charge_by_id_counts_its_amount_receiv
 
     case.drop_finance()
     checked = consistency_check(**window(end, now()))
-    assert checked.status == COMMITTED, checked.reason
+    assert checked.status == BatchStatus.COMMITTED, checked.reason
     day = day_reconciliation(checked.batch_id, case.day)
     assert (day["NET_MINOR"], day["FINANCE_NET_MINOR"], day["VARIANCE"], day["WITHIN_SLA"]) == (5000, 5000, 0.0, True)
     (mart,) = query("SELECT * FROM MARTS.DAILY_REVENUE")
@@ -135,7 +135,7 @@ def test_s02_a_charge_refunded_without_refunds_list_counts_once_even_when_the_re
     middle = now()
     seed_order(910002, 5000, case.base)
     first = payments_flow.payments_microbatch(**window(start, middle))
-    assert (first.status, first.rows_extracted, first.rows_passed) == (COMMITTED, 3, 3)
+    assert (first.status, first.rows_extracted, first.rows_passed) == (BatchStatus.COMMITTED, 3, 3)
     (step,) = query("SELECT * FROM CORE.CHARGE_REFUNDED_AMOUNTS")
     assert (step["CHARGE_ID"], step["AMOUNT_REFUNDED"], step["FIRST_EVENT_ID"]) == ("ch_S02", 2000, "evt_S02c")
     counted = query("SELECT REFUND_ID, AMOUNT, COUNTED_FROM, CREATED_AT FROM CORE.REFUNDS_COUNTED")
@@ -144,7 +144,7 @@ def test_s02_a_charge_refunded_without_refunds_list_counts_once_even_when_the_re
 
     case.drop_finance()
     checked = consistency_check(**window(middle, now()))
-    assert checked.status == COMMITTED, checked.reason
+    assert checked.status == BatchStatus.COMMITTED, checked.reason
     day = day_reconciliation(checked.batch_id, case.day)
     assert (day["NET_MINOR"], day["FINANCE_NET_MINOR"], day["WITHIN_SLA"]) == (3000, 3000, True)
 
@@ -155,11 +155,11 @@ def test_s02_a_charge_refunded_without_refunds_list_counts_once_even_when_the_re
     event = sp.event("refund.created", refund, event_id="evt_S02d", created=case.base + 401, api_version="2024-06-20")
     assert post(receiver, json.dumps(event).encode()) == ["landed"]
     second = payments_flow.payments_microbatch(**window(later, now()))
-    assert (second.status, second.rows_passed) == (COMMITTED, 1)
+    assert (second.status, second.rows_passed) == (BatchStatus.COMMITTED, 1)
     counted = query("SELECT REFUND_ID, AMOUNT, COUNTED_FROM FROM CORE.REFUNDS_COUNTED")
     assert counted == [{"REFUND_ID": "re_S02", "AMOUNT": 2000, "COUNTED_FROM": "refund"}]
     rechecked = consistency_check(**window(later, now()))
-    assert rechecked.status == COMMITTED, rechecked.reason
+    assert rechecked.status == BatchStatus.COMMITTED, rechecked.reason
     day = day_reconciliation(rechecked.batch_id, case.day)
     assert (day["NET_MINOR"], day["FINANCE_NET_MINOR"], day["WITHIN_SLA"]) == (3000, 3000, True)
     (mart,) = query("SELECT * FROM MARTS.DAILY_REVENUE")
@@ -175,7 +175,7 @@ def test_s07_events_created_long_ago_are_taken_by_the_batch_of_the_window_they_a
     assert post(receiver, *case.bodies(), json.dumps(fixture, indent=2).encode()) == ["landed"] * 3
     end = now()
     outcome = payments_flow.payments_microbatch(**window(start, end), lookback_days=0)  # no lookback drops them
-    assert (outcome.status, outcome.rows_extracted, outcome.rows_passed) == (COMMITTED, 3, 3)
+    assert (outcome.status, outcome.rows_extracted, outcome.rows_passed) == (BatchStatus.COMMITTED, 3, 3)
     captured = {r["PAYMENT_INTENT_ID"]: r["AMOUNT_CAPTURED"] for r in query("SELECT * FROM CORE.PAYMENTS")}
     assert captured == {"pi_S07": 7700, sp.ids(19)["pi"]: 1999}
     assert payments_flow.payments_microbatch(**window(end, now())).rows_extracted == 0  # each taken exactly once
@@ -187,7 +187,7 @@ def test_s10_a_thin_event_is_counted_unhandled_by_the_payments_batch(receiver: h
     assert receiver.get("/healthz").json()["unhandled"] == {"v2.core.event": 1}
     outcome = payments_flow.payments_microbatch(**window(start, now()))
     assert (outcome.status, outcome.rows_extracted, outcome.rows_passed, outcome.rows_quarantined) == (
-        COMMITTED,
+        BatchStatus.COMMITTED,
         1,
         1,
         0,
