@@ -84,6 +84,10 @@ def _parser() -> argparse.ArgumentParser:
     query.add_argument("sql")
     query.add_argument("--json", action="store_true")
     query.set_defaults(handler=_query)
+
+    from cli.marts import add_marts_parser  # the marts' commands live in cli/marts.py
+
+    add_marts_parser(sub)
     return parser
 
 
