@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from benchmarks.common import RssSampler, machine_facts, markdown_table, measure, progress, scratch_home, write_section
+from benchmarks.common import RssSampler, load_average, machine_facts, markdown_table, measure, progress, scratch_home, write_section
 from benchmarks.consistency_suite import seed
 from northstar.marts.publication import LIVE, Publication, publish_marts
 from northstar.settings import Settings
@@ -105,7 +105,9 @@ def report(fixed: Measured, runs: list[Measured]) -> str:
             "stable views. History: the consistency benchmark's generator (N orders over 60 days, each with a line "
             "and a captured payment, every other one a shipment line, one in 20 a refund, plus one batch of "
             "100,000 order changes). Warehouse: fakesnow on disk, in this process; dbt in-process (dbtRunner). "
-            "Cold = the first publication in the process (dbt's imports and parse); warm = the next one.",
+            "Cold = the first publication in the process (dbt's imports and parse); warm = the next one. "
+            f"Load average at the end: {load_average()} on 2 cores shared with other engineers' test suites, so "
+            "these seconds are upper bounds.",
             "",
             markdown_table(headers, rows),
             "",
