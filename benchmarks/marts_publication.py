@@ -17,7 +17,16 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from benchmarks.common import RssSampler, load_average, machine_facts, markdown_table, measure, progress, scratch_home, write_section
+from benchmarks.common import (
+    RssSampler,
+    load_average,
+    machine_facts,
+    markdown_table,
+    measure,
+    progress,
+    scratch_home,
+    write_section,
+)
 from benchmarks.consistency_suite import seed
 from northstar.marts.publication import LIVE, Publication, publish_marts
 from northstar.settings import Settings
