@@ -31,6 +31,7 @@ from benchmarks.consistency_suite import seed
 from northstar.marts.publication import LIVE, Publication, publish_marts
 from northstar.settings import Settings
 from northstar.warehouse import open_warehouse
+from northstar.warehouse_server import stop_server
 
 RUNS_PER_DAY = 24 * 4  # every 15 minutes
 CREDITS_PER_HOUR = 1.0  # Snowflake X-Small
@@ -68,8 +69,11 @@ def run_size(history: int, home_root: str, sampler: RssSampler) -> Measured:
             seed(wh, history, settings)
     generated = time.perf_counter() - started
     progress("publishing (cold, then warm)")
-    (cold, cold_s), timing = measure(sampler, lambda: publish_timed(settings, "bench-1"))
-    (warm, warm_s), timing2 = measure(sampler, lambda: publish_timed(settings, "bench-2"))
+    try:
+        (cold, cold_s), timing = measure(sampler, lambda: publish_timed(settings, "bench-1"))
+        (warm, warm_s), timing2 = measure(sampler, lambda: publish_timed(settings, "bench-2"))
+    finally:
+        stop_server(settings.warehouse_dir)  # the home's warehouse server process, started by the first login
     return Measured(history, generated, cold, cold_s, warm, warm_s, max(timing.peak_rss_mb, timing2.peak_rss_mb))
 
 
