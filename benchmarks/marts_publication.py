@@ -3,8 +3,8 @@
 Run it with `.venv/bin/python -m benchmarks.marts_publication` (option: --histories 1000000,3000000). The history
 is the consistency benchmark's generator (benchmarks/consistency_suite.py `seed`: N published orders over 60 days
 with order lines, captured payments, shipments and refunds, plus one 15-minute batch), in an on-disk fakesnow
-warehouse reached the way the flows reach it (the embedded server, the real connector; dbt through its generated
-profile). Per size: the first publication in the process (dbt's imports and parse included) and a second one
+warehouse reached the way the flows reach it (the home's warehouse server process, the real connector; dbt through
+its generated profile). Per size: the first publication in the process (dbt's imports and parse included) and a second one
 (warm: what a long-running worker pays every 15 minutes). The fixed cost is a publication on an empty CORE. It
 writes the "marts" section of BENCHMARKS.md, with the Snowflake credits a 15-minute cadence would cost.
 """
@@ -117,7 +117,9 @@ def report(fixed: Measured, runs: list[Measured]) -> str:
             f"{tests} into a new schema MARTS_PUB_<id>, row counts, then the go-live transaction re-pointing the "
             "stable views. History: the consistency benchmark's generator (N orders over 60 days, each with a line "
             "and a captured payment, every other one a shipment line, one in 20 a refund, plus one batch of "
-            "100,000 order changes). Warehouse: fakesnow on disk, in this process; dbt in-process (dbtRunner). "
+            "100,000 order changes). Warehouse: fakesnow on disk, served by the home's warehouse server process "
+            "(northstar/warehouse_server.py); dbt in-process (dbtRunner) in the benchmark's process, through the "
+            "connector. "
             "Cold = the first publication in the process (dbt's imports and parse); warm = the next one. "
             f"Load average at the end: {load_average()} on 2 cores shared with other engineers' test suites, so "
             "these seconds are upper bounds.",
