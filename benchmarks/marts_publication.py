@@ -5,8 +5,8 @@ is the consistency benchmark's generator (benchmarks/consistency_suite.py `seed`
 with order lines, captured payments, shipments and refunds, plus one 15-minute batch), in an on-disk fakesnow
 warehouse reached the way the flows reach it (the home's warehouse server process, the real connector; dbt through
 its generated profile). Per size: the first publication in the process (dbt's imports and parse included) and a
-second one (warm: what a long-running worker pays every 15 minutes). The fixed cost is a publication on an empty CORE. It
-writes the "marts" section of BENCHMARKS.md, with the Snowflake credits a 15-minute cadence would cost.
+second one (warm: what a long-running worker pays every 15 minutes). The fixed cost is a publication on an empty CORE.
+It writes the "marts" section of BENCHMARKS.md, with the Snowflake credits a 15-minute cadence would cost.
 """
 
 from __future__ import annotations
