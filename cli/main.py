@@ -86,6 +86,10 @@ def _parser() -> argparse.ArgumentParser:
     query.add_argument("--json", action="store_true")
     query.set_defaults(handler=_query)
     warehouse_admin.add_parser(sub)
+
+    from cli.marts import add_marts_parser  # the marts' commands live in cli/marts.py
+
+    add_marts_parser(sub)
     return parser
 
 

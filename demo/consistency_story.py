@@ -19,6 +19,7 @@ from demo.feeds import (
     drop_shipments,
     land_stripe,
 )
+from demo.marts_story import print_marts
 from flows.engine import BatchOutcome
 from northstar.batches import Window
 from northstar.landing import LocalLanding, landing_store
@@ -64,6 +65,7 @@ def run_cross_system(out: TextIO, settings: Settings, dsn: str, live_end: dateti
     orders_microbatch(**quarter(3))
     published = consistency_check(**quarter(4))
     _summary(out, settings, feeds, [orders_only, payments, shipments, held, late, published])
+    print_marts(out, settings, published.batch_id)  # the certified marts the passed gates published
 
 
 def _published_orders(settings: Settings) -> list[DemoOrder]:

@@ -25,7 +25,8 @@ from northstar.alerts import alert
 from northstar.batches import Window, batch_id
 from northstar.landing import LandingStore, landing_store
 from northstar.loads import LoadPlan, StagedTable
-from northstar.settings import Settings
+from northstar.marts.publication import publish_after_gate
+from northstar.settings import Settings, load_settings
 from northstar.slices import SOURCE, fetch_slice, params_for
 from northstar.sources.finance.reports import PREFIX as FINANCE_PREFIX
 from northstar.sources.finance.reports import load_reports
@@ -182,6 +183,8 @@ def consistency_check(start: str | None = None, end: str | None = None) -> Batch
     if outcome.status == "HELD":
         alert("consistency gate held, marts keep their previous state", source=SOURCE, batch_id=outcome.batch_id,
               details=outcome.reason or "")  # fmt: skip
+    elif outcome.status == "COMMITTED":  # the certified marts (dbt), only after a passed gate
+        publish_after_gate(load_settings(), outcome.batch_id)
     return outcome
 
 

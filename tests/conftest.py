@@ -19,6 +19,7 @@ from northstar import warehouse_server as warehouse_server_module
 from northstar.landing import LandingStore, LocalLanding, S3Landing
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("NORTHSTAR_MARTS_PUBLISH", "false")  # dbt only where a test turns it on (tests/test_marts.py)
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 

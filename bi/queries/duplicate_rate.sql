@@ -1,0 +1,5 @@
+-- Dashboard "Data quality": the share of orders that are confirmed duplicates, per business day.
+-- columns: BUSINESS_DATE, ORDERS, DUPLICATE_ORDERS, DUPLICATE_RATE
+SELECT BUSINESS_DATE, ORDERS, DUPLICATE_ORDERS, DUPLICATE_RATE
+FROM MARTS.FCT_DAILY_OPERATIONS_V1
+ORDER BY BUSINESS_DATE
