@@ -22,7 +22,7 @@ import flows.fulfillment_hourly as wms_flow
 import flows.orders_microbatch as orders_flow
 import flows.payments_microbatch as payments_flow
 from cli.main import main as cli_main
-from flows.batch_runs import Stopwatch
+from flows.engine import Stopwatch, new_record, publish_or_hold
 from northstar.batches import Window, batch_id
 from northstar.landing import LocalLanding, landing_store
 from northstar.loads import COMMITTED
@@ -233,13 +233,13 @@ def test_a_wms_file_taken_by_two_batches_is_quarantined_once(
         windows = [Window(w.T0 + timedelta(hours=i), w.T0 + timedelta(hours=i + 1)) for i in (1, 0)]
         batches = [batch_id("fulfillment", win) for win in windows]
         validated = []
+        source = wms_flow.FulfillmentSource(cfg)
         for win, batch in zip(windows, batches, strict=True):  # both land and check before either publishes
             landed = wms_flow.land_wms_files.fn(settings, cfg, win, batch)
-            checked = wms_flow.validate_wms.fn(settings, landed, win)
-            record = wms_flow._record(settings, win, landed, checked, "lineage-run", Stopwatch())
-            validated.append((checked, record))
+            checked = source.validate(settings, landed, win, batch)
+            validated.append((checked, new_record(settings, "fulfillment", win, batch, checked, "run", Stopwatch())))
         for checked, record in validated:
-            assert wms_flow.publish_wms.fn(settings, checked, record).status == COMMITTED
+            assert publish_or_hold.fn(settings, checked, record).status == COMMITTED
     later, earlier = batches
     assert identities_once("QUARANTINE.WMS_LINES") and identities_once("QUARANTINE.WMS_FILES")
     assert seen("QUARANTINE.WMS_LINES") == [(2, ("schema.quantity_positive",), (earlier, later), earlier)]
