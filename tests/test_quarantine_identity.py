@@ -25,7 +25,7 @@ from cli.main import main as cli_main
 from flows.engine import Stopwatch, new_record, publish_or_hold
 from northstar.batches import Window, batch_id
 from northstar.landing import LocalLanding, landing_store
-from northstar.loads import COMMITTED
+from northstar.loads import BatchStatus
 from northstar.settings import load_settings
 from northstar.sources.wms.drop.sftp import SftpSettings
 from northstar.warehouse import open_warehouse
@@ -119,7 +119,7 @@ def test_orders_windows_run_in_reverse_leave_the_quarantine_as_an_in_order_run(
     for name, order in (("in-order", (0, 1, 2)), ("reverse", (2, 1, 0))):
         pipeline_env(NORTHSTAR_HOME=str(tmp_path / name))
         for i in order:
-            assert orders_flow.orders_microbatch(**window(i)).status == COMMITTED
+            assert orders_flow.orders_microbatch(**window(i)).status == BatchStatus.COMMITTED
         with open_warehouse(load_settings()) as wh:
             quarantined[name] = table_hashes(wh, ORDER_QUARANTINE, exclude=LOAD_TIMES)
         assert identities_once("QUARANTINE.ORDERS") and identities_once("QUARANTINE.ORDER_LINES")
@@ -169,7 +169,7 @@ def test_the_quarantine_listing_shows_every_batch_that_saw_a_row(
     with psycopg.connect(source_db) as conn:
         conn.cursor().executemany(INSERT_ORDER, [source_row(1, 14, currency="usd"), source_row(2, 20)])
     for i in (0, 1):
-        assert orders_flow.orders_microbatch(**window(i)).status == COMMITTED
+        assert orders_flow.orders_microbatch(**window(i)).status == BatchStatus.COMMITTED
     (row,) = cli_json("quarantine", "--batch", orders_batch(1))
     assert (row["ORDER_ID"], row["_BATCH_ID"]) == (1, orders_batch(0))
     assert json.loads(row["_SEEN_BATCHES"]) == [orders_batch(0), orders_batch(1)]
@@ -199,13 +199,14 @@ def test_a_stripe_event_quarantined_by_a_regular_and_a_recovery_batch_is_one_row
     regular = payments_flow.payments_batch_id(Window.parse(**window(0)), payments_flow.DEFAULT_LOOKBACK_DAYS)
     recovery = payments_flow.payments_batch_id(Window.parse(**window(0)), 30)
     quarantined = {}
-    for name, lookbacks in (("regular-first", (None, 30)), ("recovery-first", (30, None))):
+    default = payments_flow.DEFAULT_LOOKBACK_DAYS
+    for name, lookbacks in (("regular-first", (default, 30)), ("recovery-first", (30, default))):
         pipeline_env(NORTHSTAR_HOME=str(tmp_path / name))
         land_events(events)
         for lookback in lookbacks:
-            days = {} if lookback is None else {"lookback_days": lookback}
-            outcome = payments_flow.payments_microbatch(**window(0), **days)
-            assert (outcome.status, outcome.rows_extracted, outcome.rows_quarantined) == (COMMITTED, 2, 1)
+            bounds = window(0)
+            outcome = payments_flow.payments_microbatch(bounds["start"], bounds["end"], lookback_days=lookback)
+            assert (outcome.status, outcome.rows_extracted, outcome.rows_quarantined) == (BatchStatus.COMMITTED, 2, 1)
         with open_warehouse(load_settings()) as wh:
             quarantined[name] = table_hashes(wh, ("QUARANTINE.STRIPE_EVENTS", "OPS.QUARANTINE_SIGHTINGS"), LOAD_TIMES)
         assert identities_once("QUARANTINE.STRIPE_EVENTS")
@@ -239,7 +240,7 @@ def test_a_wms_file_taken_by_two_batches_is_quarantined_once(
             checked = source.validate(settings, landed, win, batch)
             validated.append((checked, new_record(settings, "fulfillment", win, batch, checked, "run", Stopwatch())))
         for checked, record in validated:
-            assert publish_or_hold.fn(settings, checked, record).status == COMMITTED
+            assert publish_or_hold.fn(settings, checked, record).status == BatchStatus.COMMITTED
     later, earlier = batches
     assert identities_once("QUARANTINE.WMS_LINES") and identities_once("QUARANTINE.WMS_FILES")
     assert seen("QUARANTINE.WMS_LINES") == [(2, ("schema.quantity_positive",), (earlier, later), earlier)]
