@@ -86,6 +86,7 @@ def _summary(
         out.write("\nRows quarantined by reason (QUARANTINE.ORDERS):\n")
         print_rows(wh.query(read_sql("snowflake/count_quarantine_orders_by_reason.sql")), out, as_json=False)
         published = wh.query("SELECT COUNT(*) AS N FROM CORE.ORDERS")[0]["N"]
+        source_rows = wh.query("SELECT COUNT(*) AS N FROM QUARANTINE.ORDERS")[0]["N"]
         rows = wh.query(
             read_sql("snowflake/select_core_orders_updated_between.sql"), {"low": late.low, "high": late.high}
         )
@@ -95,7 +96,8 @@ def _summary(
     passed, quarantined = sum(o.rows_passed for o in outcomes), sum(o.rows_quarantined for o in outcomes)
     out.write(
         f"\nCORE.ORDERS holds {published} orders after {len(outcomes)} batches: "
-        f"{passed} rows passed, {quarantined} quarantined.\n"
+        f"{passed} rows passed, {quarantined} quarantined: {source_rows} source rows in QUARANTINE.ORDERS, each once "
+        f"({quarantined - source_rows} re-read by a batch's overlap, listed with both batches in _SEEN_BATCHES).\n"
         f"Late-arriving updates: {len(late.order_ids)} committed after their window's batch had run; "
         f"{len(caught)} published by the next batch through its {settings.orders_overlap} overlap.\n"
         f"Rerun of the first live window: {rerun_status} (the batch key makes a rerun a no-op).\n"

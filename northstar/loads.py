@@ -69,7 +69,7 @@ class LoadPlan:
     stage_ddl: str
     staged: tuple[StagedTable, ...]
     load_files: tuple[str, ...]
-    count_published: str  # a query counting the rows this batch published
+    count_published: str  # a query counting the rows this batch published (N), maybe ALREADY_CURRENT, REQUARANTINED
 
     def in_folder(self, folder: Path) -> LoadPlan:
         """The same plan with its staged files found in folder."""
@@ -102,6 +102,8 @@ class BatchRecord:
     extract_seconds: float | None
     validate_seconds: float | None
     publish_seconds: float | None
+    rows_already_current: int | None = None  # passed rows another batch had already published (or newer)
+    rows_requarantined: int | None = None  # quarantined rows another batch had already quarantined
 
 
 def batch_status(wh: Warehouse, batch_id: str) -> str | None:
@@ -154,10 +156,12 @@ def _load(
         )
     for relative in plan.load_files:
         wh.run_file(relative, params)
-    published = wh.query(read_sql(plan.count_published), params)[0]["N"]
+    counts = wh.query(read_sql(plan.count_published), params)[0]
     done = replace(
         record,
-        rows_published=int(published),
+        rows_published=int(counts["N"]),
+        rows_already_current=_optional_count(counts, "ALREADY_CURRENT"),
+        rows_requarantined=_optional_count(counts, "REQUARANTINED"),
         status=status,
         finished_at=datetime.now(UTC),
         publish_seconds=round(time.perf_counter() - t0, 3),
@@ -298,6 +302,12 @@ def _check_params(record: BatchRecord, check: LedgerCheck) -> dict[str, Any]:
         "source": record.source,
         "checked_at": record.started_at,
     }
+
+
+def _optional_count(counts: dict[str, Any], name: str) -> int | None:
+    """A count the plan's count query may return (None when that source does not count it)."""
+    value = counts.get(name)
+    return None if value is None else int(value)
 
 
 def _stage_path(plan: LoadPlan, record: BatchRecord, staged: StagedTable) -> str:

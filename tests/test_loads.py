@@ -32,7 +32,7 @@ def settings(tmp_path: Path, fakesnow_server: dict[str, Any]) -> Settings:
     return Settings(
         home=tmp_path,
         profile="local",
-        source_pg_dsn="unused",
+        source_pg_dsn="postgresql://postgres@127.0.0.1:5432/unused",  # never connected to
         snowflake=fakesnow_server,
         database=f"TEST_{secrets.token_hex(4).upper()}",
     )
@@ -145,7 +145,7 @@ def test_an_unreachable_warehouse_fails_with_a_clear_message(tmp_path: Path) -> 
     settings = Settings(
         home=tmp_path,
         profile="aws",
-        source_pg_dsn="unused",
+        source_pg_dsn="postgresql://postgres@127.0.0.1:5432/unused",  # never connected to
         snowflake={
             "account": "northstar",
             "user": "loader",

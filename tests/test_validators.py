@@ -16,6 +16,7 @@ import pytest
 from flows.orders_microbatch import ORDERS_CHECKS
 from lineage.events import DatasetRef, new_run_id, run_event
 from northstar.sources.wms.landing import LandedFile
+from northstar.sqlfiles import read_sql
 from tests import helpers
 from tests import wms_samples as w
 from validators.contracts import INTEGER, ORDERS, TEXT, Contract
@@ -354,3 +355,24 @@ def test_a_wms_file_rejected_whole_is_a_failed_check_on_its_own_dataset() -> Non
         "/outbound/a-again.csv": [],
         "wms.shipment_lines": [],
     }
+
+
+def quarantine_keys(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[int, str]:
+    """The identity sql/checks/copy_quarantined.sql gives each quarantined row, by its position in the batch."""
+    folder.mkdir(exist_ok=True)
+    con.execute(read_sql("checks/copy_quarantined.sql").replace("$folder", str(folder)))
+    return {
+        int(r["_source_row"]): str(r["_row_key"]) for r in pq.read_table(folder / "quarantined.parquet").to_pylist()
+    }
+
+
+def test_a_quarantined_row_is_named_by_its_content_not_by_its_batch(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    bad = order(7, currency="usd")
+    run(con, tmp_path, [bad, order(1)])
+    (key,) = quarantine_keys(con, tmp_path / "first").values()
+    row = con.execute("SELECT raw_record::VARCHAR FROM quarantined").fetchone()
+    assert row is not None and key == hashlib.sha256(row[0].encode()).hexdigest() + "#1"
+    run(con, tmp_path, [order(2), order(1), bad, bad])  # another batch reads it elsewhere, and twice
+    assert quarantine_keys(con, tmp_path / "second") == {2: key, 3: key.removesuffix("#1") + "#2"}

@@ -20,7 +20,24 @@ CREATE TABLE IF NOT EXISTS OPS.LOAD_BATCHES (
     FINISHED_AT       TIMESTAMP_NTZ,
     EXTRACT_SECONDS   FLOAT,
     VALIDATE_SECONDS  FLOAT,
-    PUBLISH_SECONDS   FLOAT
+    PUBLISH_SECONDS   FLOAT,
+    ROWS_ALREADY_CURRENT  NUMBER(38, 0),   -- passed rows that changed nothing: another batch had published
+                                           -- that version or a newer one (NULL: not counted for the source)
+    ROWS_REQUARANTINED    NUMBER(38, 0)    -- of ROWS_QUARANTINED, rows another batch had already quarantined
+);
+-- A ledger created before these two counts gains them.
+ALTER TABLE OPS.LOAD_BATCHES ADD COLUMN IF NOT EXISTS ROWS_ALREADY_CURRENT NUMBER(38, 0);
+ALTER TABLE OPS.LOAD_BATCHES ADD COLUMN IF NOT EXISTS ROWS_REQUARANTINED NUMBER(38, 0);
+
+-- Every batch that quarantined a source row: one row per (quarantine table, row identity, batch), REASONS
+-- being what that batch found. The quarantine tables hold each row once, rebuilt from these (_SEEN_BATCHES).
+CREATE TABLE IF NOT EXISTS OPS.QUARANTINE_SIGHTINGS (
+    QUARANTINE_TABLE  VARCHAR NOT NULL,    -- QUARANTINE.ORDERS, ORDER_LINES, STRIPE_EVENTS, WMS_LINES, WMS_FILES
+    _ROW_KEY          VARCHAR NOT NULL,
+    BATCH_ID          VARCHAR NOT NULL,
+    REASONS           ARRAY NOT NULL,
+    _SOURCE_ROW       NUMBER(38, 0),       -- its position in that batch's landed file (NULL for a whole file)
+    SEEN_AT           TIMESTAMP_NTZ NOT NULL
 );
 
 -- Every check's verdict for every batch: the evidence behind a publish or a hold.

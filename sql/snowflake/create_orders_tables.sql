@@ -11,15 +11,26 @@ CREATE TABLE IF NOT EXISTS CORE.ORDERS (
     _LOADED_AT          TIMESTAMP_NTZ NOT NULL
 );
 
--- Rejected source rows, exactly as extracted, with every reason they failed.
+-- Rejected source rows, exactly as extracted, with every reason they failed: one row per source row, however
+-- many batches read it (the overlap, a window run late or again, a backfill). _ROW_KEY is its identity: the
+-- source has no key a bad row can be trusted to carry, so it is the SHA-256 of the raw record and its copy
+-- number among identical rows (sql/checks/copy_quarantined.sql). Every batch that quarantined it is in
+-- _SEEN_BATCHES (sorted) and OPS.QUARANTINE_SIGHTINGS; _BATCH_ID and _SOURCE_ROW are the first of them's
+-- (the least batch id: the earliest window), REASONS every reason any of them found, _QUARANTINED_AT when
+-- it was first quarantined.
 CREATE TABLE IF NOT EXISTS QUARANTINE.ORDERS (
     ORDER_ID        NUMBER(38, 0),
     REASONS         ARRAY NOT NULL,
     RAW_RECORD      VARIANT NOT NULL,
     _SOURCE_ROW     NUMBER(38, 0) NOT NULL,
     _BATCH_ID       VARCHAR NOT NULL,
-    _QUARANTINED_AT TIMESTAMP_NTZ NOT NULL
+    _QUARANTINED_AT TIMESTAMP_NTZ NOT NULL,
+    _ROW_KEY        VARCHAR NOT NULL,
+    _SEEN_BATCHES   ARRAY NOT NULL
 );
+-- A warehouse created before the row identity gains the columns (nullable there: its older rows have none).
+ALTER TABLE QUARANTINE.ORDERS ADD COLUMN IF NOT EXISTS _ROW_KEY VARCHAR;
+ALTER TABLE QUARANTINE.ORDERS ADD COLUMN IF NOT EXISTS _SEEN_BATCHES ARRAY;
 
 -- Validated order lines: the lines of each order in CORE.ORDERS as its published version had them, replaced
 -- whenever a batch publishes a newer version of the order.
@@ -34,12 +45,17 @@ CREATE TABLE IF NOT EXISTS CORE.ORDER_LINES (
     _LOADED_AT        TIMESTAMP_NTZ NOT NULL
 );
 
--- Rejected order lines, exactly as extracted, with every reason they failed.
+-- Rejected order lines, exactly as extracted, with every reason they failed: one row per source line, keyed
+-- and merged over batches as QUARANTINE.ORDERS is (the lines table has no key either: a content hash).
 CREATE TABLE IF NOT EXISTS QUARANTINE.ORDER_LINES (
     ORDER_ID        NUMBER(38, 0),
     REASONS         ARRAY NOT NULL,
     RAW_RECORD      VARIANT NOT NULL,
     _SOURCE_ROW     NUMBER(38, 0) NOT NULL,
     _BATCH_ID       VARCHAR NOT NULL,
-    _QUARANTINED_AT TIMESTAMP_NTZ NOT NULL
+    _QUARANTINED_AT TIMESTAMP_NTZ NOT NULL,
+    _ROW_KEY        VARCHAR NOT NULL,
+    _SEEN_BATCHES   ARRAY NOT NULL
 );
+ALTER TABLE QUARANTINE.ORDER_LINES ADD COLUMN IF NOT EXISTS _ROW_KEY VARCHAR;
+ALTER TABLE QUARANTINE.ORDER_LINES ADD COLUMN IF NOT EXISTS _SEEN_BATCHES ARRAY;

@@ -162,7 +162,10 @@ CREATE TABLE IF NOT EXISTS CORE.DISPUTE_STATUS_HISTORY (
     _LOADED_AT     TIMESTAMP_NTZ NOT NULL
 );
 
--- Rejected events with every reason: the envelope exactly as landed, and the payload when it parsed.
+-- Rejected events with every reason: the envelope exactly as landed, and the payload when it parsed. One row
+-- per landed event, however many batches read it (a recovery batch re-reads what the regular ones did):
+-- _ROW_KEY is its LANDING_KEY, the write-once object it was read from (an event without a usable id still
+-- has one). _SEEN_BATCHES, _BATCH_ID, REASONS and _QUARANTINED_AT as in QUARANTINE.ORDERS.
 CREATE TABLE IF NOT EXISTS QUARANTINE.STRIPE_EVENTS (
     EVENT_ID         VARCHAR,
     EVENT_TYPE       VARCHAR,
@@ -174,5 +177,9 @@ CREATE TABLE IF NOT EXISTS QUARANTINE.STRIPE_EVENTS (
     WRITTEN_AT       TIMESTAMP_NTZ NOT NULL,
     _SOURCE_ROW      NUMBER(38, 0) NOT NULL,
     _BATCH_ID        VARCHAR NOT NULL,
-    _QUARANTINED_AT  TIMESTAMP_NTZ NOT NULL
+    _QUARANTINED_AT  TIMESTAMP_NTZ NOT NULL,
+    _ROW_KEY         VARCHAR NOT NULL,
+    _SEEN_BATCHES    ARRAY NOT NULL
 );
+ALTER TABLE QUARANTINE.STRIPE_EVENTS ADD COLUMN IF NOT EXISTS _ROW_KEY VARCHAR;
+ALTER TABLE QUARANTINE.STRIPE_EVENTS ADD COLUMN IF NOT EXISTS _SEEN_BATCHES ARRAY;

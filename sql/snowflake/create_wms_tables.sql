@@ -36,7 +36,10 @@ CREATE TABLE IF NOT EXISTS CORE.SHIPMENT_LINES (
     _LOADED_AT       TIMESTAMP_NTZ NOT NULL
 );
 
--- Rejected lines with every reason, their parsed record and their text as it was in the file.
+-- Rejected lines with every reason, their parsed record and their text as it was in the file. One row per
+-- line of a file, however many batches read the file: _ROW_KEY is the SHA-256 of the parsed record, which
+-- carries the file's path, sha256 and the line's position (sql/checks/copy_quarantined.sql, shared with the
+-- orders). _SEEN_BATCHES, _BATCH_ID, REASONS and _QUARANTINED_AT as in QUARANTINE.ORDERS.
 CREATE TABLE IF NOT EXISTS QUARANTINE.WMS_LINES (
     SHIPMENT_ID      VARCHAR,
     LINE_NO          NUMBER(38, 0),
@@ -48,10 +51,16 @@ CREATE TABLE IF NOT EXISTS QUARANTINE.WMS_LINES (
     _POSITION        NUMBER(38, 0),
     _SOURCE_ROW      NUMBER(38, 0) NOT NULL,
     _BATCH_ID        VARCHAR NOT NULL,
-    _QUARANTINED_AT  TIMESTAMP_NTZ NOT NULL
+    _QUARANTINED_AT  TIMESTAMP_NTZ NOT NULL,
+    _ROW_KEY         VARCHAR NOT NULL,
+    _SEEN_BATCHES    ARRAY NOT NULL
 );
+ALTER TABLE QUARANTINE.WMS_LINES ADD COLUMN IF NOT EXISTS _ROW_KEY VARCHAR;
+ALTER TABLE QUARANTINE.WMS_LINES ADD COLUMN IF NOT EXISTS _SEEN_BATCHES ARRAY;
 
--- Files rejected whole (empty, wrong encoding, missing columns, truncated, X12 envelope or totals wrong).
+-- Files rejected whole (empty, wrong encoding, missing columns, truncated, X12 envelope or totals wrong). One
+-- row per file content (FILE_SHA256, its _ROW_KEY): a file taken by two batches is one row, with both in
+-- _SEEN_BATCHES; REMOTE_PATH, LANDED_URI and _BATCH_ID are the first batch's (the earliest window).
 CREATE TABLE IF NOT EXISTS QUARANTINE.WMS_FILES (
     REMOTE_PATH      VARCHAR NOT NULL,
     FILE_NAME        VARCHAR NOT NULL,
@@ -60,8 +69,12 @@ CREATE TABLE IF NOT EXISTS QUARANTINE.WMS_FILES (
     REASON           VARCHAR NOT NULL,
     LANDED_URI       VARCHAR NOT NULL,
     _BATCH_ID        VARCHAR NOT NULL,
-    _QUARANTINED_AT  TIMESTAMP_NTZ NOT NULL
+    _QUARANTINED_AT  TIMESTAMP_NTZ NOT NULL,
+    _ROW_KEY         VARCHAR NOT NULL,
+    _SEEN_BATCHES    ARRAY NOT NULL
 );
+ALTER TABLE QUARANTINE.WMS_FILES ADD COLUMN IF NOT EXISTS _ROW_KEY VARCHAR;
+ALTER TABLE QUARANTINE.WMS_FILES ADD COLUMN IF NOT EXISTS _SEEN_BATCHES ARRAY;
 
 -- Every file taken from the drop, once: LOADED, QUARANTINED (whole) or DUPLICATE (content seen before).
 -- NEW_VERSION marks a name seen before with different content (PREVIOUS_SHA256).

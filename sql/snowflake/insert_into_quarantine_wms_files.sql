@@ -1,9 +1,45 @@
--- Files of one batch rejected whole, with the reason.
-DELETE FROM QUARANTINE.WMS_FILES WHERE _BATCH_ID = %(batch_id)s;
+-- Files of one batch rejected whole, with the reason: one row per file content, however many batches took the
+-- file. _ROW_KEY is its SHA-256: the landing store is content-addressed, and the same content under another
+-- name is a duplicate, never quarantined again. This batch's sighting goes to OPS.QUARANTINE_SIGHTINGS (once:
+-- a rerun replaces it); a file already quarantined gets the batch in _SEEN_BATCHES, and its path, landed URI
+-- and _BATCH_ID become this batch's when it is the first (the least batch id: the earliest window), so the
+-- table is the same whatever order the batches ran in. UPDATE + INSERT, not MERGE: fakesnow cannot MERGE
+-- inside a transaction (DEVELOPERS.md).
+DELETE FROM OPS.QUARANTINE_SIGHTINGS
+WHERE QUARANTINE_TABLE = 'QUARANTINE.WMS_FILES' AND BATCH_ID = %(batch_id)s;
 
-INSERT INTO QUARANTINE.WMS_FILES (
-    REMOTE_PATH, FILE_NAME, FILE_SHA256, SIZE_BYTES, REASON, LANDED_URI, _BATCH_ID, _QUARANTINED_AT
-)
-SELECT REMOTE_PATH, FILE_NAME, SHA256, SIZE_BYTES, REASON, LANDED_URI, %(batch_id)s, %(loaded_at)s
+INSERT INTO OPS.QUARANTINE_SIGHTINGS (QUARANTINE_TABLE, _ROW_KEY, BATCH_ID, REASONS, _SOURCE_ROW, SEEN_AT)
+SELECT 'QUARANTINE.WMS_FILES', SHA256, %(batch_id)s, ARRAY_CONSTRUCT(REASON), NULL, %(loaded_at)s
 FROM OPS.STAGE_WMS_FILES
 WHERE STATUS = 'QUARANTINED';
+
+UPDATE QUARANTINE.WMS_FILES
+SET REMOTE_PATH = CASE WHEN seen.FIRST_BATCH = %(batch_id)s THEN s.REMOTE_PATH
+                       ELSE QUARANTINE.WMS_FILES.REMOTE_PATH END,
+    FILE_NAME = CASE WHEN seen.FIRST_BATCH = %(batch_id)s THEN s.FILE_NAME ELSE QUARANTINE.WMS_FILES.FILE_NAME END,
+    REASON = CASE WHEN seen.FIRST_BATCH = %(batch_id)s THEN s.REASON ELSE QUARANTINE.WMS_FILES.REASON END,
+    LANDED_URI = CASE WHEN seen.FIRST_BATCH = %(batch_id)s THEN s.LANDED_URI
+                      ELSE QUARANTINE.WMS_FILES.LANDED_URI END,
+    _BATCH_ID = seen.FIRST_BATCH,
+    _QUARANTINED_AT = seen.FIRST_SEEN_AT,
+    _SEEN_BATCHES = seen.BATCHES
+FROM OPS.STAGE_WMS_FILES AS s
+JOIN (
+    SELECT _ROW_KEY, ARRAY_AGG(BATCH_ID) WITHIN GROUP (ORDER BY BATCH_ID) AS BATCHES, MIN(BATCH_ID) AS FIRST_BATCH,
+           MIN(SEEN_AT) AS FIRST_SEEN_AT
+    FROM OPS.QUARANTINE_SIGHTINGS
+    WHERE QUARANTINE_TABLE = 'QUARANTINE.WMS_FILES'
+        AND _ROW_KEY IN (SELECT SHA256 FROM OPS.STAGE_WMS_FILES WHERE STATUS = 'QUARANTINED')
+    GROUP BY _ROW_KEY
+) AS seen ON seen._ROW_KEY = s.SHA256
+WHERE QUARANTINE.WMS_FILES._ROW_KEY = s.SHA256 AND s.STATUS = 'QUARANTINED';
+
+INSERT INTO QUARANTINE.WMS_FILES (
+    REMOTE_PATH, FILE_NAME, FILE_SHA256, SIZE_BYTES, REASON, LANDED_URI, _BATCH_ID, _QUARANTINED_AT, _ROW_KEY,
+    _SEEN_BATCHES
+)
+SELECT s.REMOTE_PATH, s.FILE_NAME, s.SHA256, s.SIZE_BYTES, s.REASON, s.LANDED_URI, %(batch_id)s, %(loaded_at)s,
+       s.SHA256, ARRAY_CONSTRUCT(%(batch_id)s)
+FROM OPS.STAGE_WMS_FILES AS s
+WHERE s.STATUS = 'QUARANTINED'
+    AND NOT EXISTS (SELECT 1 FROM QUARANTINE.WMS_FILES AS t WHERE t._ROW_KEY = s.SHA256);
