@@ -15,7 +15,7 @@ from cli.output import print_rows
 from demo import seed
 from demo.consistency_story import run_cross_system
 from flows.batch_runs import BatchOutcome
-from northstar.settings import DEFAULT_PG_DSN, Settings, load_settings
+from northstar.settings import Settings, load_settings
 from northstar.sqlfiles import read_sql
 from northstar.warehouse import open_warehouse
 
@@ -41,7 +41,7 @@ def run_demo(out: TextIO) -> int:
     from flows.orders_microbatch import orders_microbatch
 
     settings = load_settings()
-    dsn = _demo_source(os.environ.get("NORTHSTAR_SOURCE_PG_DSN", DEFAULT_PG_DSN))
+    dsn = _demo_source(settings.orders.pg_dsn.get_secret_value())
     os.environ["NORTHSTAR_SOURCE_PG_DSN"] = dsn
     drop = settings.home / "sftp-drop"
     for folder in (settings.landing_dir, settings.warehouse_dir, settings.lineage_dir, settings.work_dir, drop):
@@ -93,7 +93,7 @@ def _summary(
         f"\nCORE.ORDERS holds {published} orders after {len(outcomes)} batches: "
         f"{passed} rows passed, {quarantined} quarantined.\n"
         f"Late-arriving updates: {len(late.order_ids)} committed after their window's batch had run; "
-        f"{len(caught)} published by the next batch through its {settings.orders_overlap} overlap.\n"
+        f"{len(caught)} published by the next batch through its {settings.orders.overlap} overlap.\n"
         f"Rerun of the first live window: {rerun_status} (the batch key makes a rerun a no-op).\n"
         f"Lineage: {n_events} OpenLineage events in {events}\n"
         f"Landed raw data: {settings.landing_dir / 'raw' / 'orders'}\n\n"

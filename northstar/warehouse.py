@@ -139,7 +139,7 @@ def open_warehouse(settings: Settings) -> Iterator[Warehouse]:
         yield wh  # the process's one login to its on-disk database stays open until exit
         return
     try:
-        conn = snowflake.connector.connect(**settings.snowflake, database=settings.database)
+        conn = snowflake.connector.connect(**settings.snowflake.connect_args(), database=settings.database)
     except snowflake.connector.errors.Error as exc:
         raise WarehouseError(f"cannot connect to the warehouse: {exc}") from exc
     wh = Warehouse(conn, settings.database)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -72,14 +71,6 @@ def recover_events(
 def recovery_lookback_days(since: datetime, started: datetime) -> int:
     """Days of dt= partitions the payments batch after a recovery must list to see every recovered event."""
     return max(1, math.ceil((started - since) / timedelta(days=1)) + 1)
-
-
-def api_settings_from_env() -> tuple[str, str | None]:
-    """STRIPE_API_KEY (a restricted key with read access to events) and, for stand-ins only, STRIPE_API_BASE."""
-    api_key = os.environ.get("STRIPE_API_KEY", "").strip()
-    if not api_key:
-        raise ValueError("STRIPE_API_KEY is not set: recovery lists events through Stripe's Events API")
-    return api_key, os.environ.get("STRIPE_API_BASE") or None
 
 
 def _land(store: LandingStore, body: bytes) -> LandResult:
