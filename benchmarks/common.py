@@ -22,6 +22,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TypeVar
 
+from northstar.warehouse_server import stop_server
+
 T = TypeVar("T")
 
 REPORT = Path(__file__).resolve().parents[1] / "BENCHMARKS.md"
@@ -181,6 +183,7 @@ def scratch_home(prefix: str) -> Path:
     """
     home = Path(tempfile.mkdtemp(prefix=prefix))
     atexit.register(shutil.rmtree, home, True)
+    atexit.register(stop_server, home / "warehouse")  # runs first (atexit is last in, first out)
     atexit.register(_remove_fakesnow_bucket)
     os.environ.update(NORTHSTAR_HOME=str(home), NORTHSTAR_PROFILE="local", PREFECT_HOME=str(home / "prefect"))
     os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"

@@ -33,8 +33,8 @@ from benchmarks.common import (
     scratch_home,
     write_section,
 )
-from flows.batch_runs import Stopwatch
-from flows.consistency import CheckedSlice, _record, check_consistency, finance_dataset, publish_consistency
+from flows.consistency import CheckedSlice, ConsistencySource
+from flows.engine import Stopwatch, new_record, publish_or_hold
 from lineage.events import new_run_id
 from northstar.batches import Window, batch_id
 from northstar.landing import landing_store
@@ -164,11 +164,11 @@ def run_once(history: int, home: Path, sampler: RssSampler) -> Run:
         with open_warehouse(settings) as wh:
             _, generated = measure(sampler, lambda: seed(wh, history, settings))
         batch = batch_id(SOURCE, WINDOW)
-        finance = finance_dataset(landing_store(settings)).name
         progress("checking the batch")
-        checked, check = measure(sampler, lambda: check_consistency.fn(settings, WINDOW, batch, finance))
-        record = _record(settings, WINDOW, batch, checked, new_run_id(), Stopwatch())
-        done, publish = measure(sampler, lambda: publish_consistency.fn(settings, checked, record))
+        validated, check = measure(sampler, lambda: ConsistencySource().validate(settings, None, WINDOW, batch))
+        checked = validated.extra["checked"]
+        record = new_record(settings, "consistency", WINDOW, batch, validated, new_run_id(), Stopwatch())
+        done, publish = measure(sampler, lambda: publish_or_hold.fn(settings, validated, record))
         assert done is not None
         return Run(history, generated.seconds, checked, check, publish, done.status)
     finally:

@@ -30,8 +30,8 @@ from benchmarks.common import (
     scratch_home,
     write_section,
 )
-from flows.batch_runs import Stopwatch
-from flows.fulfillment_hourly import ValidatedWms, _record, land_wms_files, publish_wms, validate_wms
+from flows.engine import Stopwatch, Validated, new_record, publish_or_hold
+from flows.fulfillment_hourly import FulfillmentSource, land_wms_files
 from lineage.events import new_run_id
 from northstar.batches import batch_id
 from northstar.loads import BatchRecord
@@ -87,7 +87,7 @@ class Run:
     """The measured stages of one batch and what it did."""
 
     timings: dict[str, Timing]
-    validated: ValidatedWms
+    validated: Validated
     record: BatchRecord
     warm_up_seconds: float
 
@@ -100,9 +100,9 @@ def run_batch(sampler: RssSampler, cfg: SftpSettings) -> Run:
         warm_up = time.perf_counter() - t0
     window, batch = w.HOUR, batch_id(SOURCE, w.HOUR)
     landed, download = measure(sampler, lambda: land_wms_files.fn(settings, cfg, window, batch))
-    validated, validate = measure(sampler, lambda: validate_wms.fn(settings, landed, window))
-    record = _record(settings, window, landed, validated, new_run_id(), Stopwatch())
-    done, publish = measure(sampler, lambda: publish_wms.fn(settings, validated, record))
+    validated, validate = measure(sampler, lambda: FulfillmentSource(cfg).validate(settings, landed, window, batch))
+    record = new_record(settings, SOURCE, window, batch, validated, new_run_id(), Stopwatch())
+    done, publish = measure(sampler, lambda: publish_or_hold.fn(settings, validated, record))
     assert done is not None and done.status == "COMMITTED", done
     return Run({"download": download, "validate": validate, "publish": publish}, validated, done, warm_up)
 
@@ -128,7 +128,7 @@ def report(drop: Drop, run: Run, cfg: SftpSettings, rates: list[list[str]]) -> s
          f"includes the {cfg.stable_seconds:g} s stability wait; {len(drop.files)} files, {drop.megabytes:.1f} MB"],
         ["parse: CSV / X12 → Arrow", f"{v['parse']:.2f}", "", "file verdicts, then every line typed and traced"],
         ["published keys (CORE.SHIPMENT_LINES)", f"{v['published_keys']:.2f}", "", "only the batch's shipment ids"],
-        ["check: DuckDB router + Parquet", f"{v['check']:.2f}", "", f"{len(run.validated.routed.results)} checks"],
+        ["check: DuckDB router + Parquet", f"{v['check']:.2f}", "", f"{len(run.validated.results)} checks"],
         ["validate (parse + keys + check)", f"{t['validate'].seconds:.2f}", f"{t['validate'].peak_rss_mb:.0f}", ""],
         ["publish: PUT + one transaction", f"{t['publish'].seconds:.2f}", f"{t['publish'].peak_rss_mb:.0f}",
          "shipments, lines, 2 quarantines, file records, ledger"],

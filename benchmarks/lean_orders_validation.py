@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from flows.engine import Validated
 from validators.contracts import ORDERS
 from validators.router import Routed
 
@@ -186,7 +187,7 @@ def lean_validate(parquet: Path, lines: Path, folder: Path, window_end: datetime
     return Verdict(counts[0], counts[1], failed)
 
 
-def project_verdict(routed: Routed) -> Verdict:
+def project_verdict(routed: Routed | Validated) -> Verdict:
     """The project's split and per-check failures, from the router's results."""
     failed = {r.check_id: r.rows_failed for r in routed.results if r.check_id in FLAGS | LINE_FLAGS}
     return Verdict(routed.rows_passed, routed.rows_quarantined, failed)

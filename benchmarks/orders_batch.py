@@ -27,7 +27,7 @@ from northstar.batches import Window, batch_id
 from northstar.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    from flows.orders_microbatch import ValidatedBatch
+    from flows.engine import Validated
     from northstar.loads import BatchRecord
     from northstar.sources.orders.landing import LandedBatch
 
@@ -123,7 +123,7 @@ def median(timings: list[bench.Timing]) -> float:
 
 def validate_vs_lean(
     run: BenchRun, settings: Settings, landed: LandedBatch, window: Window, sampler: bench.RssSampler
-) -> ValidatedBatch:
+) -> Validated:
     """Validate with the project and the lean query RUNS times each, alternating; assert they agree."""
     from flows.orders_microbatch import validate_orders
 
@@ -135,12 +135,12 @@ def validate_vs_lean(
         run.project.append(timing)
         lean, timing = bench.measure(sampler, lambda: lean_validate(orders_file, lines_file, lean_folder, window.end))
         run.lean.append(timing)
-    run.verdict = project_verdict(validated.routed)
+    run.verdict = project_verdict(validated)
     assert run.verdict == lean, f"project {run.verdict} != lean {lean}"
     expected = sum(run.faults[k] for k in ("negative_total", "bad_currency", "null_customer"))
     expected += 2 * run.faults["conflicting_version"]  # both rows of a conflicting pair are quarantined
     assert lean.quarantined == expected, f"quarantined {lean.quarantined}, the injected faults make {expected}"
-    assert_same_outputs(validated.folder, lean_folder)
+    assert_same_outputs(settings.work_dir / landed.batch_id, lean_folder)
     peak = max(t.peak_rss_mb for t in run.project)
     run.add("validate", bench.Timing(median(run.project), peak), landed.rows, f"median of {RUNS} runs")
     return validated
@@ -148,8 +148,8 @@ def validate_vs_lean(
 
 def run_batch(run: BenchRun, settings: Settings, window: Window, sampler: bench.RssSampler) -> None:
     """Start the warehouse, then extract, validate (with the lean comparison) and publish one batch."""
-    from flows.batch_runs import Stopwatch
-    from flows.orders_microbatch import _record, extract_orders, publish_orders
+    from flows.engine import Stopwatch, new_record, publish_or_hold
+    from flows.orders_microbatch import extract_orders
     from lineage.events import new_run_id
     from northstar.warehouse import open_warehouse
 
@@ -164,9 +164,9 @@ def run_batch(run: BenchRun, settings: Settings, window: Window, sampler: bench.
     validated = validate_vs_lean(run, settings, landed, window, sampler)
     watch = Stopwatch()
     watch.seconds.update({name: round(run.seconds(name), 3) for name in ("extract", "validate")})
-    record = _record(settings, window, landed, validated.routed, new_run_id(), watch)
-    run.record, timing = bench.measure(sampler, lambda: publish_orders.fn(settings, validated, record))
-    assert run.record is not None, "the batch was already committed: the warehouse was not fresh"
+    record = new_record(settings, "orders", window, landed.batch_id, validated, new_run_id(), watch)
+    run.record, timing = bench.measure(sampler, lambda: publish_or_hold.fn(settings, validated, record))
+    assert run.record is not None and run.record.status == "COMMITTED", "the warehouse was not fresh"
     run.add("publish", timing, landed.rows, "PUT + COPY INTO + load, one transaction (fakesnow)")
 
 

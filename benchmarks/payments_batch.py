@@ -187,7 +187,7 @@ def run_stage(name: str, sampler: RssSampler, action: Callable[[], Any], note: s
 def run_flow(events: int, sampler: RssSampler) -> tuple[list[Stage], int, Any, dict[str, float]]:
     """list+read, map+validate and publish of one batch holding every landed event, each stage measured."""
     import flows.payments_microbatch as pf
-    from flows.batch_runs import Stopwatch, new_record
+    from flows.engine import Stopwatch, new_record, publish_or_hold
     from northstar.batches import Window
     from northstar.settings import load_settings
 
@@ -198,14 +198,12 @@ def run_flow(events: int, sampler: RssSampler) -> tuple[list[Stage], int, Any, d
     batch = pf.payments_batch_id(window, 3)
     landed, read = run_stage("list + read", sampler, lambda: pf.extract_payments.fn(settings, window, batch, 3))
     validated, check = run_stage("map + validate", sampler, lambda: pf.validate_payments.fn(settings, landed))
-    ids = (batch, None, None, None)
-    record = new_record(
-        settings, pf.SOURCE, window, validated.routed, ids, "0190b6a4-0000-7000-8000-000000000000", Stopwatch()
-    )
+    run_id = "0190b6a4-0000-7000-8000-000000000000"
+    record = new_record(settings, pf.SOURCE, window, batch, validated, run_id, Stopwatch())
     with emulator_split() as split:
-        done, load = run_stage("publish", sampler, lambda: pf.publish_payments.fn(settings, validated, record))
+        done, load = run_stage("publish", sampler, lambda: publish_or_hold.fn(settings, validated, record))
     read = replace(read, note=f"{landed.events:,} files")
-    return [read, check, load], raw, (validated.routed, done), split
+    return [read, check, load], raw, (validated, done), split
 
 
 @contextlib.contextmanager

@@ -11,6 +11,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
 
+from northstar.landing import LandingCorrupt
+from northstar.warehouse import WarehouseError
+
 QUARANTINE_QUERIES = {
     "orders": "snowflake/select_quarantine_orders.sql",
     "order_lines": "snowflake/select_quarantine_order_lines.sql",
@@ -38,6 +41,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
     except (ValueError, KeyError) as exc:
         print(f"northstar: {exc}", file=sys.stderr)
         return 2
+    except (WarehouseError, LandingCorrupt) as exc:  # expected failures: what failed and what to do, no traceback
+        print(f"northstar: {exc}", file=sys.stderr)
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -51,6 +57,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--lookback-days", type=int, default=3, help="payments: days of dt= partitions to list")
     run.add_argument("--since", help="stripe-recover: events created since, ISO-8601 with offset (<= 30 days ago)")
     run.set_defaults(handler=_run)
+
+    for name, helptext in (
+        ("up", "start the local warehouse server in the background (commands start it on demand too)"),
+        ("down", "stop the local warehouse server"),
+        ("status", "show whether the local warehouse server runs, where, and for which files"),
+    ):
+        sub.add_parser(name, help=helptext).set_defaults(handler=_stack, action=name)
 
     webhooks = sub.add_parser("webhooks", help="the Stripe webhook receiver")
     webhooks.add_argument("action", choices=["serve"])
@@ -90,6 +103,27 @@ def prefect_defaults(home: Path) -> None:
     Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+
+
+def _stack(args: argparse.Namespace, out: TextIO) -> int:
+    """up, down, status of the local warehouse server (the aws profile has nothing to start)."""
+    from northstar.settings import load_settings
+    from northstar.warehouse_server import ensure_server, running_server, stop_server
+
+    settings = load_settings()
+    folder = settings.warehouse_dir
+    if settings.snowflake is not None:
+        out.write("the warehouse is Snowflake (SNOWFLAKE_ACCOUNT is set): nothing runs locally\n")
+        return 0
+    if args.action == "down":
+        out.write("local warehouse: stopped\n" if stop_server(folder) else "local warehouse: was not running\n")
+        return 0
+    running = ensure_server(folder) if args.action == "up" else running_server(folder)
+    if running is None:
+        out.write(f"local warehouse: not running (files {folder}; `northstar up` starts it)\n")
+        return 1
+    out.write(f"local warehouse: running, pid {running.pid}, {running.host}:{running.port}, files {folder}\n")
+    return 0
 
 
 def _run(args: argparse.Namespace, out: TextIO) -> int:

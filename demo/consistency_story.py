@@ -19,7 +19,7 @@ from demo.feeds import (
     drop_shipments,
     land_stripe,
 )
-from flows.batch_runs import BatchOutcome
+from flows.engine import BatchOutcome
 from northstar.batches import Window
 from northstar.landing import LocalLanding, landing_store
 from northstar.settings import Settings

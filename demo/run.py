@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TextIO
@@ -14,10 +15,11 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from cli.output import print_rows
 from demo import seed
 from demo.consistency_story import run_cross_system
-from flows.batch_runs import BatchOutcome
+from flows.engine import BatchOutcome
 from northstar.settings import Settings, load_settings
 from northstar.sqlfiles import read_sql
 from northstar.warehouse import open_warehouse
+from northstar.warehouse_server import stop_server
 
 # A fixed clock keeps the demo reproducible: history for three days before T0, then six live windows.
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -44,6 +46,8 @@ def run_demo(out: TextIO) -> int:
     dsn = _demo_source(settings.orders.pg_dsn.get_secret_value())
     os.environ["NORTHSTAR_SOURCE_PG_DSN"] = dsn
     drop = settings.home / "sftp-drop"
+    if stop_server(settings.warehouse_dir):  # it holds the files about to be removed
+        print("northstar: stopped the local warehouse to start the demo from nothing", file=sys.stderr)
     for folder in (settings.landing_dir, settings.warehouse_dir, settings.lineage_dir, settings.work_dir, drop):
         shutil.rmtree(folder, ignore_errors=True)  # the demo starts from nothing, every time
     live_end = T0 + timedelta(minutes=15 * WINDOWS)

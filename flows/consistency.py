@@ -11,30 +11,21 @@ next run, and an alert is raised.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import duckdb
-from prefect import flow, get_run_logger, task
+from prefect import flow, task
 
-from flows.batch_runs import (
-    BatchOutcome,
-    LineageRun,
-    Stopwatch,
-    committed_meanwhile,
-    current_flow_run_id,
-    is_committed,
-    lineage_emitter,
-    running,
-    warehouse_namespace,
-)
+from flows.engine import BatchOutcome, Stopwatch, Validated, run_batch, warehouse_namespace
 from lineage.events import DatasetRef
 from northstar.alerts import alert
 from northstar.batches import Window, batch_id
 from northstar.landing import LandingStore, landing_store
-from northstar.loads import COMMITTED, HELD, BatchRecord, LoadPlan, StagedTable, publish
-from northstar.settings import Settings, load_settings
+from northstar.loads import LoadPlan, StagedTable
+from northstar.settings import Settings
 from northstar.slices import SOURCE, fetch_slice, params_for
 from northstar.sources.finance.reports import PREFIX as FINANCE_PREFIX
 from northstar.sources.finance.reports import load_reports
@@ -139,45 +130,58 @@ def check_consistency(settings: Settings, window: Window, batch: str, finance_da
     return CheckedSlice(suite, folder, n_batches, rows, orphaned, touched, tuple(keys), seconds, slice_rows)
 
 
-@task(retries=2, retry_delay_seconds=10)
-def publish_consistency(settings: Settings, checked: CheckedSlice, record: BatchRecord) -> BatchRecord | None:
-    """Evidence, reference transitions and metrics in one transaction, with the marts only when the gate passed."""
-    held = checked.suite.held_reason is not None
-    plan = (HELD_LOAD if held else PUBLISH_LOAD).in_folder(checked.folder)
-    with open_warehouse(settings) as wh:
-        return publish(wh, plan, record, checked.suite.results, status=HELD if held else COMMITTED)
+class ConsistencySource:
+    """The cross-system checks on the batch engine: the slice the unchecked source batches need, the suite, and
+    the gate (a held run still loads its evidence, with status HELD; the marts only when it passes)."""
+
+    name = SOURCE
+    job = JOB
+    cadence = timedelta(minutes=15)
+
+    def batch_id(self, window: Window) -> str:
+        return batch_id(SOURCE, window)
+
+    def lineage_inputs(self, settings: Settings) -> list[DatasetRef]:
+        namespace, db = warehouse_namespace(settings), settings.database
+        finance = finance_dataset(landing_store(settings))
+        return [DatasetRef(namespace, f"{db}.{table}") for table in CORE_INPUTS] + [finance]
+
+    def extract(self, settings: Settings, window: Window, batch: str) -> None:
+        return None  # it reads what the sources published: the slice is fetched by validate
+
+    def validate(self, settings: Settings, landed: Any, window: Window, batch: str) -> Validated:
+        checked = check_consistency(settings, window, batch, finance_dataset(landing_store(settings)).name)
+        held = checked.suite.held_reason
+        summary = f"{checked.source_batches} source batches, {checked.touched_orders} orders checked"
+        return Validated(
+            results=checked.suite.results,
+            rows_extracted=checked.rows_checked,
+            rows_passed=max(checked.rows_checked - checked.orphaned, 0),
+            rows_quarantined=checked.orphaned,
+            plan=(HELD_LOAD if held else PUBLISH_LOAD).in_folder(checked.folder),
+            held_reason=held,
+            publish_held=True,
+            summary=summary,
+            quarantined_by_reason={"referential.order_missing": checked.orphaned},
+            extra={"checked": checked},
+            seconds=checked.seconds,
+        )
+
+    def lineage_outputs(self, settings: Settings, outcome: BatchOutcome, validated: Validated) -> list[DatasetRef]:
+        namespace, db = warehouse_namespace(settings), settings.database
+        return [DatasetRef(namespace, f"{db}.{table}") for table in (*OUTPUTS, *MARTS)]
+
+    def after_commit(self, settings: Settings, landed: Any, validated: Validated) -> None:
+        return None
 
 
 @flow(name=JOB)
 def consistency_check(start: str | None = None, end: str | None = None) -> BatchOutcome:
     """One consistency run for [start, end) (default: the last closed 15-minute window)."""
-    settings = load_settings()
-    window = Window.parse(start, end) if start and end else Window.last_closed(15)
-    batch = batch_id(SOURCE, window)
-    if is_committed(settings, batch):
-        get_run_logger().info("batch %s is already committed: nothing to do", batch)
-        return BatchOutcome.skipped(SOURCE, batch)
-    finance = finance_dataset(landing_store(settings))
-    namespace, db = warehouse_namespace(settings), settings.database
-    inputs = [DatasetRef(namespace, f"{db}.{table}") for table in CORE_INPUTS] + [finance]
-    run = LineageRun(lineage_emitter(settings), JOB, window, current_flow_run_id(), inputs).start()
-    watch = Stopwatch()
-    with running(settings, batch, run):
-        with watch.stage("validate"):
-            checked = check_consistency(settings, window, batch, finance.name)
-        record = _record(settings, window, batch, checked, run.run_id, watch)
-        with watch.stage("publish"):
-            done = publish_consistency(settings, checked, record) or committed_meanwhile(record)
-    outcome = BatchOutcome.from_record(
-        done, {"referential.order_missing": checked.orphaned}, watch.seconds | checked.seconds
-    )
-    if done.status == HELD:
-        alert("consistency gate held, marts keep their previous state", source=SOURCE, batch_id=batch,
-              details=done.reason or "")  # fmt: skip
-        run.fail(f"gate held: {done.reason}", checked.suite.results)
-    else:
-        outputs = [DatasetRef(namespace, f"{db}.{table}") for table in (*OUTPUTS, *MARTS)]
-        run.complete(outputs, checked.suite.results)
+    outcome = run_batch(ConsistencySource(), start, end)
+    if outcome.status == "HELD":
+        alert("consistency gate held, marts keep their previous state", source=SOURCE, batch_id=outcome.batch_id,
+              details=outcome.reason or "")  # fmt: skip
     return outcome
 
 
@@ -187,33 +191,3 @@ def finance_dataset(store: LandingStore) -> DatasetRef:
     if uri.scheme == "s3":
         return DatasetRef(f"s3://{uri.netloc}", uri.path.lstrip("/"))
     return DatasetRef("file", unquote(uri.path))
-
-
-def _record(
-    settings: Settings, window: Window, batch: str, checked: CheckedSlice, lineage_run_id: str, watch: Stopwatch
-) -> BatchRecord:
-    """The ledger row as far as it is known before publishing: REASON says why the gate held, or what was read."""
-    summary = f"{checked.source_batches} source batches, {checked.touched_orders} orders checked"
-    return BatchRecord(
-        batch_id=batch,
-        source=SOURCE,
-        window_start=window.start,
-        window_end=window.end,
-        watermark_low=None,
-        watermark_high=None,
-        rows_extracted=checked.rows_checked,
-        rows_passed=max(checked.rows_checked - checked.orphaned, 0),
-        rows_quarantined=checked.orphaned,
-        rows_published=0,
-        status="RUNNING",
-        reason=checked.suite.held_reason or summary,
-        raw_uri=None,
-        code_version=settings.code_version,
-        flow_run_id=current_flow_run_id(),
-        lineage_run_id=lineage_run_id,
-        started_at=datetime.now(UTC),
-        finished_at=None,
-        extract_seconds=checked.seconds.get("fetch"),
-        validate_seconds=watch.seconds.get("validate"),
-        publish_seconds=None,
-    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -18,30 +18,21 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from prefect import flow, get_run_logger, task
 from prefect.client.schemas.objects import TaskRun
-from prefect.runtime import flow_run
 from prefect.states import State
 from prefect.tasks import Task
 
-from flows.batch_runs import (
-    BatchOutcome,
-    LineageRun,
-    Stopwatch,
-    committed_meanwhile,
-    hold_batch,
-    lineage_emitter,
-    running,
-    warehouse_namespace,
-)
+from flows.engine import BatchOutcome, Stopwatch, Validated, run_batch, warehouse_namespace
 from lineage.events import DatasetRef
 from northstar.alerts import alert
 from northstar.batches import Window, batch_id
-from northstar.landing import landing_store
-from northstar.loads import COMMITTED, HELD, BatchRecord, LoadPlan, StagedTable, batch_status, publish
+from northstar.landing import landing_store, verified_bytes
+from northstar.loads import LoadPlan, StagedTable
 from northstar.settings import Settings, SftpSettings, load_settings
+from northstar.sources.wms import SOURCE
 from northstar.sources.wms.drop import open_drop
 from northstar.sources.wms.drop.sftp import DownloadFailed, DropFolderError, HostKeyRefused
 from northstar.sources.wms.formats.lines import LINE_SCHEMA
-from northstar.sources.wms.landing import SOURCE, LandedFiles, land_drop, published_keys, recorded_content
+from northstar.sources.wms.landing import LandedFiles, land_drop, published_keys, recorded_content
 from northstar.sqlfiles import read_sql
 from northstar.warehouse import open_warehouse
 from validators.fulfillment import (
@@ -112,7 +103,9 @@ def validate_wms(settings: Settings, landed: LandedFiles, window: Window) -> Val
     with open_warehouse(settings) as wh:
         with watch.stage("parse"):
             seen, latest = recorded_content(wh, landed.files)
-            verdicts, tables = judge_files(landed.files, lambda f: store.get(f.key), store.uri, seen, latest)
+            verdicts, tables = judge_files(
+                landed.files, lambda f: verified_bytes(store, f.key, f.sha256), store.uri, seen, latest
+            )
             lines = pa.concat_tables(tables) if tables else LINE_SCHEMA.empty_table()
             pq.write_table(lines, folder / "lines.parquet")
         with watch.stage("published_keys"):
@@ -131,19 +124,6 @@ def validate_wms(settings: Settings, landed: LandedFiles, window: Window) -> Val
     return ValidatedWms(routed, folder, tuple(verdicts), {str(r): int(n) for r, n in by_reason.items()}, watch.seconds)
 
 
-@task(retries=2, retry_delay_seconds=10)
-def publish_wms(settings: Settings, validated: ValidatedWms, record: BatchRecord) -> BatchRecord | None:
-    """Load lines, shipments, both quarantines, the file records and the ledger row in one transaction."""
-    with open_warehouse(settings) as wh:
-        return publish(wh, WMS_LOAD.in_folder(validated.folder), record, validated.routed.results)
-
-
-@task
-def hold_wms(settings: Settings, validated: ValidatedWms, record: BatchRecord) -> BatchRecord:
-    """Record a held batch with its reason and alert; nothing published, no file recorded (retaken later)."""
-    return hold_batch(settings, record, validated.routed.results)
-
-
 @task
 def archive_wms_files(cfg: SftpSettings, landed: LandedFiles) -> int:
     """Move the batch's recorded files to the archive folder (when configured); the number moved."""
@@ -159,76 +139,68 @@ def archive_wms_files(cfg: SftpSettings, landed: LandedFiles) -> int:
     return moved
 
 
+class FulfillmentSource:
+    """The fulfillment source on the batch engine: the hour's complete files from the drop folder."""
+
+    name = SOURCE
+    job = JOB
+    cadence = timedelta(hours=1)
+
+    def __init__(self, cfg: SftpSettings) -> None:
+        self.cfg = cfg
+
+    def batch_id(self, window: Window) -> str:
+        return batch_id(SOURCE, window)
+
+    def lineage_inputs(self, settings: Settings) -> list[DatasetRef]:
+        return [DatasetRef(self.cfg.namespace, self.cfg.drop_dir)]
+
+    def extract(self, settings: Settings, window: Window, batch: str) -> LandedFiles:
+        return land_wms_files(settings, self.cfg, window, batch)
+
+    def validate(self, settings: Settings, landed: LandedFiles, window: Window, batch: str) -> Validated:
+        checked = validate_wms(settings, landed, window)
+        routed, mtimes = checked.routed, [f.mtime for f in landed.files]
+        return Validated(
+            results=routed.results,
+            rows_extracted=routed.rows_extracted,
+            rows_passed=routed.rows_passed,
+            rows_quarantined=routed.rows_quarantined,
+            plan=None if routed.held else WMS_LOAD.in_folder(checked.folder),
+            held_reason=routed.held_reason,
+            summary=_files_summary(checked.files),
+            raw_uri=landing_store(settings).uri(landed.manifest_key),
+            watermark_low=min(mtimes, default=None),  # the watermarks span the files' mtimes
+            watermark_high=max(mtimes, default=None),
+            inputs=_inputs(self.cfg, checked),
+            quarantined_by_reason=checked.quarantined_by_reason,
+            extra={"files": checked.files},
+            seconds=checked.seconds,
+        )
+
+    def lineage_outputs(self, settings: Settings, outcome: BatchOutcome, validated: Validated) -> list[DatasetRef]:
+        """The tables the batch wrote, with their row counts."""
+        namespace, db = warehouse_namespace(settings), settings.database
+        files: tuple[FileVerdict, ...] = validated.extra["files"]
+        return [
+            DatasetRef(namespace, f"{db}.CORE.SHIPMENT_LINES", row_count=outcome.rows_published),
+            DatasetRef(namespace, f"{db}.CORE.SHIPMENTS"),
+            DatasetRef(namespace, f"{db}.QUARANTINE.WMS_LINES", row_count=outcome.rows_quarantined),
+            DatasetRef(namespace, f"{db}.QUARANTINE.WMS_FILES", row_count=sum(f.status == QUARANTINED for f in files)),
+            DatasetRef(namespace, f"{db}.OPS.WMS_FILES", row_count=len(files)),
+            DatasetRef(namespace, f"{db}.OPS.LOAD_BATCHES", row_count=1),
+        ]
+
+    def after_commit(self, settings: Settings, landed: LandedFiles, validated: Validated) -> None:
+        """Alert on files quarantined whole, then move the batch's files to the archive folder."""
+        _report_files(landed.batch_id, validated.extra["files"])
+        archive_wms_files(self.cfg, landed)
+
+
 @flow(name=JOB)
 def fulfillment_hourly(start: str | None = None, end: str | None = None) -> BatchOutcome:
     """One fulfillment batch for [start, end) (default: the last closed hour)."""
-    settings = load_settings()
-    cfg = settings.fulfillment.sftp
-    window = Window.parse(start, end) if start and end else Window.last_closed(60)
-    batch = batch_id(SOURCE, window)
-    with open_warehouse(settings) as wh:
-        if batch_status(wh, batch) == COMMITTED:
-            get_run_logger().info("batch %s is already committed: nothing to do", batch)
-            return BatchOutcome.skipped(SOURCE, batch)
-    drop = DatasetRef(cfg.namespace, cfg.drop_dir)
-    run = LineageRun(lineage_emitter(settings), JOB, window, _flow_run_id(), [drop]).start()
-    watch = Stopwatch()
-    with running(settings, batch, run):
-        with watch.stage("extract"):
-            landed = land_wms_files(settings, cfg, window, batch)
-        with watch.stage("validate"):
-            validated = validate_wms(settings, landed, window)
-        record = _record(settings, window, landed, validated, run.run_id, watch)
-        run.inputs = _inputs(cfg, validated)
-        with watch.stage("publish"):
-            if validated.routed.held:
-                done = hold_wms(settings, validated, record)
-            else:
-                done = publish_wms(settings, validated, record) or committed_meanwhile(record)
-    outcome = BatchOutcome.from_record(done, validated.quarantined_by_reason, watch.seconds)
-    if done.status == HELD:
-        run.fail(f"batch held: {done.reason}", validated.routed.results)
-        return outcome
-    run.complete(_outputs(settings, outcome, validated), validated.routed.results)
-    if done.status == COMMITTED:
-        _report_files(batch, validated.files)
-        archive_wms_files(cfg, landed)
-    return outcome
-
-
-def _record(
-    settings: Settings,
-    window: Window,
-    landed: LandedFiles,
-    validated: ValidatedWms,
-    lineage_run_id: str,
-    watch: Stopwatch,
-) -> BatchRecord:
-    """The ledger row as far as it is known before publishing; watermarks span the files' mtimes."""
-    routed, mtimes = validated.routed, [f.mtime for f in landed.files]
-    return BatchRecord(
-        batch_id=landed.batch_id,
-        source=SOURCE,
-        window_start=window.start,
-        window_end=window.end,
-        watermark_low=min(mtimes, default=None),
-        watermark_high=max(mtimes, default=None),
-        rows_extracted=routed.rows_extracted,
-        rows_passed=routed.rows_passed,
-        rows_quarantined=routed.rows_quarantined,
-        rows_published=0,
-        status="RUNNING",
-        reason=routed.held_reason or _files_summary(validated.files),
-        raw_uri=landing_store(settings).uri(landed.manifest_key),
-        code_version=settings.code_version,
-        flow_run_id=_flow_run_id(),
-        lineage_run_id=lineage_run_id,
-        started_at=datetime.now(UTC),
-        finished_at=None,
-        extract_seconds=watch.seconds.get("extract"),
-        validate_seconds=watch.seconds.get("validate"),
-        publish_seconds=None,
-    )
+    return run_batch(FulfillmentSource(load_settings().fulfillment.sftp), start, end)
 
 
 def _files_summary(files: tuple[FileVerdict, ...]) -> str:
@@ -249,20 +221,6 @@ def _inputs(cfg: SftpSettings, validated: ValidatedWms) -> list[DatasetRef]:
     return [*files, lines]
 
 
-def _outputs(settings: Settings, outcome: BatchOutcome, validated: ValidatedWms) -> list[DatasetRef]:
-    """The tables the batch wrote, with their row counts."""
-    namespace, db = warehouse_namespace(settings), settings.database
-    rejected = sum(f.status == QUARANTINED for f in validated.files)
-    return [
-        DatasetRef(namespace, f"{db}.CORE.SHIPMENT_LINES", row_count=outcome.rows_published),
-        DatasetRef(namespace, f"{db}.CORE.SHIPMENTS"),
-        DatasetRef(namespace, f"{db}.QUARANTINE.WMS_LINES", row_count=outcome.rows_quarantined),
-        DatasetRef(namespace, f"{db}.QUARANTINE.WMS_FILES", row_count=rejected),
-        DatasetRef(namespace, f"{db}.OPS.WMS_FILES", row_count=len(validated.files)),
-        DatasetRef(namespace, f"{db}.OPS.LOAD_BATCHES", row_count=1),
-    ]
-
-
 def _report_files(batch: str, files: tuple[FileVerdict, ...]) -> None:
     """Alert on every file quarantined whole; log the new versions of a name (loaded, and flagged)."""
     for v in files:
@@ -271,9 +229,3 @@ def _report_files(batch: str, files: tuple[FileVerdict, ...]) -> None:
                   details=f"{v.file.remote_path} (sha256 {v.file.sha256[:12]}): {v.reason}")  # fmt: skip
         elif v.previous_sha256 is not None:
             get_run_logger().warning("%s is a new version (was %s): loaded", v.file.remote_path, v.previous_sha256)
-
-
-def _flow_run_id() -> str | None:
-    """The Prefect flow run id, when running as a flow."""
-    run_id = flow_run.get_id()
-    return str(run_id) if run_id else None

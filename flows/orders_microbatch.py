@@ -3,40 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC
+from datetime import UTC, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
-from prefect import flow, get_run_logger, task
+from prefect import flow, task
 
-from flows.batch_runs import (
-    BatchOutcome,
-    LineageRun,
-    Stopwatch,
-    ValidatedBatch,
-    committed_meanwhile,
-    current_flow_run_id,
-    hold_batch,
-    is_committed,
-    lineage_emitter,
-    new_record,
-    quarantine_reasons,
-    running,
-    warehouse_namespace,
-)
+from flows.engine import BatchOutcome, Validated, run_batch, warehouse_namespace
 from lineage.events import DatasetRef
 from northstar.batches import Window, batch_id
 from northstar.landing import landing_store
-from northstar.loads import HELD, BatchRecord, LoadPlan, StagedTable, publish
-from northstar.settings import Settings, load_settings
-from northstar.sources.orders.landing import SOURCE, LandedBatch, land_orders
+from northstar.loads import LoadPlan, StagedTable
+from northstar.settings import Settings
+from northstar.sources.orders import SOURCE
+from northstar.sources.orders.landing import LandedBatch, land_orders
 from northstar.sources.orders.postgres import source_database, source_namespace
 from northstar.sqlfiles import read_sql
 from northstar.warehouse import open_warehouse
 from validators.contracts import ORDERS
 from validators.duplicates import ORDERS_DUPLICATE_CHECKS
 from validators.order_lines import ORDER_LINE_CHECKS, ORDER_LINES, route_order_lines
-from validators.router import Routed, load_batch, not_evaluated, route
+from validators.router import Routed, load_batch, not_evaluated, quarantine_reasons, route
 from validators.schema import ORDERS_ROW_CHECKS
 
 ORDERS_CHECKS = ORDERS_ROW_CHECKS + ORDERS_DUPLICATE_CHECKS
@@ -82,7 +70,7 @@ def extract_orders(settings: Settings, window: Window, batch: str) -> LandedBatc
 
 
 @task
-def validate_orders(settings: Settings, landed: LandedBatch, window: Window) -> ValidatedBatch:
+def validate_orders(settings: Settings, landed: LandedBatch, window: Window) -> Validated:
     """Run schema and duplicate checks in DuckDB on the orders, then on their lines; write the passed and
     quarantined rows of each to Parquet. A batch-level failure of either holds the whole batch."""
     folder = settings.work_dir / landed.batch_id
@@ -94,17 +82,46 @@ def validate_orders(settings: Settings, landed: LandedBatch, window: Window) -> 
         routed = route(con, ORDERS, ORDERS_CHECKS, schema_results, {"window_end": window.end})
         if routed.held:  # the lines are not checked either: recorded so the evidence shows it
             skipped = not_evaluated(ORDER_LINE_CHECKS, ORDER_LINES, int(landed.manifest.get("line_count", 0)))
-            return ValidatedBatch(replace(routed, results=routed.results + skipped), folder)
+            return _validated(settings, landed, replace(routed, results=routed.results + skipped), folder)
         _copy_routed(con, folder, "checks/copy_passed.sql", "checks/copy_quarantined.sql")
         by_reason = quarantine_reasons(con)
         lines = route_order_lines(con, landed.lines_file)  # replaces the router's tables: orders are written
         both = replace(routed, results=routed.results + lines.results, held_reason=lines.held_reason)
         if lines.held:
-            return ValidatedBatch(both, folder)
+            return _validated(settings, landed, both, folder)
         _copy_routed(
             con, folder, "checks/order_lines/copy_passed_lines.sql", "checks/order_lines/copy_quarantined_lines.sql"
         )
-        return ValidatedBatch(both, folder, by_reason, quarantine_reasons(con))
+        return _validated(settings, landed, both, folder, by_reason, quarantine_reasons(con))
+
+
+def _validated(
+    settings: Settings,
+    landed: LandedBatch,
+    routed: Routed,
+    folder: Path,
+    by_reason: dict[str, int] | None = None,
+    lines_by_reason: dict[str, int] | None = None,
+) -> Validated:
+    """The engine's view of the router's verdict, with the landed batch's URI, watermarks and counts."""
+    source, lines_source = lineage_inputs(settings)
+    return Validated(
+        results=routed.results,
+        rows_extracted=routed.rows_extracted,
+        rows_passed=routed.rows_passed,
+        rows_quarantined=routed.rows_quarantined,
+        plan=None if routed.held else ORDERS_LOAD.in_folder(folder),
+        held_reason=routed.held_reason,
+        raw_uri=landing_store(settings).uri(landed.prefix + "manifest.json"),
+        watermark_low=landed.watermark("low"),
+        watermark_high=landed.watermark("high"),
+        inputs=[
+            replace(source, row_count=routed.rows_extracted),
+            replace(lines_source, row_count=landed.manifest.get("line_count")),
+        ],
+        quarantined_by_reason=by_reason or {},
+        details={"lines_quarantined_by_reason": lines_by_reason or {}},
+    )
 
 
 def _copy_routed(con: duckdb.DuckDBPyConnection, folder: Path, *copies: str) -> None:
@@ -113,30 +130,43 @@ def _copy_routed(con: duckdb.DuckDBPyConnection, folder: Path, *copies: str) -> 
         con.execute(read_sql(relative).replace("$folder", str(folder)))  # COPY TO takes no bound path; ours
 
 
-@task(retries=2, retry_delay_seconds=10)
-def publish_orders(settings: Settings, validated: ValidatedBatch, record: BatchRecord) -> BatchRecord | None:
-    """Load passing rows, quarantined rows and the ledger row in one transaction; None if already done."""
-    plan = ORDERS_LOAD.in_folder(validated.folder)
-    with open_warehouse(settings) as wh:
-        return publish(wh, plan, record, validated.routed.results)
+class OrdersSource:
+    """The orders source on the batch engine: land the window's changes from PostgreSQL, check, publish."""
+
+    name = SOURCE
+    job = "orders-microbatch"
+    cadence = timedelta(minutes=15)
+
+    def batch_id(self, window: Window) -> str:
+        return batch_id(SOURCE, window)
+
+    def lineage_inputs(self, settings: Settings) -> list[DatasetRef]:
+        return list(lineage_inputs(settings))
+
+    def extract(self, settings: Settings, window: Window, batch: str) -> LandedBatch:
+        return extract_orders(settings, window, batch)
+
+    def validate(self, settings: Settings, landed: LandedBatch, window: Window, batch: str) -> Validated:
+        return validate_orders(settings, landed, window)
+
+    def lineage_outputs(self, settings: Settings, outcome: BatchOutcome, validated: Validated) -> list[DatasetRef]:
+        namespace, db = warehouse_namespace(settings), settings.database
+        lines_quarantined = sum(outcome.details.get("lines_quarantined_by_reason", {}).values())
+        return [
+            DatasetRef(namespace, f"{db}.CORE.ORDERS", row_count=outcome.rows_published),
+            DatasetRef(namespace, f"{db}.CORE.ORDER_LINES"),
+            DatasetRef(namespace, f"{db}.QUARANTINE.ORDERS", row_count=outcome.rows_quarantined),
+            DatasetRef(namespace, f"{db}.QUARANTINE.ORDER_LINES", row_count=lines_quarantined),
+            DatasetRef(namespace, f"{db}.OPS.LOAD_BATCHES", row_count=1),
+        ]
+
+    def after_commit(self, settings: Settings, landed: Any, validated: Validated) -> None:
+        return None
 
 
-@task
-def hold_orders(settings: Settings, validated: ValidatedBatch, record: BatchRecord) -> BatchRecord:
-    """Record a held batch with its reason and alert; nothing is published, the raw copy stays landed."""
-    return hold_batch(settings, record, validated.routed.results)
-
-
-@flow(name="orders-microbatch")
-def orders_microbatch(start: str | None = None, end: str | None = None) -> BatchOutcome:
-    """One orders micro-batch for [start, end) (default: the last closed 15-minute window)."""
-    settings = load_settings()
-    window = Window.parse(start, end) if start and end else Window.last_closed(15)
-    batch = batch_id(SOURCE, window)
-    if is_committed(settings, batch):
-        get_run_logger().info("batch %s is already committed: nothing to do", batch)
-        return BatchOutcome.skipped(SOURCE, batch)
-    source, lines_source = (
+def lineage_inputs(settings: Settings) -> tuple[DatasetRef, DatasetRef]:
+    """The source tables orders and order_lines as OpenLineage datasets, with their contracted columns."""
+    source, lines = (
         DatasetRef(
             source_namespace(settings.orders.pg_dsn.get_secret_value()),
             f"{source_database(settings.orders.pg_dsn.get_secret_value())}.public.{contract.dataset}",
@@ -144,57 +174,10 @@ def orders_microbatch(start: str | None = None, end: str | None = None) -> Batch
         )
         for contract in (ORDERS, ORDER_LINES)
     )
-    inputs = [source, lines_source]
-    run = LineageRun(lineage_emitter(settings), "orders-microbatch", window, current_flow_run_id(), inputs).start()
-    watch = Stopwatch()
-    with running(settings, batch, run):
-        with watch.stage("extract"):
-            landed = extract_orders(settings, window, batch)
-        with watch.stage("validate"):
-            validated = validate_orders(settings, landed, window)
-        record = _record(settings, window, landed, validated.routed, run.run_id, watch)
-        run.inputs = [
-            DatasetRef(source.namespace, source.name, source.fields, validated.routed.rows_extracted),
-            DatasetRef(
-                lines_source.namespace, lines_source.name, lines_source.fields, landed.manifest.get("line_count")
-            ),
-        ]
-        with watch.stage("publish"):
-            if validated.routed.held:
-                done = hold_orders(settings, validated, record)
-            else:
-                done = publish_orders(settings, validated, record) or committed_meanwhile(record)
-    outcome = BatchOutcome.from_record(done, validated.quarantined_by_reason, watch.seconds)
-    outcome = replace(outcome, lines_quarantined_by_reason=validated.lines_quarantined_by_reason)
-    if done.status == HELD:
-        run.fail(f"batch held: {done.reason}", validated.routed.results)
-    else:
-        run.complete(_outputs(settings, outcome), validated.routed.results)
-    return outcome
+    return source, lines
 
 
-def _record(
-    settings: Settings,
-    window: Window,
-    landed: LandedBatch,
-    routed: Routed,
-    lineage_run_id: str,
-    watch: Stopwatch,
-) -> BatchRecord:
-    """The ledger row as far as it is known before publishing."""
-    raw_uri = landing_store(settings).uri(landed.prefix + "manifest.json")
-    ids = (landed.batch_id, raw_uri, landed.watermark("low"), landed.watermark("high"))
-    return new_record(settings, SOURCE, window, routed, ids, lineage_run_id, watch)
-
-
-def _outputs(settings: Settings, outcome: BatchOutcome) -> list[DatasetRef]:
-    namespace, db = warehouse_namespace(settings), settings.database
-    return [
-        DatasetRef(namespace, f"{db}.CORE.ORDERS", row_count=outcome.rows_published),
-        DatasetRef(namespace, f"{db}.CORE.ORDER_LINES"),
-        DatasetRef(namespace, f"{db}.QUARANTINE.ORDERS", row_count=outcome.rows_quarantined),
-        DatasetRef(
-            namespace, f"{db}.QUARANTINE.ORDER_LINES", row_count=sum(outcome.lines_quarantined_by_reason.values())
-        ),
-        DatasetRef(namespace, f"{db}.OPS.LOAD_BATCHES", row_count=1),
-    ]
+@flow(name="orders-microbatch")
+def orders_microbatch(start: str | None = None, end: str | None = None) -> BatchOutcome:
+    """One orders micro-batch for [start, end) (default: the last closed 15-minute window)."""
+    return run_batch(OrdersSource(), start, end)

@@ -3,44 +3,31 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import duckdb
-from prefect import flow, get_run_logger, task
+from prefect import flow, task
 
-from flows.batch_runs import (
-    BatchOutcome,
-    LineageRun,
-    Stopwatch,
-    ValidatedBatch,
-    committed_meanwhile,
-    current_flow_run_id,
-    hold_batch,
-    is_committed,
-    lineage_emitter,
-    new_record,
-    quarantine_reasons,
-    running,
-    warehouse_namespace,
-)
+from flows.engine import BatchOutcome, Validated, run_batch, warehouse_namespace
 from lineage.events import DatasetRef
 from northstar.batches import Window, batch_id
 from northstar.landing import LandingStore, landing_store
-from northstar.loads import HELD, BatchRecord, LoadPlan, StagedTable, publish
-from northstar.settings import Settings, load_settings
+from northstar.loads import LoadPlan, StagedTable
+from northstar.settings import Settings
+from northstar.sources.stripe import SOURCE
 from northstar.sources.stripe.events import (
     DEFAULT_LOOKBACK_DAYS,
     PREFIX,
-    SOURCE,
     LandedEvents,
     land_events,
     map_events,
     write_load_files,
 )
-from northstar.warehouse import open_warehouse
 from validators.result import CheckResult
-from validators.router import route
+from validators.router import quarantine_reasons, route
 from validators.stripe import STRIPE_CHECKS, STRIPE_EVENTS, load_events
 
 PAYMENTS_LOAD = LoadPlan(
@@ -96,7 +83,7 @@ def extract_payments(settings: Settings, window: Window, batch: str, lookback_da
 
 
 @task
-def validate_payments(settings: Settings, landed: LandedEvents) -> ValidatedBatch:
+def validate_payments(settings: Settings, landed: LandedEvents) -> Validated:
     """Parse and check the events in DuckDB, map the passed ones to states, and write the load files."""
     folder = settings.work_dir / landed.batch_id / "load"
     spill = settings.work_dir / landed.batch_id / "duckdb-spill"  # DuckDB removes its files on close
@@ -106,25 +93,57 @@ def validate_payments(settings: Settings, landed: LandedEvents) -> ValidatedBatc
         con.execute("SET preserve_insertion_order = false")  # lets DuckDB write Parquet in parallel
         schema_results = load_events(con, landed.local_file)
         routed = route(con, STRIPE_EVENTS, STRIPE_CHECKS, schema_results, {})
-        if routed.held:
-            return ValidatedBatch(routed, folder)
-        map_events(con)
-        write_load_files(con, landed.local_file, folder)
-        return ValidatedBatch(routed, folder, quarantine_reasons(con))
+        by_reason: dict[str, int] = {}
+        if not routed.held:
+            map_events(con)
+            write_load_files(con, landed.local_file, folder)
+            by_reason = quarantine_reasons(con)
+    store = landing_store(settings)
+    source = landing_dataset(store)
+    return Validated(
+        results=checks_on(source, routed.results),
+        rows_extracted=routed.rows_extracted,
+        rows_passed=routed.rows_passed,
+        rows_quarantined=routed.rows_quarantined,
+        plan=None if routed.held else PAYMENTS_LOAD.in_folder(folder),
+        held_reason=routed.held_reason,
+        raw_uri=store.uri(landed.manifest_key),
+        watermark_low=landed.watermark("low"),
+        watermark_high=landed.watermark("high"),
+        inputs=[replace(source, row_count=routed.rows_extracted)],
+        quarantined_by_reason=by_reason,
+    )
 
 
-@task(retries=2, retry_delay_seconds=10)
-def publish_payments(settings: Settings, validated: ValidatedBatch, record: BatchRecord) -> BatchRecord | None:
-    """Load raw events, payment/refund/dispute states, quarantine and ledger row in one transaction."""
-    plan = PAYMENTS_LOAD.in_folder(validated.folder)
-    with open_warehouse(settings) as wh:
-        return publish(wh, plan, record, validated.routed.results)
+class PaymentsSource:
+    """The payments source on the batch engine: the Stripe events landed in the window, checked and mapped."""
 
+    name = SOURCE
+    job = "payments-microbatch"
+    cadence = timedelta(minutes=15)
 
-@task
-def hold_payments(settings: Settings, validated: ValidatedBatch, record: BatchRecord) -> BatchRecord:
-    """Record a held batch with its reason and alert; nothing is published."""
-    return hold_batch(settings, record, validated.routed.results)
+    def __init__(self, lookback_days: int = DEFAULT_LOOKBACK_DAYS) -> None:
+        self.lookback_days = lookback_days
+
+    def batch_id(self, window: Window) -> str:
+        return payments_batch_id(window, self.lookback_days)
+
+    def lineage_inputs(self, settings: Settings) -> list[DatasetRef]:
+        return [landing_dataset(landing_store(settings))]
+
+    def extract(self, settings: Settings, window: Window, batch: str) -> LandedEvents:
+        return extract_payments(settings, window, batch, self.lookback_days)
+
+    def validate(self, settings: Settings, landed: LandedEvents, window: Window, batch: str) -> Validated:
+        return validate_payments(settings, landed)
+
+    def lineage_outputs(self, settings: Settings, outcome: BatchOutcome, validated: Validated) -> list[DatasetRef]:
+        namespace, db = warehouse_namespace(settings), settings.database
+        counts = {"QUARANTINE.STRIPE_EVENTS": outcome.rows_quarantined, "OPS.LOAD_BATCHES": 1}
+        return [DatasetRef(namespace, f"{db}.{table}", row_count=counts.get(table)) for table in OUTPUT_TABLES]
+
+    def after_commit(self, settings: Settings, landed: Any, validated: Validated) -> None:
+        return None
 
 
 @flow(name="payments-microbatch")
@@ -132,38 +151,7 @@ def payments_microbatch(
     start: str | None = None, end: str | None = None, lookback_days: int = DEFAULT_LOOKBACK_DAYS
 ) -> BatchOutcome:
     """One payments micro-batch: the Stripe events landed in [start, end) (default: the last closed 15 min)."""
-    settings = load_settings()
-    window = Window.parse(start, end) if start and end else Window.last_closed(15)
-    batch = payments_batch_id(window, lookback_days)
-    if is_committed(settings, batch):
-        get_run_logger().info("batch %s is already committed: nothing to do", batch)
-        return BatchOutcome.skipped(SOURCE, batch)
-    store = landing_store(settings)
-    source = landing_dataset(store)
-    run = LineageRun(lineage_emitter(settings), "payments-microbatch", window, current_flow_run_id(), [source])
-    run.start()
-    watch = Stopwatch()
-    with running(settings, batch, run):
-        with watch.stage("extract"):
-            landed = extract_payments(settings, window, batch, lookback_days)
-        with watch.stage("validate"):
-            validated = validate_payments(settings, landed)
-        routed = validated.routed
-        ids = (batch, store.uri(landed.manifest_key), landed.watermark("low"), landed.watermark("high"))
-        record = new_record(settings, SOURCE, window, routed, ids, run.run_id, watch)
-        run.inputs = [replace(source, row_count=routed.rows_extracted)]
-        with watch.stage("publish"):
-            if routed.held:
-                done = hold_payments(settings, validated, record)
-            else:
-                done = publish_payments(settings, validated, record) or committed_meanwhile(record)
-    outcome = BatchOutcome.from_record(done, validated.quarantined_by_reason, watch.seconds)
-    checks = checks_on(source, routed.results)
-    if done.status == HELD:
-        run.fail(f"batch held: {done.reason}", checks)
-    else:
-        run.complete(_outputs(settings, outcome), checks)
-    return outcome
+    return run_batch(PaymentsSource(lookback_days), start, end)
 
 
 def payments_batch_id(window: Window, lookback_days: int) -> str:
@@ -185,9 +173,3 @@ def landing_dataset(store: LandingStore) -> DatasetRef:
 def checks_on(dataset: DatasetRef, results: list[CheckResult]) -> list[CheckResult]:
     """The check results named after the dataset they ran on, so lineage attaches them to that input."""
     return [replace(result, dataset=dataset.name) for result in results]
-
-
-def _outputs(settings: Settings, outcome: BatchOutcome) -> list[DatasetRef]:
-    namespace, db = warehouse_namespace(settings), settings.database
-    counts = {"QUARANTINE.STRIPE_EVENTS": outcome.rows_quarantined, "OPS.LOAD_BATCHES": 1}
-    return [DatasetRef(namespace, f"{db}.{table}", row_count=counts.get(table)) for table in OUTPUT_TABLES]

@@ -5,6 +5,7 @@ S3 in the aws profile (boto3), a local folder with the same key layout otherwise
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from datetime import UTC, datetime
@@ -15,6 +16,45 @@ import boto3
 from botocore.exceptions import ClientError
 
 from northstar.settings import Settings
+
+
+class LandingCorrupt(RuntimeError):
+    """A landed object no longer matches the sha256 its manifest recorded (check id `landing.corrupt`).
+
+    Landed raw is write-once, so this means damage after landing: the batch fails, naming the object. Recovery
+    (README, "A damaged landed file"): orders re-extract the window into a new landed version beside the
+    damaged one; Stripe events are re-fetched from the Events API within 30 days; a WMS file from the sender.
+    """
+
+    check_id = "landing.corrupt"
+
+    def __init__(self, uri: str, expected: str, actual: str) -> None:
+        super().__init__(
+            f"{self.check_id}: {uri} has sha256 {actual[:16]}..., its manifest recorded {expected[:16]}..."
+        )
+        self.uri = uri
+
+
+def verified_bytes(store: LandingStore, key: str, sha256: str) -> bytes:
+    """The object's bytes after checking them against the sha256 recorded when it was landed; LandingCorrupt
+    when they differ."""
+    data = store.get(key)
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != sha256:
+        raise LandingCorrupt(store.uri(key), sha256, actual)
+    return data
+
+
+def verified_copy(store: LandingStore, key: str, sha256: str, directory: Path) -> Path:
+    """A local file with the object's bytes (as local_copy), checked against its recorded sha256 first."""
+    path = store.local_copy(key, directory)
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    if digest.hexdigest() != sha256:
+        raise LandingCorrupt(store.uri(key), sha256, digest.hexdigest())
+    return path
 
 
 class LandingStore(Protocol):
@@ -65,11 +105,11 @@ class LocalLanding:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        try:
+        try:  # the temporary file goes whatever happens: a failed write leaves nothing behind
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
             os.link(tmp, path)  # fails if the key exists: first write wins
         except FileExistsError:
             return False

@@ -1,21 +1,31 @@
 """Publishing a batch: stage its files, then load, quarantine and ledger in ONE transaction.
 
-The batch id is the idempotency key: a batch whose ledger row says COMMITTED is never loaded again, so a
-rerun, a retry or an overlapping backfill changes nothing; a batch that failed left nothing behind (the
-transaction rolled back), so its rerun completes it.
+The batch id is the idempotency key, and the ledger is the guard: inside the load transaction the ledger row
+is written with a guarded insert (nothing is written when a COMMITTED row of the batch exists, and the whole
+load then rolls back), after the source's load lock is taken (its first statement), so two runs of one batch
+can never both commit, whatever ran before them. Staging tables are emptied inside the transaction before and
+after the COPY, so a load only ever sees the rows it staged. A batch that failed left nothing behind but its
+FAILED ledger row, so its rerun completes it. Running batches hold a lease (OPS.BATCH_LEASES), so a second run of
+a batch stands aside while the first runs, and takes over once a killed run's lease has expired.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import secrets
+import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-from northstar.sqlfiles import read_sql
-from northstar.warehouse import STAGE, Warehouse
+from northstar.faults import fault_point
+from northstar.sqlfiles import read_sql, statements
+from northstar.warehouse import STAGE, Warehouse, WarehouseConflict
 
 
 class LedgerCheck(Protocol):
@@ -26,8 +36,21 @@ class LedgerCheck(Protocol):
         ...
 
 
-COMMITTED = "COMMITTED"
-HELD = "HELD"
+T = TypeVar("T")
+
+
+class BatchStatus(StrEnum):
+    """A batch's state in the ledger (RUNNING and SKIPPED are only ever in a run's outcome, not the ledger)."""
+
+    RUNNING = "RUNNING"
+    COMMITTED = "COMMITTED"  # published; final
+    HELD = "HELD"  # a batch-level check failed: nothing published (the consistency gate: evidence only)
+    FAILED = "FAILED"  # the run raised; nothing published; a rerun completes it
+    SKIPPED = "SKIPPED"  # already committed, or running elsewhere: this run did nothing
+
+
+LOCK_ATTEMPTS = 30  # a second writer waits for the lock this many times (Snowflake itself waits)
+LOCK_WAIT_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -82,54 +105,185 @@ class BatchRecord:
 
 
 def batch_status(wh: Warehouse, batch_id: str) -> str | None:
-    """The ledger status of a batch, or None when it was never recorded."""
+    """The ledger status of a batch (a BatchStatus value), or None when it was never recorded."""
     rows = wh.query(read_sql("snowflake/select_batch_status.sql"), {"batch_id": batch_id})
     return str(rows[0]["STATUS"]) if rows else None
 
 
+class AlreadyCommitted(RuntimeError):
+    """The guarded ledger insert found the batch COMMITTED by another run: this load rolled back."""
+
+
 def publish(
-    wh: Warehouse, plan: LoadPlan, record: BatchRecord, checks: Sequence[LedgerCheck], status: str = COMMITTED
+    wh: Warehouse,
+    plan: LoadPlan,
+    record: BatchRecord,
+    checks: Sequence[LedgerCheck],
+    status: BatchStatus = BatchStatus.COMMITTED,
 ) -> BatchRecord | None:
-    """Load a batch exactly once; the ledger record, or None when it was already committed.
+    """Load a batch exactly once; the ledger record, or None when it was (or meanwhile got) committed.
 
     status HELD records a batch whose plan loads its evidence but not what its gate holds back (the
     consistency flow); such a batch may be loaded again, as any held batch.
+    Raises WarehouseConflict when the source's load lock stayed taken for LOCK_ATTEMPTS waits.
     """
-    if batch_status(wh, record.batch_id) == COMMITTED:
+    if batch_status(wh, record.batch_id) == BatchStatus.COMMITTED:
         return None
     wh.run_file(plan.stage_ddl)  # DDL commits implicitly in Snowflake, so it runs before BEGIN
     for staged in plan.staged:
         wh.put(staged.parquet, _stage_path(plan, record, staged))
-    params = {"batch_id": record.batch_id, "loaded_at": record.started_at}
     t0 = time.perf_counter()
-    with wh.transaction():
-        for staged in plan.staged:
-            wh.execute(
-                f"COPY INTO {staged.table} FROM @{STAGE}/{_stage_path(plan, record, staged)}/ "
-                "FILE_FORMAT = (TYPE = PARQUET) MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE"
-            )
-        for relative in plan.load_files:
-            wh.run_file(relative, params)
-        published = wh.query(read_sql(plan.count_published), params)[0]["N"]
-        committed = replace(
-            record,
-            rows_published=int(published),
-            status=status,
-            finished_at=datetime.now(UTC),
-            publish_seconds=round(time.perf_counter() - t0, 3),
+    try:
+        return _with_lock(
+            wh, f"load:{plan.source}", record.batch_id, lambda: _load(wh, plan, record, checks, status, t0)
         )
-        _write_checks(wh, record, checks)
-        wh.run_file("snowflake/insert_into_ops_load_batches.sql", asdict(committed))
-    return committed
+    except AlreadyCommitted:
+        return None
 
 
-def record_held(wh: Warehouse, record: BatchRecord, checks: Sequence[LedgerCheck]) -> BatchRecord:
-    """Record a held batch and its evidence; nothing is published."""
-    held = replace(record, status=HELD, finished_at=datetime.now(UTC))
-    with wh.transaction():
+def _load(
+    wh: Warehouse, plan: LoadPlan, record: BatchRecord, checks: Sequence[LedgerCheck], status: BatchStatus, t0: float
+) -> BatchRecord:
+    """The load's statements, inside the transaction and the source's lock."""
+    params = {"batch_id": record.batch_id, "loaded_at": record.started_at}
+    for staged in plan.staged:
+        wh.execute(f"DELETE FROM {staged.table}")  # only this transaction's rows are visible to it anyway
+        wh.execute(
+            f"COPY INTO {staged.table} FROM @{STAGE}/{_stage_path(plan, record, staged)}/ "
+            "FILE_FORMAT = (TYPE = PARQUET) MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE FORCE = TRUE"
+        )
+    for relative in plan.load_files:
+        wh.run_file(relative, params)
+    published = wh.query(read_sql(plan.count_published), params)[0]["N"]
+    done = replace(
+        record,
+        rows_published=int(published),
+        status=status,
+        finished_at=datetime.now(UTC),
+        publish_seconds=round(time.perf_counter() - t0, 3),
+    )
+    _write_checks(wh, record, checks)
+    _record(wh, done)
+    for staged in plan.staged:
+        wh.execute(f"DELETE FROM {staged.table}")
+    fault_point("publish_before_commit")
+    return done
+
+
+def record_held(wh: Warehouse, record: BatchRecord, checks: Sequence[LedgerCheck]) -> BatchRecord | None:
+    """Record a held batch and its evidence; nothing is published. None when the batch is already committed."""
+    held = replace(record, status=BatchStatus.HELD, finished_at=datetime.now(UTC))
+
+    def write() -> BatchRecord:
         _write_checks(wh, held, checks)
-        wh.run_file("snowflake/insert_into_ops_load_batches.sql", asdict(held))
-    return held
+        _record(wh, held)
+        return held
+
+    try:
+        return _with_lock(wh, f"load:{record.source}", record.batch_id, write)
+    except AlreadyCommitted:
+        return None
+
+
+def record_failed(wh: Warehouse, record: BatchRecord, error: str) -> None:
+    """Record a batch whose run raised (FAILED, with the error), outside its rolled-back load; a COMMITTED row of
+    the batch is never replaced, and a rerun that completes the batch replaces this one."""
+    failed = replace(record, status=BatchStatus.FAILED, reason=error[:2000], finished_at=datetime.now(UTC))
+    with contextlib.suppress(AlreadyCommitted):
+        _with_lock(wh, f"load:{record.source}", record.batch_id, lambda: _record(wh, failed))
+
+
+def _record(wh: Warehouse, record: BatchRecord) -> BatchRecord:
+    """The guarded ledger insert: exactly one row or AlreadyCommitted (the caller's transaction rolls back)."""
+    delete, insert = statements("snowflake/insert_into_ops_load_batches.sql")
+    params = asdict(record) | {"status": str(record.status)}
+    wh.execute(delete, {"batch_id": record.batch_id})
+    if wh.execute(insert, params) != 1:
+        raise AlreadyCommitted(record.batch_id)
+    return record
+
+
+def _with_lock(wh: Warehouse, name: str, owner: str, body: Callable[[], T]) -> T:
+    """Run body in a transaction whose first statement takes lock `name` (OPS.LOAD_LOCKS). Snowflake makes a
+    second writer wait for the first's COMMIT; the local emulator aborts it instead, so it waits here."""
+    wh.run_file("snowflake/insert_into_ops_load_locks.sql", {"name": name})
+    for attempt in range(LOCK_ATTEMPTS):
+        try:
+            with wh.transaction():
+                wh.run_file("snowflake/update_ops_load_locks.sql", {"name": name, "owner": owner, "now": _now()})
+                return body()
+        except WarehouseConflict:
+            if attempt == LOCK_ATTEMPTS - 1:
+                raise
+            time.sleep(LOCK_WAIT_SECONDS)
+    raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A running batch's lease; `previous` is the expired lease of a run it took over (killed), if any."""
+
+    batch_id: str
+    owner: str
+    ttl: timedelta
+    previous: dict[str, Any] | None = None
+
+
+class LeaseHeld(RuntimeError):
+    """Another live run holds the batch's lease: this run stands aside."""
+
+    def __init__(self, holder: dict[str, Any]) -> None:
+        super().__init__(
+            f"running elsewhere: {holder['OWNER']} holds the lease until {holder['EXPIRES_AT']:%Y-%m-%dT%H:%M:%SZ}"
+        )
+        self.holder = holder
+
+
+def new_owner() -> str:
+    """This run's lease owner: host, process and a random part (two runs in one process differ)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+def acquire_lease(
+    wh: Warehouse, batch_id: str, source: str, owner: str, ttl: timedelta, lineage_run_id: str | None
+) -> Lease:
+    """Take the batch's lease, or raise LeaseHeld when another run's lease is still live.
+
+    An expired lease (its run was killed, or stopped renewing) is taken over and returned as `previous`, so the
+    caller can close what that run left open (its lineage run)."""
+
+    def take() -> Lease:
+        rows = wh.query(read_sql("snowflake/select_ops_batch_leases.sql"), {"batch_id": batch_id})
+        live = [r for r in rows if r["EXPIRES_AT"].replace(tzinfo=UTC) > _now() and r["OWNER"] != owner]
+        if live:
+            raise LeaseHeld(live[0])
+        now = _now()
+        wh.run_file(
+            "snowflake/insert_into_ops_batch_leases.sql",
+            {"batch_id": batch_id, "source": source, "owner": owner, "lineage_run_id": lineage_run_id,
+             "now": now, "expires_at": now + ttl},
+        )  # fmt: skip
+        return Lease(batch_id, owner, ttl, rows[0] if rows else None)
+
+    return _with_lock(wh, "leases", owner, take)
+
+
+def renew_lease(wh: Warehouse, lease: Lease) -> None:
+    """Push the lease's expiry one ttl from now (called at each step boundary of the run)."""
+    now = _now()
+    wh.run_file(
+        "snowflake/update_ops_batch_leases.sql",
+        {"batch_id": lease.batch_id, "owner": lease.owner, "now": now, "expires_at": now + lease.ttl},
+    )
+
+
+def release_lease(wh: Warehouse, lease: Lease) -> None:
+    """Give the lease back when the run ends, however it ends."""
+    wh.run_file("snowflake/delete_from_ops_batch_leases.sql", {"batch_id": lease.batch_id, "owner": lease.owner})
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _write_checks(wh: Warehouse, record: BatchRecord, checks: Sequence[LedgerCheck]) -> None:

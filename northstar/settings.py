@@ -123,6 +123,16 @@ def _profile(value: Any) -> Any:
     return value
 
 
+def _host_port(value: Any) -> Any:
+    """host:port, the port a whole number; None stays None."""
+    if value is None:
+        return None
+    host, _, port = str(value).strip().rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"must be host:port, not {str(value)!r}")
+    return f"{host}:{int(port)}"
+
+
 def _secrets(value: Any) -> Any:
     """Comma-separated secrets (a rotation configures two), blanks dropped."""
     if isinstance(value, str):
@@ -230,6 +240,7 @@ class ConsistencySettings(_Group):
     reconcile_days: Annotated[int, BeforeValidator(_integer(1))] = _var("NORTHSTAR_RECONCILE_DAYS", 3)
     # a paid order not shipped after this many days breaks a status rule
     unshipped_days: Annotated[int, BeforeValidator(_integer(0))] = _var("NORTHSTAR_UNSHIPPED_DAYS", 3)
+    settle: Seconds = _var("NORTHSTAR_CONSISTENCY_SETTLE_SECONDS", timedelta(0))  # after a window's end
 
 
 class LandingSettings(_Group):
@@ -333,6 +344,8 @@ class Settings(BaseSettings):
     database: str = _var("NORTHSTAR_SNOWFLAKE_DATABASE", "NORTHSTAR")
     code_version: str = Field(default_factory=lambda: git_code_version(), validation_alias="NORTHSTAR_CODE_VERSION")
     lease_ttl: PositiveSeconds = _var("NORTHSTAR_LEASE_SECONDS", timedelta(seconds=900))  # a lease without heartbeat
+    # host:port of a running local warehouse server shared by many homes (the tests'); None: the home's own
+    warehouse_server: Annotated[str | None, BeforeValidator(_host_port)] = _var("NORTHSTAR_WAREHOUSE_SERVER")
     orders: OrdersSettings = Field(default_factory=OrdersSettings)
     payments: PaymentsSettings = Field(default_factory=PaymentsSettings)
     fulfillment: FulfillmentSettings = Field(default_factory=FulfillmentSettings)
@@ -386,6 +399,16 @@ class Settings(BaseSettings):
             if missing:
                 raise ValueError("\n".join(missing))
         return self
+
+    @property
+    def settle(self) -> dict[str, timedelta]:
+        """Each source's settle margin by source name (orders, payments, fulfillment, consistency)."""
+        return {
+            "orders": self.orders.settle,
+            "payments": self.payments.settle,
+            "fulfillment": self.fulfillment.settle,
+            "consistency": self.consistency.settle,
+        }
 
     @property
     def landing_dir(self) -> Path:

@@ -1,10 +1,9 @@
 """The warehouse client: snowflake-connector-python, against Snowflake or the embedded fakesnow server.
 
-Locally the warehouse is fakesnow in server mode with an on-disk database under
-$NORTHSTAR_HOME/warehouse: the real, unpatched connector talks HTTP to it, so PUT, COPY INTO and
-transactions go through the same code as production. An on-disk fakesnow database accepts one login
-per server process, so this module keeps one embedded server and one login per database path for the
-life of the process (see DEVELOPERS.md).
+Locally the warehouse is fakesnow in server mode with an on-disk database under $NORTHSTAR_HOME/warehouse,
+served by one background process (northstar/warehouse_server.py): the real, unpatched connector talks HTTP
+to it, so PUT, COPY INTO and transactions go through the same code as production, and any number of
+commands and flows can use it at once.
 """
 
 from __future__ import annotations
@@ -30,6 +29,7 @@ from snowflake.connector import DictCursor, SnowflakeConnection
 
 from northstar.settings import Settings
 from northstar.sqlfiles import statements
+from northstar.warehouse_server import ServerInfo, WarehouseServerError, ensure_server
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,13 @@ class WarehouseError(RuntimeError):
     """The warehouse could not be reached or refused a statement."""
 
 
+class WarehouseConflict(WarehouseError):
+    """Another session holds what this statement writes (the local emulator's answer where Snowflake waits)."""
+
+
+CONFLICT_ERRNO = 625  # northstar/warehouse_server.py reports DuckDB's write conflicts with it
+
+
 class Warehouse:
     """One Snowflake session: statements from sql/ files with bound parameters, one transaction per load."""
 
@@ -58,9 +65,15 @@ class Warehouse:
         self.database = database
 
     def execute(self, sql: str, params: dict[str, Any] | None = None) -> int:
-        """Run one statement; the number of rows it affected."""
+        """Run one statement; the number of rows it affected. WarehouseConflict when another session's open
+        transaction writes the same rows (the local emulator; Snowflake waits instead)."""
         with self.conn.cursor() as cur:
-            cur.execute(sql, params)
+            try:
+                cur.execute(sql, params)
+            except snowflake.connector.errors.Error as exc:
+                if getattr(exc, "errno", None) == CONFLICT_ERRNO:
+                    raise WarehouseConflict(str(exc)) from exc
+                raise
             return int(cur.rowcount or 0)
 
     def query(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -133,10 +146,14 @@ def _used(sql: str, params: dict[str, Any] | None) -> dict[str, Any] | None:
 
 @contextlib.contextmanager
 def open_warehouse(settings: Settings) -> Iterator[Warehouse]:
-    """A warehouse session for the configured profile, its objects created."""
+    """A warehouse session for the configured profile, its objects created.
+
+    Locally: a session on the local warehouse server (northstar/warehouse_server.py), started in the background
+    when it is not running; the process keeps that login for later calls. Raises WarehouseError when the
+    warehouse cannot be reached, with what to do next.
+    """
     if settings.snowflake is None:
-        wh = _embedded(settings.warehouse_dir, settings.database)
-        yield wh  # the process's one login to its on-disk database stays open until exit
+        yield _local(settings)  # the process keeps its login to the local server until exit
         return
     try:
         conn = snowflake.connector.connect(**settings.snowflake.connect_args(), database=settings.database)
@@ -150,40 +167,49 @@ def open_warehouse(settings: Settings) -> Iterator[Warehouse]:
         wh.close()
 
 
-_embedded_logins: dict[Path, Warehouse] = {}
-_embedded_server: dict[str, Any] = {}
+_local_logins: dict[tuple[str, int, Path], Warehouse] = {}
 
 
-def _embedded(db_path: Path, database: str) -> Warehouse:
-    """The embedded fakesnow server's one login for db_path, started on first use."""
-    db_path = db_path.resolve()
-    if db_path in _embedded_logins:
-        return _embedded_logins[db_path]
+def _local(settings: Settings) -> Warehouse:
+    """This process's login to the local warehouse server for settings' database files."""
+    db_path = settings.warehouse_dir.resolve()
+    info = _local_server(settings)
+    key = (info.host, info.port, db_path)
+    if key in _local_logins:
+        return _local_logins[key]
     db_path.mkdir(parents=True, exist_ok=True)
-    kwargs = _embedded_server_kwargs()
-    params = dict(kwargs.pop("session_parameters")) | {"FAKESNOW_DB_PATH": str(db_path)}
-    conn = snowflake.connector.connect(**kwargs, session_parameters=params, database=database)
-    wh = Warehouse(conn, database)
+    try:
+        conn = snowflake.connector.connect(**info.connect_args(db_path), database=settings.database)
+    except snowflake.connector.errors.Error as exc:
+        raise WarehouseError(
+            f"cannot log in to the local warehouse at {info.host}:{info.port}: {exc}; "
+            "`northstar status` shows it, `northstar down` then `northstar up` restarts it"
+        ) from exc
+    wh = Warehouse(conn, settings.database)
     wh.ensure_objects()
-    _embedded_logins[db_path] = wh
+    if not _local_logins:
+        atexit.register(_close_local)
+    _local_logins[key] = wh
     return wh
 
 
-def _embedded_server_kwargs() -> dict[str, Any]:
-    """Start the embedded fakesnow server once per process."""
-    if "kwargs" not in _embedded_server:
-        stack = contextlib.ExitStack()
-        _embedded_server["kwargs"] = stack.enter_context(fakesnow_server())
-        atexit.register(_close_embedded, stack)
-    return dict(_embedded_server["kwargs"])
+def _local_server(settings: Settings) -> ServerInfo:
+    """The server named by NORTHSTAR_WAREHOUSE_SERVER (host:port, one server for many homes: the tests), else
+    the home's own, started when it is not running."""
+    if settings.warehouse_server:
+        host, _, port = settings.warehouse_server.rpartition(":")
+        return ServerInfo(0, host or "127.0.0.1", int(port), str(settings.warehouse_dir), 0.0)
+    try:
+        return ensure_server(settings.warehouse_dir)
+    except WarehouseServerError as exc:
+        raise WarehouseError(str(exc)) from exc
 
 
-def _close_embedded(stack: contextlib.ExitStack) -> None:
-    for wh in _embedded_logins.values():
+def _close_local() -> None:
+    for wh in _local_logins.values():
         with contextlib.suppress(Exception):
             wh.close()
-    _embedded_logins.clear()
-    stack.close()
+    _local_logins.clear()
 
 
 @contextlib.contextmanager

@@ -15,6 +15,7 @@ from psycopg import sql
 
 from demo import seed
 from northstar import warehouse
+from northstar import warehouse_server as warehouse_server_module
 from northstar.landing import LandingStore, LocalLanding, S3Landing
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -39,6 +40,18 @@ def fakesnow_server() -> Iterator[dict[str, Any]]:
     """fakesnow's HTTP server (shared in-memory database): the real connector's target in tests."""
     with warehouse.fakesnow_server() as kwargs:
         yield kwargs
+
+
+@pytest.fixture(scope="session")
+def warehouse_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One local warehouse server process for the session (northstar/warehouse_server.py); each test's home
+    keeps its own database files on it. Yields host:port for NORTHSTAR_WAREHOUSE_SERVER."""
+    folder = tmp_path_factory.mktemp("warehouse-server")
+    info = warehouse_server_module.ensure_server(folder, announce=False)
+    try:
+        yield f"{info.host}:{info.port}"
+    finally:
+        warehouse_server_module.stop_server(folder)
 
 
 @pytest.fixture(scope="session")
@@ -85,9 +98,19 @@ def prefect_harness() -> Iterator[None]:
 
 
 @pytest.fixture
-def pipeline_env(tmp_path: Path, source_db: str, monkeypatch: pytest.MonkeyPatch) -> Callable[..., dict[str, str]]:
+def pipeline_env(
+    tmp_path: Path, source_db: str, warehouse_server: str, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., dict[str, str]]:
     """Point the pipeline at a fresh home and source; returns a setter for extra settings."""
-    env = {"NORTHSTAR_HOME": str(tmp_path / "home"), "NORTHSTAR_SOURCE_PG_DSN": source_db}
+    env = {
+        "NORTHSTAR_HOME": str(tmp_path / "home"),
+        "NORTHSTAR_SOURCE_PG_DSN": source_db,
+        "NORTHSTAR_WAREHOUSE_SERVER": warehouse_server,
+        # the tests' fixed windows ended long ago; a test of the settle margin sets its own
+        "NORTHSTAR_ORDERS_SETTLE_SECONDS": "0",
+        "NORTHSTAR_PAYMENTS_SETTLE_SECONDS": "0",
+        "NORTHSTAR_FULFILLMENT_SETTLE_SECONDS": "0",
+    }
     for key in ("NORTHSTAR_PROFILE", "NORTHSTAR_LANDING_BUCKET", "SNOWFLAKE_ACCOUNT", "NORTHSTAR_MARQUEZ_URL"):
         monkeypatch.delenv(key, raising=False)
     for key, value in env.items():

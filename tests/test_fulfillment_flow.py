@@ -17,7 +17,7 @@ import pytest
 
 import flows.fulfillment_hourly as wms_flow
 from lineage.validate import validate_event
-from northstar.loads import COMMITTED
+from northstar.loads import BatchStatus
 from northstar.settings import load_settings
 from northstar.sources.wms.drop.sftp import DownloadFailed, HostKeyRefused
 from northstar.warehouse import open_warehouse
@@ -88,7 +88,7 @@ def test_new_files_in_every_format_are_landed_published_and_traced(
     outcome = wms_flow.fulfillment_hourly(**hour(0))
 
     assert (outcome.status, outcome.rows_extracted, outcome.rows_published, outcome.rows_quarantined) == (
-        COMMITTED, 14, 14, 0,
+        BatchStatus.COMMITTED, 14, 14, 0,
     )  # fmt: skip
     recorded = files()
     assert sorted(recorded) == ["advice-001.945", "asn-001.856", "confirm-001.csv"]
@@ -189,7 +189,7 @@ def test_empty_truncated_misencoded_and_broken_x12_files_are_quarantined_whole(
     with caplog.at_level(logging.ERROR, logger="northstar.alerts"):
         outcome = wms_flow.fulfillment_hourly(**hour(0))
 
-    assert outcome.status == COMMITTED and outcome.rows_published == 2 and outcome.rows_quarantined == 0
+    assert outcome.status == BatchStatus.COMMITTED and outcome.rows_published == 2 and outcome.rows_quarantined == 0
     rejected = {r["FILE_NAME"]: r["REASON"] for r in query("SELECT * FROM QUARANTINE.WMS_FILES")}
     assert {name: reason.split(":")[0] for name, reason in rejected.items()} == {
         "empty.csv": "file.empty",
@@ -280,7 +280,7 @@ def test_a_connection_dropped_mid_download_is_retried_and_never_leaves_half_a_fi
     assert sftp.cuts["big.csv"] == 3 and landed_files() == [] and query("SELECT * FROM OPS.LOAD_BATCHES") == []
     outcome = wms_flow.fulfillment_hourly(**hour(0))  # its first download is cut too, its retry succeeds
     assert sftp.cuts["big.csv"] == 4 and sftp.opens["big.csv"] == 5
-    assert outcome.status == COMMITTED and outcome.rows_published == 3000
+    assert outcome.status == BatchStatus.COMMITTED and outcome.rows_published == 3000
     data_files = [p for p in landed_files() if p.name != "manifest.json"]
     assert [p.read_bytes() == big for p in data_files] == [True]
     assert data_files[0].parent.name == hashlib.sha256(big).hexdigest()
@@ -297,7 +297,7 @@ def test_a_rerun_of_the_hour_leaves_every_table_identical_and_processed_files_ar
     sftp.drop("b.945", w.x12_945(items[3:], se_delta=2), at(6))
     sftp.drop("c.856", w.x12_856(items[3:]), at(7))
     sftp.drop("e.csv", w.csv_file(w.shipments(1, prefix="NEXT")), at(70))  # the next hour's: not processed yet
-    assert wms_flow.fulfillment_hourly(**hour(0)).status == COMMITTED
+    assert wms_flow.fulfillment_hourly(**hour(0)).status == BatchStatus.COMMITTED
     with open_warehouse(load_settings()) as wh:
         before = table_hashes(wh, TABLES)
     assert sorted(p.name for p in (sftp.root / "archive").iterdir()) == ["a.csv", "b.945", "c.856"]
@@ -319,6 +319,6 @@ def test_without_an_sftp_host_a_local_folder_stands_in(pipeline_env: Callable[..
         (drop / name).write_bytes(w.csv_file(w.shipments(2, prefix=name[0].upper())))
         os.utime(drop / name, (at(minute).timestamp(), at(minute).timestamp()))
     outcome = wms_flow.fulfillment_hourly(**hour(0))
-    assert outcome.status == COMMITTED and outcome.rows_published == 4
+    assert outcome.status == BatchStatus.COMMITTED and outcome.rows_published == 4
     assert files()["a.csv"]["REMOTE_PATH"] == str(drop / "a.csv")
     assert (drop / "archive" / "a.csv").is_file() and sorted(p.name for p in drop.iterdir()) == ["archive", "b.csv"]

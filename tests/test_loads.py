@@ -13,10 +13,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from flows.batch_runs import Stopwatch
-from flows.orders_microbatch import ORDERS_LOAD, ValidatedBatch, _record, validate_orders
+from flows.engine import Stopwatch, Validated, new_record
+from flows.orders_microbatch import validate_orders
 from northstar.batches import Window, batch_id
-from northstar.loads import COMMITTED, batch_status, publish
+from northstar.loads import BatchStatus, batch_status, publish
 from northstar.settings import Settings, SnowflakeSettings
 from northstar.sources.orders.landing import LandedBatch
 from northstar.warehouse import Warehouse, WarehouseError, open_warehouse
@@ -43,7 +43,7 @@ def wh(settings: Settings) -> Iterator[Warehouse]:
         yield warehouse
 
 
-def validated(settings: Settings, minute: int, rows: list[dict[str, Any]]) -> tuple[ValidatedBatch, Any]:
+def validated(settings: Settings, minute: int, rows: list[dict[str, Any]]) -> tuple[Validated, Any]:
     """Validate rows as the batch for the 15-minute window starting `minute` minutes after T0."""
     window = Window(T0 + timedelta(minutes=minute), T0 + timedelta(minutes=minute + 15))
     batch = batch_id("orders", window)
@@ -54,7 +54,8 @@ def validated(settings: Settings, minute: int, rows: list[dict[str, Any]]) -> tu
         batch, "raw/orders/x/", {"row_count": len(rows), "watermark": {"low": None, "high": None}}, path
     )
     result = validate_orders.fn(settings, landed, window)
-    return result, _record(settings, window, landed, result.routed, "0190b6a4-0000-7000-8000-000000000000", Stopwatch())
+    run_id = "0190b6a4-0000-7000-8000-000000000000"
+    return result, new_record(settings, "orders", window, landed.batch_id, result, run_id, Stopwatch())
 
 
 def _schema() -> pa.Schema:
@@ -73,8 +74,8 @@ def core(wh: Warehouse) -> dict[int, str]:
 
 def test_publish_loads_passing_rows_quarantine_and_ledger_together(settings: Settings, wh: Warehouse) -> None:
     result, record = validated(settings, 0, [row(1, 1), row(2, 2, currency="usd"), row(3, 3)])
-    committed = publish(wh, ORDERS_LOAD.in_folder(result.folder), record, result.routed.results)
-    assert committed is not None and committed.status == COMMITTED and committed.rows_published == 2
+    committed = publish(wh, result.plan, record, result.results)
+    assert committed is not None and committed.status == BatchStatus.COMMITTED and committed.rows_published == 2
     assert core(wh) == {1: "paid", 3: "paid"}
     (q,) = wh.query("SELECT ORDER_ID, REASONS, _BATCH_ID FROM QUARANTINE.ORDERS")
     assert q["ORDER_ID"] == 2 and "schema.currency_iso4217" in q["REASONS"] and q["_BATCH_ID"] == record.batch_id
@@ -88,22 +89,22 @@ def test_publish_loads_passing_rows_quarantine_and_ledger_together(settings: Set
 
 def test_republishing_a_committed_batch_changes_nothing(settings: Settings, wh: Warehouse) -> None:
     result, record = validated(settings, 0, [row(1, 1), row(2, 2, status="??")])
-    plan = ORDERS_LOAD.in_folder(result.folder)
-    assert publish(wh, plan, record, result.routed.results) is not None
+    plan = result.plan
+    assert publish(wh, plan, record, result.results) is not None
     before = table_hashes(wh)
     later = dataclasses.replace(record, started_at=datetime.now(UTC))
-    assert publish(wh, plan, later, result.routed.results) is None
+    assert publish(wh, plan, later, result.results) is None
     assert table_hashes(wh) == before
 
 
 def test_an_older_version_never_overwrites_a_newer_one(settings: Settings, wh: Warehouse) -> None:
     newer, newer_record = validated(settings, 15, [row(1, 20, status="shipped")])
-    publish(wh, ORDERS_LOAD.in_folder(newer.folder), newer_record, newer.routed.results)
+    publish(wh, newer.plan, newer_record, newer.results)
     older, older_record = validated(settings, 0, [row(1, 5, status="paid"), row(2, 6)])  # a backfill, late
-    publish(wh, ORDERS_LOAD.in_folder(older.folder), older_record, older.routed.results)
+    publish(wh, older.plan, older_record, older.results)
     assert core(wh) == {1: "shipped", 2: "paid"}
     newest, newest_record = validated(settings, 30, [row(1, 31, status="delivered")])
-    publish(wh, ORDERS_LOAD.in_folder(newest.folder), newest_record, newest.routed.results)
+    publish(wh, newest.plan, newest_record, newest.results)
     assert core(wh) == {1: "delivered", 2: "paid"}
     assert len(wh.query("SELECT ORDER_ID FROM CORE.ORDERS WHERE ORDER_ID = 1")) == 1
 
@@ -112,7 +113,7 @@ def test_only_the_latest_version_within_a_batch_is_published(settings: Settings,
     result, record = validated(
         settings, 0, [row(1, 1, status="pending"), row(1, 7, status="paid"), row(1, 7, status="paid")]
     )
-    committed = publish(wh, ORDERS_LOAD.in_folder(result.folder), record, result.routed.results)
+    committed = publish(wh, result.plan, record, result.results)
     assert committed is not None and committed.rows_published == 1
     assert core(wh) == {1: "paid"}
 
@@ -121,7 +122,7 @@ def test_a_failure_mid_load_rolls_everything_back_and_a_rerun_completes_it(
     settings: Settings, wh: Warehouse, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     result, record = validated(settings, 0, [row(1, 1), row(2, 2, total_amount_minor=-3)])
-    plan = ORDERS_LOAD.in_folder(result.folder)
+    plan = result.plan
     original = Warehouse.run_file
 
     def failing(self: Warehouse, relative: str, params: dict[str, Any] | None = None) -> None:
@@ -131,12 +132,12 @@ def test_a_failure_mid_load_rolls_everything_back_and_a_rerun_completes_it(
 
     monkeypatch.setattr(Warehouse, "run_file", failing)
     with pytest.raises(RuntimeError, match="dropped"):
-        publish(wh, plan, record, result.routed.results)
+        publish(wh, plan, record, result.results)
     monkeypatch.setattr(Warehouse, "run_file", original)
     assert core(wh) == {} and batch_status(wh, record.batch_id) is None
     assert wh.query("SELECT * FROM QUARANTINE.ORDERS") == []
-    assert publish(wh, plan, record, result.routed.results) is not None
-    assert core(wh) == {1: "paid"} and batch_status(wh, record.batch_id) == COMMITTED
+    assert publish(wh, plan, record, result.results) is not None
+    assert core(wh) == {1: "paid"} and batch_status(wh, record.batch_id) == BatchStatus.COMMITTED
 
 
 def test_an_unreachable_warehouse_fails_with_a_clear_message(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ import pytest
 import flows.orders_microbatch as orders_flow
 from cli.main import main
 from demo import seed
-from northstar.loads import COMMITTED
+from northstar.loads import BatchStatus
 from northstar.settings import load_settings
 from northstar.warehouse import open_warehouse
 from tests.helpers import T0, source_row
@@ -58,8 +58,8 @@ def test_each_line_fault_is_quarantined_with_its_reasons_and_the_rest_published(
         (99, 1, "SKU-G", 1, 100),  # no such order: never extracted
     )
     outcome = orders_flow.orders_microbatch(**window(0))
-    assert outcome.status == COMMITTED and outcome.rows_published == 3
-    assert outcome.lines_quarantined_by_reason == {
+    assert outcome.status == BatchStatus.COMMITTED and outcome.rows_published == 3
+    assert outcome.details["lines_quarantined_by_reason"] == {
         "duplicates.line_unique": 2,
         "referential.order_in_batch": 1,
         "schema.quantity_positive": 2,
@@ -95,13 +95,13 @@ def test_a_newer_version_of_an_order_replaces_its_lines_and_an_older_one_does_no
     pipeline_env()
     insert(source_db, source_row(1, 1), source_row(2, 2))
     insert_lines(source_db, (1, 1, "SKU-A", 1, 2500), (2, 1, "SKU-B", 1, 1500), (2, 2, "SKU-C", 2, 500))
-    assert orders_flow.orders_microbatch(**window(0)).status == COMMITTED
+    assert orders_flow.orders_microbatch(**window(0)).status == BatchStatus.COMMITTED
     with psycopg.connect(source_db) as conn:  # order 2 loses a line and gains another, in one transaction
         conn.execute("DELETE FROM order_lines WHERE order_id = 2 AND line_no = 2")
         conn.execute(INSERT_LINE, (2, 3, "SKU-D", 1, 1000, T0 + timedelta(minutes=20)))
         conn.execute("UPDATE orders SET updated_at = %s WHERE order_id = 2", (T0 + timedelta(minutes=20),))
     second = orders_flow.orders_microbatch(**window(1))
-    assert second.status == COMMITTED
+    assert second.status == BatchStatus.COMMITTED
     assert core_lines() == [(1, 1, "SKU-A", 1, 2500), (2, 1, "SKU-B", 1, 1500), (2, 3, "SKU-D", 1, 1000)]
     with open_warehouse(load_settings()) as wh:
         batches = wh.query("SELECT ORDER_ID, _BATCH_ID FROM CORE.ORDER_LINES ORDER BY ORDER_ID, LINE_NO")
@@ -128,7 +128,7 @@ def test_the_seeded_history_publishes_lines_that_add_up_to_their_orders(
             "FROM CORE.ORDER_LINES GROUP BY ORDER_ID) AS l ON l.ORDER_ID = o.ORDER_ID WHERE l.S <> o.TOTAL_AMOUNT_MINOR"
         )[0]["N"]
     assert published["ORDERS"] == outcome.rows_published  # every published order has its lines
-    quarantined = sum(outcome.lines_quarantined_by_reason.values())
+    quarantined = sum(outcome.details["lines_quarantined_by_reason"].values())
     assert published["N"] + quarantined == lines_total[0]
-    assert set(outcome.lines_quarantined_by_reason) == {"referential.order_in_batch"} and quarantined > 0
+    assert set(outcome.details["lines_quarantined_by_reason"]) == {"referential.order_in_batch"} and quarantined > 0
     assert off == 0  # each published order's lines add up to its total

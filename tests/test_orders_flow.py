@@ -15,8 +15,9 @@ import pytest
 
 import flows.orders_microbatch as orders_flow
 from demo import seed
+from flows import engine
 from lineage.validate import validate_event
-from northstar.loads import COMMITTED, HELD
+from northstar.loads import BatchStatus
 from northstar.settings import load_settings
 from northstar.sources.orders.postgres import SourceUnavailableError
 from northstar.warehouse import open_warehouse
@@ -68,7 +69,7 @@ def test_extract_picks_up_inserts_and_updates_and_honours_watermark_and_overlap(
     pipeline_env()
     insert(source_db, source_row(1, 1), source_row(2, 4), source_row(3, 14))
     first = orders_flow.orders_microbatch(**window(0))
-    assert (first.status, first.rows_extracted, first.rows_published) == (COMMITTED, 3, 3)
+    assert (first.status, first.rows_extracted, first.rows_published) == (BatchStatus.COMMITTED, 3, 3)
 
     insert(source_db, source_row(4, 20))  # a new order in the next window
     execute(
@@ -80,7 +81,7 @@ def test_extract_picks_up_inserts_and_updates_and_honours_watermark_and_overlap(
     insert(source_db, source_row(6, 2))  # committed very late, stamped before the overlap: not re-read
     second = orders_flow.orders_microbatch(**window(1))
 
-    assert second.status == COMMITTED
+    assert second.status == BatchStatus.COMMITTED
     assert second.rows_extracted == 4  # orders 1 (updated), 4 (new), 5 (late, in overlap), 3 (overlap repeat)
     orders = core_orders()
     assert sorted(orders) == [1, 2, 3, 4, 5]
@@ -95,7 +96,7 @@ def test_a_rerun_of_the_same_window_leaves_every_table_identical(
     pipeline_env()
     insert(source_db, source_row(1, 1), source_row(2, 2, currency="usd"), source_row(3, 3), source_row(3, 3))
     outcome = orders_flow.orders_microbatch(**window(0))
-    assert outcome.status == COMMITTED
+    assert outcome.status == BatchStatus.COMMITTED
     assert not (load_settings().work_dir / outcome.batch_id).exists()  # derived files go when the run ends
     with open_warehouse(load_settings()) as wh:
         before = table_hashes(wh)
@@ -110,22 +111,25 @@ def test_a_failed_publish_is_completed_by_its_rerun_from_the_same_landed_raw(
 ) -> None:
     pipeline_env()
     insert(source_db, source_row(1, 1), source_row(2, 2))
-    real_publish = orders_flow.publish
+    real_publish = engine.publish
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise ConnectionError("warehouse went away")
 
-    monkeypatch.setattr(orders_flow, "publish_orders", orders_flow.publish_orders.with_options(retries=0))
-    monkeypatch.setattr(orders_flow, "publish", broken)
+    monkeypatch.setattr(engine, "publish_or_hold", engine.publish_or_hold.with_options(retries=0))
+    monkeypatch.setattr(engine, "publish", broken)
     with pytest.raises(ConnectionError):
         orders_flow.orders_microbatch(**window(0))
-    assert ledger() == [] and core_orders() == {}
+    (failed,) = ledger()  # the failure leaves a trace, and nothing published
+    assert (failed["STATUS"], failed["REASON"]) == ("FAILED", "ConnectionError: warehouse went away")
+    assert core_orders() == {}
     assert [e["eventType"] for e in lineage_events()] == ["START", "FAIL"]
 
     insert(source_db, source_row(3, 3))  # changed at the source meanwhile: the rerun reuses what was landed
-    monkeypatch.setattr(orders_flow, "publish", real_publish)
+    monkeypatch.setattr(engine, "publish", real_publish)
     outcome = orders_flow.orders_microbatch(**window(0))
-    assert outcome.status == COMMITTED and sorted(core_orders()) == [1, 2]
+    assert outcome.status == BatchStatus.COMMITTED and sorted(core_orders()) == [1, 2]
+    assert [row["STATUS"] for row in ledger()] == ["COMMITTED"]
 
 
 @pytest.mark.parametrize(
@@ -146,10 +150,10 @@ def test_a_source_schema_change_holds_the_batch_and_publishes_nothing(
     execute(source_db, change)
     with caplog.at_level(logging.ERROR, logger="northstar.alerts"):
         outcome = orders_flow.orders_microbatch(**window(0))
-    assert outcome.status == HELD and outcome.rows_published == 0
+    assert outcome.status == BatchStatus.HELD and outcome.rows_published == 0
     assert core_orders() == {}
     (held,) = ledger()
-    assert held["STATUS"] == HELD and held["REASON"].startswith("schema.")
+    assert held["STATUS"] == BatchStatus.HELD and held["REASON"].startswith("schema.")
     assert any("orders batch held" in r.getMessage() for r in caplog.records)
     raw = load_settings().landing_dir / "raw" / "orders"
     assert len(list(raw.rglob("*.parquet"))) == 2 and len(list(raw.rglob("manifest.json"))) == 1  # orders, lines
@@ -216,7 +220,7 @@ def test_landing_in_s3_keeps_the_manifested_bytes(
     pipeline_env(NORTHSTAR_LANDING_BUCKET=s3_bucket, NORTHSTAR_S3_ENDPOINT_URL=moto_s3)
     insert(source_db, source_row(1, 1), source_row(2, 2))
     outcome = orders_flow.orders_microbatch(**window(0))
-    assert outcome.status == COMMITTED
+    assert outcome.status == BatchStatus.COMMITTED
     s3 = boto3.client("s3", endpoint_url=moto_s3)
     prefix = f"raw/orders/dt=2026-11-20/batch={outcome.batch_id}/"
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=s3_bucket, Prefix=prefix)["Contents"]]
@@ -238,7 +242,10 @@ def test_an_unreachable_source_fails_clearly_and_the_next_run_picks_up(
     monkeypatch.setattr(orders_flow, "extract_orders", orders_flow.extract_orders.with_options(retries=0))
     with pytest.raises(SourceUnavailableError, match="orders source query failed"):
         orders_flow.orders_microbatch(**window(0))
-    assert ledger() == [] and not (load_settings().landing_dir / "raw").exists()
+    (failed,) = ledger()  # recorded FAILED with its cause; nothing landed
+    assert failed["STATUS"] == "FAILED" and failed["REASON"].startswith("SourceUnavailableError: orders source")
+    assert not (load_settings().landing_dir / "raw").exists()
     pipeline_env(NORTHSTAR_SOURCE_PG_DSN=source_db)
     insert(source_db, source_row(1, 1))
-    assert orders_flow.orders_microbatch(**window(0)).status == COMMITTED
+    assert orders_flow.orders_microbatch(**window(0)).status == BatchStatus.COMMITTED
+    assert [row["STATUS"] for row in ledger()] == ["COMMITTED"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,9 +14,10 @@ from urllib.parse import unquote
 import pytest
 
 import flows.payments_microbatch as payments_flow
+from flows import engine
 from lineage.validate import validate_event
 from northstar.landing import LandingStore, LocalLanding, landing_store
-from northstar.loads import COMMITTED
+from northstar.loads import BatchStatus
 from northstar.settings import load_settings
 from northstar.warehouse import open_warehouse
 from tests import stripe_payloads as sp
@@ -79,7 +81,7 @@ def test_an_older_event_arriving_in_a_later_batch_never_overwrites_a_newer_state
     pipeline_env()
     pi = sp.ids(1)["pi"]
     land(0, sp.for_type("payment_intent.succeeded", 1, created=sp.T0 + 60))
-    assert payments_flow.payments_microbatch(**window(0)).status == COMMITTED
+    assert payments_flow.payments_microbatch(**window(0)).status == BatchStatus.COMMITTED
     land(
         1,
         sp.for_type("payment_intent.processing", 1, created=sp.T0 + 30),  # older: delivered late
@@ -87,7 +89,7 @@ def test_an_older_event_arriving_in_a_later_batch_never_overwrites_a_newer_state
         sp.for_type("charge.refunded", 1, created=sp.T0 + 90, refunded=700),  # newer: applies
     )
     second = payments_flow.payments_microbatch(**window(1))
-    assert (second.status, second.rows_extracted, second.rows_passed) == (COMMITTED, 3, 3)
+    assert (second.status, second.rows_extracted, second.rows_passed) == (BatchStatus.COMMITTED, 3, 3)
     row = payment(pi)
     assert (row["STATUS"], row["AMOUNT_RECEIVED"], row["AMOUNT_REFUNDED"]) == ("succeeded", 2500, 700)
     assert row["_STATE_PRECEDENCE"] == 6 and row["_STATE_EVENT_CREATED"] == (T0 + timedelta(seconds=60)).replace(
@@ -105,9 +107,9 @@ def test_a_duplicate_delivery_changes_nothing(pipeline_env: Callable[..., dict[s
     before = hashes(DATA_TABLES)
     land(1, *(e | {"pending_webhooks": 0} for e in events), key_suffix="-redelivered")  # the same events again
     again = payments_flow.payments_microbatch(**window(1))
-    assert (again.status, again.rows_passed, again.rows_published) == (COMMITTED, 3, 0)
+    assert (again.status, again.rows_passed, again.rows_published) == (BatchStatus.COMMITTED, 3, 0)
     recovery = payments_flow.payments_microbatch(**window(0), lookback_days=30)  # re-reads window 0: own batch
-    assert (recovery.status, recovery.rows_extracted, recovery.rows_published) == (COMMITTED, 3, 0)
+    assert (recovery.status, recovery.rows_extracted, recovery.rows_published) == (BatchStatus.COMMITTED, 3, 0)
     assert hashes(DATA_TABLES) == before
 
 
@@ -128,8 +130,8 @@ def test_refunds_and_disputes_reconcile_to_the_charge_and_the_dispute(
     disputes = [sp.for_type(t, 1, created=sp.T0 + 300 + n) for n, t in enumerate(sp.DISPUTE_STATUS)]
     land(0, sp.for_type("payment_intent.succeeded", 1), *refunds[:2])
     land(1, *disputes, *refunds[2:], charge)
-    assert payments_flow.payments_microbatch(**window(0)).status == COMMITTED
-    assert payments_flow.payments_microbatch(**window(1)).status == COMMITTED
+    assert payments_flow.payments_microbatch(**window(0)).status == BatchStatus.COMMITTED
+    assert payments_flow.payments_microbatch(**window(1)).status == BatchStatus.COMMITTED
     (refunded,) = query("SELECT SUM(AMOUNT) AS N FROM CORE.REFUNDS WHERE STATUS = 'succeeded'")
     assert payment(i["pi"])["AMOUNT_REFUNDED"] == refunded["N"] == 1500
     (dispute,) = query("SELECT * FROM CORE.DISPUTES")
@@ -142,7 +144,7 @@ def test_a_rerun_of_the_same_window_leaves_every_table_identical(pipeline_env: C
     pipeline_env()
     land(0, *(sp.for_type(t, n) for n, t in enumerate(sp.HANDLED_TYPES)), b"{not json")
     first = payments_flow.payments_microbatch(**window(0))
-    assert first.status == COMMITTED and first.rows_quarantined == 1
+    assert first.status == BatchStatus.COMMITTED and first.rows_quarantined == 1
     before = hashes()
     land(0, sp.for_type("payment_intent.created", 99))  # written inside the window after it was read
     assert payments_flow.payments_microbatch(**window(0)).status == "SKIPPED"
@@ -154,23 +156,23 @@ def test_a_failed_publish_is_completed_by_its_rerun_from_the_same_pinned_events(
 ) -> None:
     pipeline_env()
     land(0, sp.for_type("payment_intent.succeeded", 1), sp.for_type("charge.refunded", 1))
-    real_publish = payments_flow.publish
+    real_publish = engine.publish
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise ConnectionError("warehouse went away")
 
-    monkeypatch.setattr(payments_flow, "publish_payments", payments_flow.publish_payments.with_options(retries=0))
-    monkeypatch.setattr(payments_flow, "publish", broken)
+    monkeypatch.setattr(engine, "publish_or_hold", engine.publish_or_hold.with_options(retries=0))
+    monkeypatch.setattr(engine, "publish", broken)
     with pytest.raises(ConnectionError):
         payments_flow.payments_microbatch(**window(0))
     assert query("SELECT COUNT(*) AS N FROM CORE.PAYMENTS") == [{"N": 0}]
-    assert query("SELECT COUNT(*) AS N FROM OPS.LOAD_BATCHES") == [{"N": 0}]
+    assert query("SELECT STATUS FROM OPS.LOAD_BATCHES") == [{"STATUS": "FAILED"}]
     assert [e["eventType"] for e in lineage_events()] == ["START", "FAIL"]
 
     land(0, sp.for_type("payment_intent.created", 2))  # written in the window after the manifest pinned it
-    monkeypatch.setattr(payments_flow, "publish", real_publish)
+    monkeypatch.setattr(engine, "publish", real_publish)
     outcome = payments_flow.payments_microbatch(**window(0))
-    assert outcome.status == COMMITTED and outcome.rows_extracted == 2
+    assert outcome.status == BatchStatus.COMMITTED and outcome.rows_extracted == 2
     (row,) = query("SELECT PAYMENT_INTENT_ID, STATUS, AMOUNT_REFUNDED FROM CORE.PAYMENTS")
     assert row == {"PAYMENT_INTENT_ID": sp.ids(1)["pi"], "STATUS": "succeeded", "AMOUNT_REFUNDED": 1000}
 
@@ -209,9 +211,9 @@ def test_bad_events_are_quarantined_with_reasons_and_nothing_is_lost(
 def test_an_empty_window_commits_an_empty_batch(pipeline_env: Callable[..., dict[str, str]]) -> None:
     pipeline_env()
     outcome = payments_flow.payments_microbatch(**window(0))
-    assert (outcome.status, outcome.rows_extracted, outcome.rows_published) == (COMMITTED, 0, 0)
+    assert (outcome.status, outcome.rows_extracted, outcome.rows_published) == (BatchStatus.COMMITTED, 0, 0)
     (ledger,) = query("SELECT STATUS, ROWS_EXTRACTED, ROWS_QUARANTINED, RAW_URI FROM OPS.LOAD_BATCHES")
-    assert ledger["STATUS"] == COMMITTED and ledger["ROWS_EXTRACTED"] == 0
+    assert ledger["STATUS"] == BatchStatus.COMMITTED and ledger["ROWS_EXTRACTED"] == 0
     assert unquote(ledger["RAW_URI"]).endswith(f"batch={outcome.batch_id}/manifest.json")
 
 
@@ -251,9 +253,14 @@ def test_events_landed_in_s3_are_read_concurrently_and_published(
     events = [sp.for_type(t, n, created=int(start.timestamp())) for n, t in enumerate(sp.HANDLED_TYPES)]
     for evt in events:
         assert store.put_if_absent(sp.landing_key(evt["id"], evt["created"]), sp.envelope(evt))
-    end = datetime.now(UTC) + timedelta(minutes=1)
+    end = datetime.now(UTC) + timedelta(seconds=1)
+    time.sleep(1.1)  # a window is taken only once it has ended
     outcome = payments_flow.payments_microbatch(start=start.isoformat(), end=end.isoformat())
-    assert (outcome.status, outcome.rows_extracted, outcome.rows_passed) == (COMMITTED, len(events), len(events))
+    assert (outcome.status, outcome.rows_extracted, outcome.rows_passed) == (
+        BatchStatus.COMMITTED,
+        len(events),
+        len(events),
+    )
     assert len(query("SELECT EVENT_ID FROM RAW.STRIPE_EVENTS")) == len(events)
     (ledger,) = query("SELECT RAW_URI FROM OPS.LOAD_BATCHES")
     assert ledger["RAW_URI"].startswith(f"s3://{s3_bucket}/raw/stripe/_batches/")

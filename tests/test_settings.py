@@ -36,6 +36,7 @@ def test_defaults_are_the_documented_ones(tmp_path: Path) -> None:
     assert s.orders.pg_dsn.get_secret_value() == DEFAULT_PG_DSN
     assert (s.orders.overlap, s.orders.settle) == (timedelta(minutes=5), timedelta(seconds=60))
     assert s.payments.settle == timedelta(seconds=60) and s.fulfillment.settle == timedelta(seconds=300)
+    assert (s.consistency.settle, s.warehouse_server) == (timedelta(0), None)
     assert (s.payments.webhook_secrets, s.payments.api_key, s.payments.api_base) == ((), None, None)
     sftp = s.fulfillment.sftp
     assert (sftp.host, sftp.drop_dir, sftp.stable_seconds, sftp.download_attempts) == (
@@ -69,7 +70,9 @@ def test_every_documented_variable_reaches_its_setting(tmp_path: Path) -> None:
             "NORTHSTAR_ORDERS_SETTLE_SECONDS": "30",
             "NORTHSTAR_PAYMENTS_SETTLE_SECONDS": "90",
             "NORTHSTAR_FULFILLMENT_SETTLE_SECONDS": "600",
+            "NORTHSTAR_CONSISTENCY_SETTLE_SECONDS": "5",
             "NORTHSTAR_LEASE_SECONDS": "120",
+            "NORTHSTAR_WAREHOUSE_SERVER": "127.0.0.1:7000",
             "NORTHSTAR_LANDING_BUCKET": "landing",
             "NORTHSTAR_S3_ENDPOINT_URL": "http://127.0.0.1:9000",
             "SNOWFLAKE_ACCOUNT": "acme-eu",
@@ -104,6 +107,13 @@ def test_every_documented_variable_reaches_its_setting(tmp_path: Path) -> None:
     assert s.orders.pg_dsn.get_secret_value() == "postgresql://loader:pw@db:5432/shop"
     assert (s.orders.overlap, s.orders.settle) == (timedelta(minutes=7), timedelta(seconds=30))
     assert (s.payments.settle, s.fulfillment.settle) == (timedelta(seconds=90), timedelta(seconds=600))
+    assert s.settle == {
+        "orders": timedelta(seconds=30),
+        "payments": timedelta(seconds=90),
+        "fulfillment": timedelta(seconds=600),
+        "consistency": timedelta(seconds=5),
+    }
+    assert s.warehouse_server == "127.0.0.1:7000"
     assert s.payments.require_webhook_secrets() == ["whsec_new", "whsec_old"]
     assert (s.payments.require_api_key(), s.payments.api_base) == ("rk_live_x", "http://127.0.0.1:12111")
     sftp = s.fulfillment.sftp
@@ -155,6 +165,8 @@ def test_every_documented_variable_reaches_its_setting(tmp_path: Path) -> None:
         ("NORTHSTAR_ORDERS_SETTLE_SECONDS", "1m", "must be a whole number of seconds >= 0, not '1m'"),
         ("NORTHSTAR_PAYMENTS_SETTLE_SECONDS", "-1", "must be a whole number of seconds >= 0, not '-1'"),
         ("NORTHSTAR_FULFILLMENT_SETTLE_SECONDS", "5.5", "must be a whole number of seconds >= 0, not '5.5'"),
+        ("NORTHSTAR_CONSISTENCY_SETTLE_SECONDS", "soon", "must be a whole number of seconds >= 0, not 'soon'"),
+        ("NORTHSTAR_WAREHOUSE_SERVER", "localhost", "must be host:port, not 'localhost'"),
         ("NORTHSTAR_SFTP_PORT", "ssh", "must be a whole number >= 1, not 'ssh'"),
         ("NORTHSTAR_SFTP_STABLE_SECONDS", "-0.1", "must be at least 0 seconds, not -0.1"),
         ("NORTHSTAR_SFTP_DOWNLOAD_ATTEMPTS", "0", "must be a whole number >= 1, not '0'"),

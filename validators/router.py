@@ -119,3 +119,9 @@ def not_evaluated(checks: tuple[RowCheck, ...], contract: Contract, rows: int) -
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
     row = con.execute(f"SELECT count(*) FROM {table}").fetchone()  # table names come from code
     return int(row[0]) if row else 0
+
+
+def quarantine_reasons(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Quarantined rows per reason, from the router's `quarantined` table."""
+    rows = con.execute(read_sql("checks/count_quarantine_reasons.sql")).fetchall()
+    return {str(reason): int(n) for reason, n in rows}

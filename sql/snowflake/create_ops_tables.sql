@@ -10,7 +10,7 @@ CREATE TABLE IF NOT EXISTS OPS.LOAD_BATCHES (
     ROWS_PASSED       NUMBER(38, 0) NOT NULL,
     ROWS_QUARANTINED  NUMBER(38, 0) NOT NULL,
     ROWS_PUBLISHED    NUMBER(38, 0) NOT NULL,
-    STATUS            VARCHAR NOT NULL,      -- COMMITTED or HELD
+    STATUS            VARCHAR NOT NULL,      -- COMMITTED, HELD or FAILED (northstar.loads.BatchStatus)
     REASON            VARCHAR,
     RAW_URI           VARCHAR,
     CODE_VERSION      VARCHAR,
@@ -37,6 +37,26 @@ CREATE TABLE IF NOT EXISTS OPS.CHECK_RESULTS (
     ACTUAL        VARCHAR,
     COLUMN_NAME   VARCHAR,
     CHECKED_AT    TIMESTAMP_NTZ
+);
+
+-- A running batch's lease: a second run of the same batch sees it and stands aside until it expires
+-- (a killed run's lease expires after NORTHSTAR_LEASE_SECONDS without renewal).
+CREATE TABLE IF NOT EXISTS OPS.BATCH_LEASES (
+    BATCH_ID        VARCHAR NOT NULL,
+    SOURCE          VARCHAR NOT NULL,
+    OWNER           VARCHAR NOT NULL,      -- host:pid:random of the run holding it
+    LINEAGE_RUN_ID  VARCHAR,
+    ACQUIRED_AT     TIMESTAMP_NTZ NOT NULL,
+    HEARTBEAT_AT    TIMESTAMP_NTZ NOT NULL,
+    EXPIRES_AT      TIMESTAMP_NTZ NOT NULL
+);
+
+-- One row per lock name; the first statement of a transaction that must not run beside another of its kind
+-- updates its row (Snowflake makes a second writer wait; the local emulator aborts it, and it retries).
+CREATE TABLE IF NOT EXISTS OPS.LOAD_LOCKS (
+    NAME     VARCHAR NOT NULL,
+    HELD_BY  VARCHAR,
+    HELD_AT  TIMESTAMP_NTZ
 );
 
 -- Files are staged here under <source>/<batch_id>/ before COPY INTO.

@@ -1,6 +1,7 @@
--- Staging tables for one fulfillment load, replaced before each load (DDL commits implicitly, so it runs
--- before the load's transaction). One fulfillment load runs at a time (the deployment's concurrency limit).
-CREATE OR REPLACE TRANSIENT TABLE OPS.STAGE_WMS_LINES (
+-- Staging tables for fulfillment loads, created once (DDL commits implicitly, so it runs before the load's
+-- transaction). Each load empties them, copies its files in and empties them again inside its own
+-- transaction, so a load only ever sees its own staged rows. A release that changes one drops it first.
+CREATE TRANSIENT TABLE IF NOT EXISTS OPS.STAGE_WMS_LINES (
     SHIPMENT_ID      VARCHAR,
     ORDER_ID         NUMBER(38, 0),
     LINE_NO          NUMBER(38, 0),
@@ -17,12 +18,12 @@ CREATE OR REPLACE TRANSIENT TABLE OPS.STAGE_WMS_LINES (
     FORMAT           VARCHAR,
     PARSE_ERROR      VARCHAR
 );
-CREATE OR REPLACE TRANSIENT TABLE OPS.STAGE_WMS_LINES_QUARANTINE (
+CREATE TRANSIENT TABLE IF NOT EXISTS OPS.STAGE_WMS_LINES_QUARANTINE (
     REASONS      VARCHAR,
     RAW_RECORD   VARCHAR,
     _SOURCE_ROW  NUMBER(38, 0)
 );
-CREATE OR REPLACE TRANSIENT TABLE OPS.STAGE_WMS_FILES (
+CREATE TRANSIENT TABLE IF NOT EXISTS OPS.STAGE_WMS_FILES (
     REMOTE_PATH        VARCHAR,
     FILE_NAME          VARCHAR,
     SIZE_BYTES         NUMBER(38, 0),

@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from northstar.batches import Window, landing_prefix
-from northstar.landing import LandingStore
+from northstar.landing import LandingStore, verified_copy
 from northstar.sources.orders import SOURCE
 from northstar.sources.orders.postgres import extract_orders_changed
 
@@ -62,9 +62,9 @@ def land_orders(
         # First write wins: if a concurrent attempt landed first, its manifest is the batch of record.
         store.put_if_absent(manifest_key, json.dumps(manifest, indent=2).encode())
     manifest = json.loads(store.get(manifest_key))
-    files = {f.get("dataset", SOURCE): f["key"] for f in manifest["files"]}
-    lines_file = store.local_copy(files[LINES], work_dir) if LINES in files else None
-    return LandedBatch(batch_id, prefix, manifest, store.local_copy(files[SOURCE], work_dir), lines_file)
+    files = {f.get("dataset", SOURCE): f for f in manifest["files"]}
+    local = {name: verified_copy(store, f["key"], f["sha256"], work_dir) for name, f in files.items()}
+    return LandedBatch(batch_id, prefix, manifest, local[SOURCE], local.get(LINES))
 
 
 def _write_batch(
