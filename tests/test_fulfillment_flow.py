@@ -259,7 +259,7 @@ def test_an_untrusted_host_key_is_refused_and_nothing_is_downloaded(
     with pytest.raises(HostKeyRefused, match="not trusted"):
         wms_flow.fulfillment_hourly(**hour(0))
     assert sftp.listings == 0 and not sftp.opens  # refused before any SFTP request
-    assert landed_files() == [] and query("SELECT * FROM OPS.LOAD_BATCHES") == []
+    assert landed_files() == [] and query("SELECT STATUS FROM OPS.LOAD_BATCHES") == [{"STATUS": "FAILED"}]
     events = lineage_events()
     assert [e["eventType"] for e in events] == ["START", "FAIL"]
     for event in events:
@@ -277,7 +277,8 @@ def test_a_connection_dropped_mid_download_is_retried_and_never_leaves_half_a_fi
     with pytest.raises(DownloadFailed, match="failed 3 times"):
         wms_flow.fulfillment_hourly(**hour(0))
     assert sftp.opens["big.csv"] == 3
-    assert sftp.cuts["big.csv"] == 3 and landed_files() == [] and query("SELECT * FROM OPS.LOAD_BATCHES") == []
+    assert sftp.cuts["big.csv"] == 3 and landed_files() == []
+    assert query("SELECT STATUS FROM OPS.LOAD_BATCHES") == [{"STATUS": "FAILED"}]  # the failed batch is recorded
     outcome = wms_flow.fulfillment_hourly(**hour(0))  # its first download is cut too, its retry succeeds
     assert sftp.cuts["big.csv"] == 4 and sftp.opens["big.csv"] == 5
     assert outcome.status == BatchStatus.COMMITTED and outcome.rows_published == 3000
