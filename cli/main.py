@@ -8,10 +8,13 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from northstar.batches import settled_window
 from northstar.landing import LandingCorrupt
+from northstar.settings import SettingsError, load_settings
 from northstar.warehouse import WarehouseError
 
 QUARANTINE_QUERIES = {
@@ -28,8 +31,6 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
     The settings are read and checked first, before any command runs: a bad variable is reported on its own
     line (`northstar: NAME: what is wrong`), without a traceback.
     """
-    from northstar.settings import SettingsError, load_settings
-
     args = _parser().parse_args(argv)
     try:
         prefect_defaults(load_settings().home)
@@ -107,7 +108,6 @@ def prefect_defaults(home: Path) -> None:
 
 def _stack(args: argparse.Namespace, out: TextIO) -> int:
     """up, down, status of the local warehouse server (the aws profile has nothing to start)."""
-    from northstar.settings import load_settings
     from northstar.warehouse_server import ensure_server, running_server, stop_server
 
     settings = load_settings()
@@ -133,6 +133,9 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
         raise ValueError("--since goes with stripe-recover, and stripe-recover needs --since")
     if args.source == "stripe-recover":
         return _stripe_recover(args.since, out)
+    if args.start and args.end:  # refused in milliseconds, before Prefect or the warehouse start
+        settle = load_settings().settle.get(args.source, timedelta(0))
+        settled_window(args.source, timedelta(0), settle, args.start, args.end)
     if args.source == "payments":
         from flows.payments_microbatch import payments_microbatch
 
@@ -164,7 +167,6 @@ def _stripe_recover(since_text: str, out: TextIO) -> int:
     from flows.payments_microbatch import payments_microbatch
     from northstar.batches import parse_utc
     from northstar.landing import landing_store
-    from northstar.settings import load_settings
     from northstar.sources.stripe.recover import recover_events, recovery_lookback_days
 
     since = parse_utc(since_text)
@@ -208,7 +210,6 @@ def _quarantine(args: argparse.Namespace, out: TextIO) -> int:
 def _query(args: argparse.Namespace, out: TextIO) -> int:
     from cli.output import print_rows
     from northstar.readonly import require_read_only
-    from northstar.settings import load_settings
     from northstar.warehouse import open_warehouse
 
     require_read_only(args.sql)
@@ -220,7 +221,6 @@ def _query(args: argparse.Namespace, out: TextIO) -> int:
 
 def _print_query(relative: str, params: dict[str, Any], out: TextIO, as_json: bool) -> int:
     from cli.output import print_rows
-    from northstar.settings import load_settings
     from northstar.sqlfiles import read_sql
     from northstar.warehouse import open_warehouse
 

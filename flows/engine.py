@@ -23,7 +23,7 @@ from prefect.runtime import flow_run
 from lineage.emitter import LineageEmitter
 from lineage.events import DatasetRef, new_run_id, run_event
 from northstar.alerts import alert
-from northstar.batches import Window
+from northstar.batches import Window, settled_window
 from northstar.faults import fault_point
 from northstar.loads import (
     BatchRecord,
@@ -43,10 +43,6 @@ from northstar.loads import (
 from northstar.settings import Settings, load_settings
 from northstar.warehouse import open_warehouse
 from validators.result import CheckResult
-
-
-class WindowNotClosed(ValueError):
-    """The window has not ended, or ended less than the source's settle margin ago: its data is not all in."""
 
 
 @dataclass(frozen=True)
@@ -218,22 +214,9 @@ def publish_or_hold(settings: Settings, validated: Validated, record: BatchRecor
 
 
 def batch_window(source: BatchSource, settings: Settings, start: str | None, end: str | None) -> Window:
-    """The window asked for, or the source's last closed one; refused when it has not ended and settled."""
-    if bool(start) != bool(end):
-        raise ValueError("give both --start and --end, or neither")
+    """The window asked for, or the source's last closed one; WindowNotClosed when it has not ended and settled."""
     settle = settings.settle.get(source.name, timedelta(0))
-    now = datetime.now(UTC)
-    if start and end:
-        window = Window.parse(start, end)
-    else:
-        window = Window.last_closed(int(source.cadence.total_seconds() // 60), now - settle)
-    if window.end + settle > now:
-        raise WindowNotClosed(
-            f"window {window.start:%Y-%m-%dT%H:%M:%SZ} to {window.end:%Y-%m-%dT%H:%M:%SZ} has not ended and settled "
-            f"({source.name} waits {settle.total_seconds():.0f} s after a window's end): run it after "
-            f"{window.end + settle:%Y-%m-%dT%H:%M:%SZ}"
-        )
-    return window
+    return settled_window(source.name, source.cadence, settle, start, end)
 
 
 def _renew(settings: Settings, lease: Lease) -> None:

@@ -34,6 +34,31 @@ class Window:
         return cls(parse_utc(start), parse_utc(end))
 
 
+class WindowNotClosed(ValueError):
+    """The window has not ended, or ended less than the source's settle margin ago: its data is not all in."""
+
+
+def settled_window(
+    source: str, cadence: timedelta, settle: timedelta, start: str | None, end: str | None, now: datetime | None = None
+) -> Window:
+    """The window [start, end), or the source's last one that has ended and settled; ValueError for bad bounds,
+    WindowNotClosed for a window whose end plus the settle margin is still to come."""
+    if bool(start) != bool(end):
+        raise ValueError("give both --start and --end, or neither")
+    now = now or datetime.now(UTC)
+    if start and end:
+        window = Window.parse(start, end)
+    else:
+        window = Window.last_closed(int(cadence.total_seconds() // 60), now - settle)
+    if window.end + settle > now:
+        raise WindowNotClosed(
+            f"window {window.start:%Y-%m-%dT%H:%M:%SZ} to {window.end:%Y-%m-%dT%H:%M:%SZ} has not ended and settled "
+            f"({source} waits {settle.total_seconds():.0f} s after a window's end): run it after "
+            f"{window.end + settle:%Y-%m-%dT%H:%M:%SZ}"
+        )
+    return window
+
+
 def parse_utc(text: str) -> datetime:
     """An ISO-8601 moment in UTC; one without an offset is rejected, not guessed."""
     value = datetime.fromisoformat(text)
