@@ -38,7 +38,7 @@ from flows.engine import Stopwatch, new_record, publish_or_hold
 from lineage.events import new_run_id
 from northstar.batches import Window, batch_id
 from northstar.landing import landing_store
-from northstar.settings import Settings
+from northstar.settings import Settings, SnowflakeSettings
 from northstar.slices import SOURCE, business_days
 from northstar.warehouse import Warehouse, open_warehouse
 
@@ -158,8 +158,8 @@ def run_once(history: int, home: Path, sampler: RssSampler) -> Run:
     try:
         assert child.stdout is not None
         kwargs: dict[str, Any] = json.loads(child.stdout.readline())
-        settings = Settings(home=home / f"h{history}", profile="local", source_pg_dsn="unused", snowflake=kwargs,
-                            database="BENCH")  # fmt: skip
+        settings = Settings(home=home / f"h{history}", profile="local",
+                            snowflake=SnowflakeSettings.from_connector_args(kwargs), database="BENCH")  # fmt: skip
         progress(f"generating {history:,} published orders and the batch in the warehouse")
         with open_warehouse(settings) as wh:
             _, generated = measure(sampler, lambda: seed(wh, history, settings))

@@ -35,8 +35,7 @@ from flows.fulfillment_hourly import FulfillmentSource, land_wms_files
 from lineage.events import new_run_id
 from northstar.batches import batch_id
 from northstar.loads import BatchRecord
-from northstar.settings import load_settings
-from northstar.sources.wms.drop.sftp import SftpSettings
+from northstar.settings import SftpSettings, load_settings
 from northstar.sources.wms.formats import parse_file
 from northstar.sources.wms.landing import SOURCE
 from northstar.warehouse import open_warehouse
@@ -175,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         for i, (name, _, data, _) in enumerate(drop.files):
             server.drop(name, data, w.T0 + timedelta(minutes=i + 1))
         os.environ.update(server.env(NORTHSTAR_SFTP_STABLE_SECONDS=str(args.stable_seconds)))
-        cfg = SftpSettings.from_env(load_settings())
+        cfg = load_settings().fulfillment.sftp
         progress(f"dropped {len(drop.files)} files, {drop.lines:,} lines; running the batch")
         with RssSampler() as sampler:
             run = run_batch(sampler, cfg)

@@ -61,7 +61,7 @@ def publish_timed(settings: Settings, gate: str) -> tuple[Publication, float]:
 
 
 def run_size(history: int, home_root: str, sampler: RssSampler) -> Measured:
-    settings = Settings(home=scratch_home(f"{home_root}{history}-"), profile="local", source_pg_dsn="unused")
+    settings = Settings(home=scratch_home(f"{home_root}{history}-"), profile="local")
     progress(f"generating {history:,} published orders and a batch in an on-disk fakesnow warehouse")
     started = time.perf_counter()
     if history:

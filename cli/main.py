@@ -15,7 +15,7 @@ from typing import Any, TextIO
 from cli import warehouse_admin
 from northstar.batches import settled_window
 from northstar.landing import LandingCorrupt
-from northstar.settings import load_settings
+from northstar.settings import SettingsError, load_settings
 from northstar.warehouse import WarehouseError
 
 QUARANTINE_QUERIES = {
@@ -27,11 +27,19 @@ QUARANTINE_QUERIES = {
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
-    """Entry point; the exit code is 0 on success, 1 on a failed or held run, 2 on bad input."""
+    """Entry point; the exit code is 0 on success, 1 on a failed or held run, 2 on bad input or bad settings.
+
+    The settings are read and checked first, before any command runs: a bad variable is reported on its own
+    line (`northstar: NAME: what is wrong`), without a traceback.
+    """
     args = _parser().parse_args(argv)
-    prefect_defaults()
     try:
+        prefect_defaults(load_settings().home)
         return int(args.handler(args, out))
+    except SettingsError as exc:
+        for problem in exc.problems:
+            print(f"northstar: {problem}", file=sys.stderr)
+        return 2
     except (ValueError, KeyError) as exc:
         print(f"northstar: {exc}", file=sys.stderr)
         return 2
@@ -93,9 +101,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def prefect_defaults() -> None:
-    """Keep Prefect's local state beside ours and give its ephemeral server time to start on 2 cores."""
-    home = Path(os.environ.get("NORTHSTAR_HOME", ".northstar")).resolve()
+def prefect_defaults(home: Path) -> None:
+    """Keep Prefect's local state beside ours and give its ephemeral server time to start on 2 cores.
+
+    These are Prefect's own variables, set for Prefect to read (the pipeline's settings are northstar.settings).
+    """
     os.environ.setdefault("PREFECT_HOME", str(home / "prefect"))
     Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -163,12 +173,13 @@ def _stripe_recover(since_text: str, out: TextIO) -> int:
     from flows.payments_microbatch import payments_microbatch
     from northstar.batches import parse_utc
     from northstar.landing import landing_store
-    from northstar.sources.stripe.recover import api_settings_from_env, recover_events, recovery_lookback_days
+    from northstar.sources.stripe.recover import recover_events, recovery_lookback_days
 
     since = parse_utc(since_text)
-    api_key, api_base = api_settings_from_env()
+    settings = load_settings()
+    api_key, api_base = settings.payments.require_api_key(), settings.payments.api_base
     started = datetime.now(UTC)
-    summary = recover_events(landing_store(load_settings()), since=since, api_key=api_key, api_base=api_base)
+    summary = recover_events(landing_store(settings), since=since, api_key=api_key, api_base=api_base)
     ended = datetime.now(UTC)
     outcome = payments_microbatch(
         start=started.isoformat(), end=ended.isoformat(), lookback_days=recovery_lookback_days(since, started)

@@ -16,7 +16,7 @@ from cli.output import print_rows
 from demo import seed
 from demo.consistency_story import run_cross_system
 from flows.engine import BatchOutcome
-from northstar.settings import DEFAULT_PG_DSN, Settings, load_settings
+from northstar.settings import Settings, load_settings
 from northstar.sqlfiles import read_sql
 from northstar.warehouse import open_warehouse
 from northstar.warehouse_server import stop_server
@@ -43,7 +43,7 @@ def run_demo(out: TextIO) -> int:
     from flows.orders_microbatch import orders_microbatch
 
     settings = load_settings()
-    dsn = _demo_source(os.environ.get("NORTHSTAR_SOURCE_PG_DSN", DEFAULT_PG_DSN))
+    dsn = _demo_source(settings.orders.pg_dsn.get_secret_value())
     os.environ["NORTHSTAR_SOURCE_PG_DSN"] = dsn
     drop = settings.home / "sftp-drop"
     if stop_server(settings.warehouse_dir):  # it holds the files about to be removed
@@ -99,7 +99,7 @@ def _summary(
         f"{passed} rows passed, {quarantined} quarantined: {source_rows} source rows in QUARANTINE.ORDERS, each once "
         f"({quarantined - source_rows} re-read by a batch's overlap, listed with both batches in _SEEN_BATCHES).\n"
         f"Late-arriving updates: {len(late.order_ids)} committed after their window's batch had run; "
-        f"{len(caught)} published by the next batch through its {settings.orders_overlap} overlap.\n"
+        f"{len(caught)} published by the next batch through its {settings.orders.overlap} overlap.\n"
         f"Rerun of the first live window: {rerun_status} (the batch key makes a rerun a no-op).\n"
         f"Lineage: {n_events} OpenLineage events in {events}\n"
         f"Landed raw data: {settings.landing_dir / 'raw' / 'orders'}\n\n"

@@ -262,8 +262,8 @@ class Stopwatch:
 
 def lineage_emitter(settings: Settings) -> LineageEmitter:
     """File transport (JSON lines under $NORTHSTAR_HOME/lineage) locally, Marquez over HTTP in aws."""
-    if settings.marquez_url:
-        return LineageEmitter.to_http(settings.marquez_url)
+    if settings.lineage.marquez_url:
+        return LineageEmitter.to_http(settings.lineage.marquez_url)
     return LineageEmitter.to_file(settings.lineage_dir)
 
 
@@ -318,7 +318,7 @@ class LineageRun:
 
 def warehouse_namespace(settings: Settings) -> str:
     """snowflake://<account> in production; the embedded warehouse names itself as such."""
-    account = (settings.snowflake or {}).get("account", "fakesnow-local")
+    account = settings.snowflake.account if settings.snowflake else "fakesnow-local"
     return f"snowflake://{account}"
 
 

@@ -27,10 +27,10 @@ from northstar.alerts import alert
 from northstar.batches import Window, batch_id
 from northstar.landing import landing_store, verified_bytes
 from northstar.loads import LoadPlan, StagedTable
-from northstar.settings import Settings, load_settings
+from northstar.settings import Settings, SftpSettings, load_settings
 from northstar.sources.wms import SOURCE
 from northstar.sources.wms.drop import open_drop
-from northstar.sources.wms.drop.sftp import DropFolderError, HostKeyRefused, SftpSettings
+from northstar.sources.wms.drop.sftp import DownloadFailed, DropFolderError, HostKeyRefused
 from northstar.sources.wms.formats.lines import LINE_SCHEMA
 from northstar.sources.wms.landing import LandedFiles, land_drop, published_keys, recorded_content
 from northstar.sqlfiles import read_sql
@@ -81,8 +81,11 @@ class ValidatedWms:
 
 
 def _retryable(task: Task, task_run: TaskRun, state: State) -> bool:
-    """Retry a failed landing unless the server's host key was refused (retrying cannot make it trusted)."""
-    return not isinstance(state.data, HostKeyRefused)
+    """Retry a failed landing (a listing or connection that failed), but not a refused host key (retrying
+    cannot make it trusted) nor a failed download: downloads have one retry layer, the drop's own per-file loop
+    (NORTHSTAR_SFTP_DOWNLOAD_ATTEMPTS, northstar/sources/wms/drop/sftp.py), so a file is fetched at most that
+    many times per run instead of that many times per task attempt."""
+    return not isinstance(state.data, HostKeyRefused | DownloadFailed)
 
 
 @task(retries=2, retry_delay_seconds=10, retry_condition_fn=_retryable)
@@ -198,7 +201,7 @@ class FulfillmentSource:
 @flow(name=JOB)
 def fulfillment_hourly(start: str | None = None, end: str | None = None) -> BatchOutcome:
     """One fulfillment batch for [start, end) (default: the last closed hour)."""
-    return run_batch(FulfillmentSource(SftpSettings.from_env(load_settings())), start, end)
+    return run_batch(FulfillmentSource(load_settings().fulfillment.sftp), start, end)
 
 
 def _files_summary(files: tuple[FileVerdict, ...]) -> str:

@@ -60,10 +60,10 @@ def extract_orders(settings: Settings, window: Window, batch: str) -> LandedBatc
         low = min(low, last.replace(tzinfo=UTC))
     return land_orders(
         landing_store(settings),
-        settings.source_pg_dsn,
+        settings.orders.pg_dsn.get_secret_value(),
         batch,
         window,
-        low - settings.orders_overlap,
+        low - settings.orders.overlap,
         settings.code_version,
         settings.work_dir / batch,
     )
@@ -168,8 +168,8 @@ def lineage_inputs(settings: Settings) -> tuple[DatasetRef, DatasetRef]:
     """The source tables orders and order_lines as OpenLineage datasets, with their contracted columns."""
     source, lines = (
         DatasetRef(
-            source_namespace(settings.source_pg_dsn),
-            f"{source_database(settings.source_pg_dsn)}.public.{contract.dataset}",
+            source_namespace(settings.orders.pg_dsn.get_secret_value()),
+            f"{source_database(settings.orders.pg_dsn.get_secret_value())}.public.{contract.dataset}",
             tuple((name, "/".join(sorted(types))) for name, types in contract.columns.items()),
         )
         for contract in (ORDERS, ORDER_LINES)

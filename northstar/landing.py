@@ -209,7 +209,7 @@ class S3Landing:
 
 def landing_store(settings: Settings) -> LandingStore:
     """The landing store for the configured profile."""
-    if settings.landing_bucket is None:
+    if settings.landing.bucket is None:
         return LocalLanding(settings.landing_dir)
-    client = boto3.client("s3", endpoint_url=settings.s3_endpoint_url)
-    return S3Landing(settings.landing_bucket, client)
+    client = boto3.client("s3", endpoint_url=settings.landing.s3_endpoint_url)
+    return S3Landing(settings.landing.bucket, client)

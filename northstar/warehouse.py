@@ -127,10 +127,19 @@ class Warehouse:
             "MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE FORCE = TRUE"
         )
 
-    def ensure_objects(self) -> None:
-        """Create the schemas, tables and stage when missing."""
-        for relative in DDL_FILES:
-            self.run_file(relative)
+    def ensure_objects(self, attempts: int = 10) -> None:
+        """Create the schemas, tables and stage when missing. Two sessions creating them at the same moment (two
+        commands on a fresh local warehouse) conflict on the emulator's catalog; every statement is idempotent, so
+        the later one waits and runs again."""
+        for attempt in range(attempts):
+            try:
+                for relative in DDL_FILES:
+                    self.run_file(relative)
+                return
+            except WarehouseConflict:
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
 
     def close(self) -> None:
         self.conn.close()
@@ -156,7 +165,7 @@ def open_warehouse(settings: Settings) -> Iterator[Warehouse]:
         yield _local(settings)  # the process keeps its login to the local server until exit
         return
     try:
-        conn = snowflake.connector.connect(**settings.snowflake, database=settings.database)
+        conn = snowflake.connector.connect(**settings.snowflake.connect_args(), database=settings.database)
     except snowflake.connector.errors.Error as exc:
         raise WarehouseError(f"cannot connect to the warehouse: {exc}") from exc
     wh = Warehouse(conn, settings.database)

@@ -19,7 +19,7 @@ import flows.fulfillment_hourly as wms_flow
 from lineage.validate import validate_event
 from northstar.loads import BatchStatus
 from northstar.settings import load_settings
-from northstar.sources.wms.drop.sftp import DropFolderError, HostKeyRefused
+from northstar.sources.wms.drop.sftp import DownloadFailed, HostKeyRefused
 from northstar.warehouse import open_warehouse
 from tests import wms_samples as w
 from tests.helpers import table_hashes
@@ -259,7 +259,7 @@ def test_an_untrusted_host_key_is_refused_and_nothing_is_downloaded(
     with pytest.raises(HostKeyRefused, match="not trusted"):
         wms_flow.fulfillment_hourly(**hour(0))
     assert sftp.listings == 0 and not sftp.opens  # refused before any SFTP request
-    assert landed_files() == [] and query("SELECT * FROM OPS.LOAD_BATCHES") == []
+    assert landed_files() == [] and query("SELECT STATUS FROM OPS.LOAD_BATCHES") == [{"STATUS": "FAILED"}]
     events = lineage_events()
     assert [e["eventType"] for e in events] == ["START", "FAIL"]
     for event in events:
@@ -267,16 +267,18 @@ def test_an_untrusted_host_key_is_refused_and_nothing_is_downloaded(
 
 
 def test_a_connection_dropped_mid_download_is_retried_and_never_leaves_half_a_file(
-    wms_env: Callable[..., dict[str, str]], sftp: SftpTestServer, monkeypatch: pytest.MonkeyPatch
+    wms_env: Callable[..., dict[str, str]], sftp: SftpTestServer
 ) -> None:
-    # The download itself reconnects and retries; the task's own retries are off to show it.
-    monkeypatch.setattr(wms_flow, "land_wms_files", wms_flow.land_wms_files.with_options(retries=0))
+    # One retry layer: the drop's own loop retries the file (NORTHSTAR_SFTP_DOWNLOAD_ATTEMPTS, 3 by default);
+    # the landing task, which retries other failures twice, does not retry a spent download (not 3 x 3 opens).
     big = w.csv_file(w.shipments(1500))
     sftp.drop("big.csv", big, at(5))
     sftp.cut_after["big.csv"], sftp.cut_opens["big.csv"] = 40_000, 4  # all 3 attempts of run 1, then once more
-    with pytest.raises(DropFolderError, match="failed 3 times"):
+    with pytest.raises(DownloadFailed, match="failed 3 times"):
         wms_flow.fulfillment_hourly(**hour(0))
-    assert sftp.cuts["big.csv"] == 3 and landed_files() == [] and query("SELECT * FROM OPS.LOAD_BATCHES") == []
+    assert sftp.opens["big.csv"] == 3
+    assert sftp.cuts["big.csv"] == 3 and landed_files() == []
+    assert query("SELECT STATUS FROM OPS.LOAD_BATCHES") == [{"STATUS": "FAILED"}]  # the failed batch is recorded
     outcome = wms_flow.fulfillment_hourly(**hour(0))  # its first download is cut too, its retry succeeds
     assert sftp.cuts["big.csv"] == 4 and sftp.opens["big.csv"] == 5
     assert outcome.status == BatchStatus.COMMITTED and outcome.rows_published == 3000

@@ -17,7 +17,7 @@ from flows.engine import Stopwatch, Validated, new_record
 from flows.orders_microbatch import validate_orders
 from northstar.batches import Window, batch_id
 from northstar.loads import BatchStatus, batch_status, publish
-from northstar.settings import Settings
+from northstar.settings import Settings, SnowflakeSettings
 from northstar.sources.orders.landing import LandedBatch
 from northstar.warehouse import Warehouse, WarehouseError, open_warehouse
 from tests.helpers import T0, order, table_hashes
@@ -32,8 +32,7 @@ def settings(tmp_path: Path, fakesnow_server: dict[str, Any]) -> Settings:
     return Settings(
         home=tmp_path,
         profile="local",
-        source_pg_dsn="postgresql://postgres@127.0.0.1:5432/unused",  # never connected to
-        snowflake=fakesnow_server,
+        snowflake=SnowflakeSettings.from_connector_args(fakesnow_server),
         database=f"TEST_{secrets.token_hex(4).upper()}",
     )
 
@@ -144,18 +143,18 @@ def test_a_failure_mid_load_rolls_everything_back_and_a_rerun_completes_it(
 def test_an_unreachable_warehouse_fails_with_a_clear_message(tmp_path: Path) -> None:
     settings = Settings(
         home=tmp_path,
-        profile="aws",
-        source_pg_dsn="postgresql://postgres@127.0.0.1:5432/unused",  # never connected to
-        snowflake={
-            "account": "northstar",
-            "user": "loader",
-            "password": "x",
-            "host": "127.0.0.1",
-            "port": 9,
-            "protocol": "http",
-            "network_timeout": 2,
-            "login_timeout": 2,
-        },
+        snowflake=SnowflakeSettings.from_connector_args(
+            {
+                "account": "northstar",
+                "user": "loader",
+                "password": "x",
+                "host": "127.0.0.1",
+                "port": 9,
+                "protocol": "http",
+                "network_timeout": 2,
+                "login_timeout": 2,
+            }
+        ),
     )
     with pytest.raises(WarehouseError, match="cannot connect to the warehouse"), open_warehouse(settings):
         pass

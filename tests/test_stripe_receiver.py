@@ -25,6 +25,7 @@ import pytest
 import uvicorn
 
 from northstar.landing import LandingStore, LocalLanding, S3Landing
+from northstar.settings import SettingsError
 from northstar.sources.stripe.landing import (
     BadEvent,
     arrival_key,
@@ -280,7 +281,7 @@ def test_app_from_env_needs_a_secret_and_accepts_each_of_a_list(
     for name in ("NORTHSTAR_PROFILE", "NORTHSTAR_LANDING_BUCKET", "STRIPE_WEBHOOK_SECRET"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NORTHSTAR_HOME", str(tmp_path / "home"))
-    with pytest.raises(RuntimeError, match="STRIPE_WEBHOOK_SECRET"):
+    with pytest.raises(SettingsError, match="STRIPE_WEBHOOK_SECRET: not set"):
         app_from_env()
     monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", f" {SECRET} , {OLD_SECRET} ")
     with serving(app_from_env()) as client:

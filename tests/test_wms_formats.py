@@ -14,9 +14,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from northstar.settings import load_settings
+from northstar.settings import DEFAULT_TEMP_PATTERNS, load_settings
 from northstar.sources.wms.drop.local import LocalDrop
-from northstar.sources.wms.drop.sftp import DEFAULT_TEMP_PATTERNS, SftpSettings, complete_files, is_temporary
+from northstar.sources.wms.drop.sftp import complete_files, is_temporary
 from northstar.sources.wms.formats import parse_file
 from northstar.sources.wms.formats.lines import FileRejected
 from northstar.sources.wms.landing import PUBLISHED_SCHEMA, LandedFile
@@ -568,14 +568,13 @@ def test_temporary_upload_names_are_recognised(name: str, temporary: bool) -> No
 
 
 def test_the_temporary_name_patterns_are_a_setting_that_replaces_the_list(tmp_path: Path) -> None:
-    settings = load_settings({"NORTHSTAR_HOME": str(tmp_path)})
-    assert SftpSettings.from_env(settings, {}).temp_patterns == DEFAULT_TEMP_PATTERNS
-    cfg = SftpSettings.from_env(settings, {"NORTHSTAR_SFTP_TEMP_PATTERNS": "*.inprogress, *.filepart"})
+    home = {"NORTHSTAR_HOME": str(tmp_path)}
+    assert load_settings(home).fulfillment.sftp.temp_patterns == DEFAULT_TEMP_PATTERNS
+    env = home | {"NORTHSTAR_SFTP_TEMP_PATTERNS": "*.inprogress, *.filepart", "NORTHSTAR_SFTP_STABLE_SECONDS": "0"}
+    cfg = load_settings(env).fulfillment.sftp
     assert cfg.temp_patterns == ("*.inprogress", "*.filepart")
     for name in ("a.csv.inprogress", "a.csv.filepart", "a.csv.tmp", "a.csv"):
         (tmp_path / name).write_text("x")
-    env = {"NORTHSTAR_SFTP_TEMP_PATTERNS": "*.inprogress, *.filepart", "NORTHSTAR_SFTP_STABLE_SECONDS": "0"}
-    cfg = SftpSettings.from_env(settings, env)
     taken = complete_files(LocalDrop(tmp_path, None), cfg)
     assert sorted(f.name for f in taken) == ["a.csv", "a.csv.tmp"]
 

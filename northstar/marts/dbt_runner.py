@@ -65,7 +65,7 @@ def profile_output(settings: Settings, schema: str, threads: int = 2) -> dict[st
             "connect_retries": 0,
             "connect_timeout": 30,
         }
-    sf = settings.snowflake
+    sf = settings.snowflake.connect_args()
     out = base | {"account": sf["account"], "user": sf["user"], "role": sf.get("role")}
     out["warehouse"] = sf.get("warehouse")
     if "private_key_file" in sf:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -30,7 +29,6 @@ from northstar.settings import load_settings
 from northstar.sources.stripe.landing import THIN_EVENT, BadEvent, LandResult, land_prepared, prepare_event
 
 log = logging.getLogger(__name__)
-SECRET_ENV = "STRIPE_WEBHOOK_SECRET"
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -243,11 +241,12 @@ def create_app(
 
 
 def app_from_env() -> ReceiverApp:
-    """The app configured from the environment: STRIPE_WEBHOOK_SECRET (comma-separated) and the landing store."""
-    secrets = [s.strip() for s in os.environ.get(SECRET_ENV, "").split(",") if s.strip()]
-    if not secrets:
-        raise RuntimeError(f"{SECRET_ENV} is not set: refusing to accept unverifiable webhooks")
-    return create_app(landing_store(load_settings()), secrets)
+    """The app configured from the settings: STRIPE_WEBHOOK_SECRET (comma-separated) and the landing store.
+
+    SettingsError (a ValueError) when no signing secret is set: unverifiable webhooks are never accepted.
+    """
+    settings = load_settings()
+    return create_app(landing_store(settings), settings.payments.require_webhook_secrets())
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -73,14 +72,6 @@ def recovery_lookback_days(since: datetime, started: datetime) -> int:
     """The lookback that names the payments batch after a recovery apart from the window's regular batch (so it is
     never skipped as already committed). It no longer decides what is read: events are read by arrival."""
     return max(1, math.ceil((started - since) / timedelta(days=1)) + 1)
-
-
-def api_settings_from_env() -> tuple[str, str | None]:
-    """STRIPE_API_KEY (a restricted key with read access to events) and, for stand-ins only, STRIPE_API_BASE."""
-    api_key = os.environ.get("STRIPE_API_KEY", "").strip()
-    if not api_key:
-        raise ValueError("STRIPE_API_KEY is not set: recovery lists events through Stripe's Events API")
-    return api_key, os.environ.get("STRIPE_API_BASE") or None
 
 
 def _land(store: LandingStore, body: bytes) -> LandResult:

@@ -25,9 +25,10 @@ import pyarrow.parquet as pq
 
 from northstar.batches import Window, landing_prefix
 from northstar.landing import LandingStore
+from northstar.settings import SftpSettings
 from northstar.sources.wms import SOURCE
 from northstar.sources.wms.drop import open_drop
-from northstar.sources.wms.drop.sftp import DropFolder, FileGoneError, RemoteFile, SftpSettings, complete_files
+from northstar.sources.wms.drop.sftp import DropFolder, FileGoneError, RemoteFile, complete_files
 from northstar.sqlfiles import read_sql
 from northstar.warehouse import Warehouse
 

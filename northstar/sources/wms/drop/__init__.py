@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from northstar.settings import SftpSettings
 from northstar.sources.wms.drop.local import LocalDrop
-from northstar.sources.wms.drop.sftp import DropFolder, SftpDrop, SftpSettings
+from northstar.sources.wms.drop.sftp import DropFolder, SftpDrop
 
 
 @contextmanager

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
-import os
-import socket
 import stat
 import threading
 import time
@@ -28,11 +26,10 @@ from typing import Any, Protocol, TypeVar
 
 import asyncssh
 
-from northstar.settings import Settings
+from northstar.settings import SftpSettings
 
 T = TypeVar("T")
 DONE_SUFFIX = ".done"
-DEFAULT_TEMP_PATTERNS = ("*.filepart", "*.part", "*.tmp", "*.partial", ".*", "~*")
 
 
 class DropFolderError(RuntimeError):
@@ -41,6 +38,10 @@ class DropFolderError(RuntimeError):
 
 class FileGoneError(DropFolderError):
     """The file left the drop folder between its listing and its download: there is nothing to take."""
+
+
+class DownloadFailed(DropFolderError):
+    """A download failed NORTHSTAR_SFTP_DOWNLOAD_ATTEMPTS times: the one retry layer for downloads is spent."""
 
 
 class HostKeyRefused(DropFolderError):
@@ -61,54 +62,6 @@ class RemoteFile:
         return PurePosixPath(self.path).name
 
 
-@dataclass(frozen=True)
-class SftpSettings:
-    """Where the drop folder is and how to read it; host None means the local stand-in folder."""
-
-    host: str | None
-    port: int
-    user: str | None
-    key_path: Path | None
-    known_hosts: Path | None
-    drop_dir: str
-    archive_dir: str | None
-    done_markers: bool
-    stable_seconds: float = 5.0
-    download_attempts: int = 3
-    temp_patterns: tuple[str, ...] = DEFAULT_TEMP_PATTERNS  # names of uploads in progress: never taken
-
-    @classmethod
-    def from_env(cls, settings: Settings, env: dict[str, str] | None = None) -> SftpSettings:
-        """NORTHSTAR_SFTP_*; a configured host needs a user, a private key and a known_hosts file."""
-        env = dict(os.environ if env is None else env)
-        host = env.get("NORTHSTAR_SFTP_HOST") or None
-        if host is None and settings.profile == "aws":
-            raise ValueError("NORTHSTAR_SFTP_HOST must be set in the aws profile")
-        if host is not None:
-            missing = [n for n in ("USER", "KEY_PATH", "KNOWN_HOSTS") if not env.get(f"NORTHSTAR_SFTP_{n}")]
-            if missing:
-                raise ValueError(f"NORTHSTAR_SFTP_HOST is set: set NORTHSTAR_SFTP_{', NORTHSTAR_SFTP_'.join(missing)}")
-        default_dir = "." if host else str(settings.home / "sftp-drop")
-        return cls(
-            host=host,
-            port=int(env.get("NORTHSTAR_SFTP_PORT", "22")),
-            user=env.get("NORTHSTAR_SFTP_USER") or None,
-            key_path=Path(env["NORTHSTAR_SFTP_KEY_PATH"]) if host else None,
-            known_hosts=Path(env["NORTHSTAR_SFTP_KNOWN_HOSTS"]) if host else None,
-            drop_dir=env.get("NORTHSTAR_SFTP_DIR") or default_dir,
-            archive_dir=env.get("NORTHSTAR_SFTP_ARCHIVE_DIR") or None,
-            done_markers=env.get("NORTHSTAR_SFTP_DONE_MARKERS", "false").lower() in ("1", "true", "yes"),
-            stable_seconds=float(env.get("NORTHSTAR_SFTP_STABLE_SECONDS", "5")),
-            download_attempts=int(env.get("NORTHSTAR_SFTP_DOWNLOAD_ATTEMPTS", "3")),
-            temp_patterns=temp_patterns(env.get("NORTHSTAR_SFTP_TEMP_PATTERNS")),
-        )
-
-    @property
-    def namespace(self) -> str:
-        """The OpenLineage namespace of the drop folder's files."""
-        return f"sftp://{self.host}:{self.port}" if self.host else f"file://{socket.gethostname()}"
-
-
 class DropFolder(Protocol):
     """What the fulfillment flow needs from a drop folder."""
 
@@ -123,12 +76,6 @@ class DropFolder(Protocol):
 
     def close(self) -> None:
         """Release the connection."""
-
-
-def temp_patterns(value: str | None) -> tuple[str, ...]:
-    """The temporary-upload name patterns from a comma-separated setting (unset or blank: the defaults)."""
-    patterns = tuple(p.strip() for p in (value or "").split(",") if p.strip())
-    return patterns or DEFAULT_TEMP_PATTERNS
 
 
 def is_temporary(name: str, patterns: tuple[str, ...]) -> bool:
@@ -233,7 +180,13 @@ class SftpDrop:
         return sorted(found, key=lambda f: f.path)
 
     async def _download(self, file: RemoteFile, target: Path) -> None:
-        """Copy to target, reconnecting after a dropped connection, up to download_attempts times."""
+        """Copy to target, reconnecting after a dropped connection, up to download_attempts times.
+
+        This loop is the only retry of a download: it retries the one file that failed, on a new connection,
+        after a short backoff, without listing the folder, waiting for stability or fetching the hour's other
+        files again, which is what a retry of the whole landing task would do (flows/fulfillment_hourly.py
+        does not retry a DownloadFailed). The partial file is removed before each retry.
+        """
         for attempt in range(1, self.cfg.download_attempts + 1):
             try:
                 sftp = await self._client()
@@ -248,7 +201,7 @@ class SftpDrop:
                 await self._disconnect()
                 target.unlink(missing_ok=True)
                 if attempt == self.cfg.download_attempts:
-                    raise DropFolderError(f"download of {file.path} failed {attempt} times: {exc}") from exc
+                    raise DownloadFailed(f"download of {file.path} failed {attempt} times: {exc}") from exc
                 await asyncio.sleep(min(2.0**attempt / 4, 5.0))
 
     async def _archive(self, file: RemoteFile) -> str | None:
