@@ -184,7 +184,8 @@ def _record(
     """The ledger row as far as it is known before publishing."""
     raw_uri = landing_store(settings).uri(landed.prefix + "manifest.json")
     ids = (landed.batch_id, raw_uri, landed.watermark("low"), landed.watermark("high"))
-    return new_record(settings, SOURCE, window, routed, ids, lineage_run_id, watch)
+    record = new_record(settings, SOURCE, window, routed, ids, lineage_run_id, watch)
+    return replace(record, safe_until=landed.safe_until)  # the extract's safe point (open transactions)
 
 
 def _outputs(settings: Settings, outcome: BatchOutcome) -> list[DatasetRef]:

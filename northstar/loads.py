@@ -79,6 +79,7 @@ class BatchRecord:
     extract_seconds: float | None
     validate_seconds: float | None
     publish_seconds: float | None
+    safe_until: datetime | None = None  # orders: how far the batch could safely read (open transactions)
 
 
 def batch_status(wh: Warehouse, batch_id: str) -> str | None:

@@ -20,8 +20,12 @@ CREATE TABLE IF NOT EXISTS OPS.LOAD_BATCHES (
     FINISHED_AT       TIMESTAMP_NTZ,
     EXTRACT_SECONDS   FLOAT,
     VALIDATE_SECONDS  FLOAT,
-    PUBLISH_SECONDS   FLOAT
+    PUBLISH_SECONDS   FLOAT,
+    SAFE_UNTIL        TIMESTAMP_NTZ           -- orders: how far the batch could safely read (no open transaction
+                                              -- could still commit a row stamped before it); null: not measured
 );
+-- Ledgers created before SAFE_UNTIL existed get the column.
+ALTER TABLE OPS.LOAD_BATCHES ADD COLUMN IF NOT EXISTS SAFE_UNTIL TIMESTAMP_NTZ;
 
 -- Every check's verdict for every batch: the evidence behind a publish or a hold.
 CREATE TABLE IF NOT EXISTS OPS.CHECK_RESULTS (

@@ -5,10 +5,10 @@ INSERT INTO OPS.LOAD_BATCHES (
     BATCH_ID, SOURCE, WINDOW_START, WINDOW_END, WATERMARK_LOW, WATERMARK_HIGH,
     ROWS_EXTRACTED, ROWS_PASSED, ROWS_QUARANTINED, ROWS_PUBLISHED, STATUS, REASON, RAW_URI,
     CODE_VERSION, FLOW_RUN_ID, LINEAGE_RUN_ID, STARTED_AT, FINISHED_AT,
-    EXTRACT_SECONDS, VALIDATE_SECONDS, PUBLISH_SECONDS
+    EXTRACT_SECONDS, VALIDATE_SECONDS, PUBLISH_SECONDS, SAFE_UNTIL
 ) VALUES (
     %(batch_id)s, %(source)s, %(window_start)s, %(window_end)s, %(watermark_low)s, %(watermark_high)s,
     %(rows_extracted)s, %(rows_passed)s, %(rows_quarantined)s, %(rows_published)s, %(status)s, %(reason)s,
     %(raw_uri)s, %(code_version)s, %(flow_run_id)s, %(lineage_run_id)s, %(started_at)s, %(finished_at)s,
-    %(extract_seconds)s, %(validate_seconds)s, %(publish_seconds)s
+    %(extract_seconds)s, %(validate_seconds)s, %(publish_seconds)s, %(safe_until)s
 );
