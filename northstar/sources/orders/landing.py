@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 from northstar.batches import Window, landing_prefix
 from northstar.landing import LandingStore
 from northstar.sources.orders import SOURCE
-from northstar.sources.orders.postgres import SafePoint, extract_orders_safely
+from northstar.sources.orders.postgres import SafePoint, extract_orders_by_keys, extract_orders_safely
 
 LINES = "order_lines"  # the lines' file in the manifest; a batch landed before lines existed has none
 
@@ -71,6 +71,33 @@ def land_orders(
     manifest = json.loads(store.get(manifest_key))
     files = {f.get("dataset", SOURCE): f["key"] for f in manifest["files"]}
     lines_file = store.local_copy(files[LINES], work_dir) if LINES in files else None
+    return LandedBatch(batch_id, prefix, manifest, store.local_copy(files[SOURCE], work_dir), lines_file)
+
+
+def land_orders_by_keys(
+    store: LandingStore,
+    dsn: str,
+    batch_id: str,
+    window: Window,
+    order_ids: list[int],
+    reason: str,
+    code_version: str,
+    work_dir: Path,
+) -> LandedBatch:
+    """Land a repair batch once: every source row of the given orders and their lines, whatever their updated_at,
+    under the same layout and manifest as a window's batch (plus "repair": the reason and the order ids)."""
+    prefix = landing_prefix(SOURCE, window, batch_id)
+    manifest_key = prefix + "manifest.json"
+    if not store.exists(manifest_key):
+        orders, lines = extract_orders_by_keys(dsn, order_ids)
+        manifest = _write_batch(store, prefix, batch_id, window, window.start, orders, code_version)
+        manifest["files"].append(_write_file(store, prefix, LINES, lines))
+        manifest["line_count"] = lines.num_rows
+        manifest["repair"] = {"reason": reason, "order_ids": sorted(order_ids)}
+        store.put_if_absent(manifest_key, json.dumps(manifest, indent=2).encode())
+    manifest = json.loads(store.get(manifest_key))
+    files = {f.get("dataset", SOURCE): f["key"] for f in manifest["files"]}
+    lines_file = store.local_copy(files[LINES], work_dir)
     return LandedBatch(batch_id, prefix, manifest, store.local_copy(files[SOURCE], work_dir), lines_file)
 
 

@@ -58,6 +58,21 @@ def extract_orders_safely(dsn: str, low: datetime, high: datetime) -> tuple[pa.T
         raise SourceUnavailableError(f"orders source query failed ({_redact(dsn)}): {exc}") from exc
 
 
+def extract_orders_by_keys(dsn: str, order_ids: list[int]) -> tuple[pa.Table, pa.Table]:
+    """Every source row of the given orders and every line of them (a repair batch), in one REPEATABLE READ
+    snapshot and in bulk, with the same columns as extract_orders_changed. Raises SourceUnavailableError."""
+    keys = ",".join(str(int(k)) for k in order_ids)
+    try:
+        with pg_dbapi.connect(dsn) as conn, conn.cursor() as cur:
+            cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            cur.execute(read_sql("postgres/select_orders_by_keys.sql"), (keys,))
+            orders = cur.fetch_arrow_table()
+            cur.execute(read_sql("postgres/select_order_lines_by_keys.sql"), (keys,))
+            return orders, cur.fetch_arrow_table()
+    except pg_dbapi.Error as exc:
+        raise SourceUnavailableError(f"orders source query failed ({_redact(dsn)}): {exc}") from exc
+
+
 def _safe_point(cur: Any) -> SafePoint:
     cur.execute(read_sql("postgres/select_safe_point.sql"))
     safe_until, xmin, hidden = cur.fetchone()
