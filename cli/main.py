@@ -68,6 +68,10 @@ def _parser() -> argparse.ArgumentParser:
     query.add_argument("sql")
     query.add_argument("--json", action="store_true")
     query.set_defaults(handler=_query)
+
+    from cli.reconcile import add_commands  # reconcile-source and completeness
+
+    add_commands(sub)
     return parser
 
 

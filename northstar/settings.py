@@ -42,6 +42,7 @@ class Settings:
     database: str = "NORTHSTAR"
     marquez_url: str | None = None
     orders_overlap: timedelta = timedelta(minutes=5)
+    completeness_grace_minutes: int = 60  # a landed object not taken by a batch after this is an error
     consistency: ConsistencySettings = field(default_factory=lambda: ConsistencySettings())
     code_version: str = field(default_factory=lambda: code_version())
 
@@ -85,6 +86,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         database=env.get("NORTHSTAR_SNOWFLAKE_DATABASE", "NORTHSTAR"),
         marquez_url=env.get("NORTHSTAR_MARQUEZ_URL") or None,
         orders_overlap=timedelta(minutes=int(env.get("NORTHSTAR_ORDERS_OVERLAP_MINUTES", "5"))),
+        completeness_grace_minutes=int(env.get("NORTHSTAR_COMPLETENESS_GRACE_MINUTES", "60")),
         consistency=ConsistencySettings(
             business_tz=env.get("NORTHSTAR_BUSINESS_TZ", "UTC"),
             reference_grace=timedelta(hours=float(env.get("NORTHSTAR_REFERENCE_GRACE_HOURS", "24"))),
