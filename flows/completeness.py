@@ -2,8 +2,9 @@
 
 run_completeness() turns each source's inventory (northstar/completeness.py) into two CheckResults,
 `completeness.landed_unprocessed` (error: landed, older than the grace period, taken by no batch) and
-`completeness.processed_twice` (error: taken by more than one batch), and records them in OPS.CHECK_RESULTS under a completeness batch id with its ledger row (source
-`completeness`), in one transaction. `northstar completeness` runs it; the demo and a schedule can too.
+`completeness.processed_twice` (error: taken by more than one batch), and records them in OPS.CHECK_RESULTS
+under a completeness batch id with its ledger row (source `completeness`), in one transaction.
+`northstar completeness` runs it; the demo and a schedule can too.
 """
 
 from __future__ import annotations

@@ -114,8 +114,8 @@ def repair_orders(settings: Settings, order_ids: list[int], reason: str, now: da
                 done = hold_batch(settings, record, validated.routed.results)
             else:
                 with open_warehouse(settings) as wh:
-                    done = publish(wh, REPAIR_LOAD.in_folder(validated.folder), record, validated.routed.results)
-                done = done or replace(record, status="SKIPPED")
+                    loaded = publish(wh, REPAIR_LOAD.in_folder(validated.folder), record, validated.routed.results)
+                done = loaded or replace(record, status="SKIPPED")
     finally:
         clear_work_dir(settings, batch)
     outcome = BatchOutcome.from_record(done, validated.quarantined_by_reason, watch.seconds)

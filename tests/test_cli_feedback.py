@@ -57,7 +57,9 @@ def test_completeness_names_what_no_batch_took_and_what_two_batches_took(
     # an orders batch landed and never committed, a Stripe event no payments batch took, a finance report never read
     store.put_if_absent("raw/orders/dt=2026-11-20/batch=orders-lost/manifest.json", b"{}")
     event = json.dumps({"id": "evt_lost1", "type": "charge.succeeded", "created": int(T0.timestamp()), "data": {}})
-    landed = land_event(store, event.encode(), received_at=datetime.now(UTC), signature_timestamp=None, source="webhook")
+    landed = land_event(
+        store, event.encode(), received_at=datetime.now(UTC), signature_timestamp=None, source="webhook"
+    )
     store.put_if_absent("raw/finance/dt=2026-11-20/report.csv", b"business_date,currency\n")
     with open_warehouse(settings) as wh:  # a second ledger row pinning the committed batch's manifest
         wh.execute(
