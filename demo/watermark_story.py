@@ -27,6 +27,7 @@ def run_watermark_story(out: TextIO, settings: Settings, dsn: str) -> None:
     from flows.orders_microbatch import orders_microbatch
     from flows.orders_repair import reconcile_source_orders
 
+    settings = replace(settings, source_pg_dsn=dsn)  # the demo's own source database
     out.write("\nWhat a watermark cannot see (o01: a late commit; o03: a delete)\n")
     late = psycopg.connect(dsn)  # a transaction that stays open: its rows are stamped by now(), its start
     late.execute(INSERT.format("now()"), (LATE_ORDER, datetime.now(UTC) - timedelta(hours=1)))
@@ -53,7 +54,9 @@ def run_watermark_story(out: TextIO, settings: Settings, dsn: str) -> None:
     out.write(f"Order {LATE_ORDER} published by: {where[0]['_BATCH_ID'] if where else 'nobody (LOST)'}\n")
 
     with psycopg.connect(dsn) as conn:
-        (victim,) = conn.execute("SELECT min(order_id) FROM orders WHERE status = 'paid'").fetchone()  # type: ignore[misc]
+        (victim,) = conn.execute(
+            "SELECT min(order_id) FROM orders WHERE status = 'paid' AND order_id > %s", (EARLY_ORDER,)
+        ).fetchone()  # type: ignore[misc]
         conn.execute("DELETE FROM orders WHERE order_id = %s", (victim,))
     report = reconcile_source_orders(settings, days=None)
     d = report.diff
