@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
@@ -15,12 +15,13 @@ from northstar.warehouse import jsonable, open_warehouse
 
 
 def show_checks(day: str | None, out: TextIO, as_json: bool) -> int:
-    """Print the day's results (default: today in NORTHSTAR_BUSINESS_TZ); exit 1 when its latest gate held."""
+    """Print the day's results (default: the latest business day in NORTHSTAR_BUSINESS_TZ that has a gate
+    result, else today); exit 1 when its latest gate held. A day not written YYYY-MM-DD is a ValueError."""
     settings = load_settings()
     tz = settings.consistency.business_tz
-    when = date.fromisoformat(day) if day else datetime.now(ZoneInfo(tz)).date()
-    low, high = day_bounds([when], tz)
     with open_warehouse(settings) as wh:
+        when = date.fromisoformat(day) if day else latest_gate_day(wh.query, tz)
+        low, high = day_bounds([when], tz)
         batches = wh.query(read_sql("snowflake/select_consistency_batch_for_day.sql"), {"low": low, "high": high})
         batch = batches[0] if batches else None
         params = {"batch_id": batch["BATCH_ID"] if batch else None, "day": when}
@@ -34,6 +35,16 @@ def show_checks(day: str | None, out: TextIO, as_json: bool) -> int:
     else:
         _print_text(out, when, tz, batch, checks, sla, daily)
     return 1 if batch and batch["STATUS"] == "HELD" else 0
+
+
+def latest_gate_day(query: Any, tz: str) -> date:
+    """The business day (in tz) the newest consistency batch's window ended in, or today when none ran.
+    A window ending at midnight belongs to the day before it, as select_consistency_batch_for_day.sql counts it."""
+    rows = query(read_sql("snowflake/select_latest_consistency_window_end.sql"))
+    end = rows[0]["WINDOW_END"] if rows else None
+    if end is None:
+        return datetime.now(ZoneInfo(tz)).date()
+    return (end.replace(tzinfo=UTC) - timedelta(microseconds=1)).astimezone(ZoneInfo(tz)).date()
 
 
 def _print_text(

@@ -98,6 +98,10 @@ def _parser() -> argparse.ArgumentParser:
     from cli.marts import add_marts_parser  # the marts' commands live in cli/marts.py
 
     add_marts_parser(sub)
+
+    from cli.reconcile import add_commands  # reconcile-source and completeness
+
+    add_commands(sub)
     return parser
 
 

@@ -15,6 +15,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from cli.output import print_rows
 from demo import seed
 from demo.consistency_story import run_cross_system
+from demo.watermark_story import run_watermark_story
 from flows.engine import BatchOutcome
 from northstar.settings import Settings, load_settings
 from northstar.sqlfiles import read_sql
@@ -74,6 +75,7 @@ def run_demo(out: TextIO) -> int:
     _summary(out, settings, outcomes, late, rerun.status)
     out.write(f"\nOne purchase was entered twice in the source: order {repeated[1]} repeats order {repeated[0]}.\n")
     run_cross_system(out, settings, dsn, live_end)
+    run_watermark_story(out, settings, dsn)
     return 0
 
 

@@ -64,6 +64,7 @@ class Validated:
     raw_uri: str | None = None
     watermark_low: datetime | None = None
     watermark_high: datetime | None = None
+    safe_until: datetime | None = None  # orders: how far the extract could safely read (open transactions)
     inputs: list[DatasetRef] = field(default_factory=list)  # lineage inputs with row counts, once known
     quarantined_by_reason: dict[str, int] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)  # source-specific counts for the outcome (JSON-able)
@@ -360,4 +361,5 @@ def new_record(
         extract_seconds=watch.seconds.get("extract"),
         validate_seconds=watch.seconds.get("validate"),
         publish_seconds=None,
+        safe_until=validated.safe_until,
     )

@@ -115,6 +115,7 @@ def _validated(
         raw_uri=landing_store(settings).uri(landed.prefix + "manifest.json"),
         watermark_low=landed.watermark("low"),
         watermark_high=landed.watermark("high"),
+        safe_until=landed.safe_until,
         inputs=[
             replace(source, row_count=routed.rows_extracted),
             replace(lines_source, row_count=landed.manifest.get("line_count")),

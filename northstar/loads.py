@@ -104,6 +104,7 @@ class BatchRecord:
     publish_seconds: float | None
     rows_already_current: int | None = None  # passed rows another batch had already published (or newer)
     rows_requarantined: int | None = None  # quarantined rows another batch had already quarantined
+    safe_until: datetime | None = None  # orders: how far the batch could safely read (open transactions)
 
 
 def batch_status(wh: Warehouse, batch_id: str) -> str | None:

@@ -359,6 +359,10 @@ class Settings(BaseSettings):
     database: str = _var("NORTHSTAR_SNOWFLAKE_DATABASE", "NORTHSTAR")
     code_version: str = Field(default_factory=lambda: git_code_version(), validation_alias="NORTHSTAR_CODE_VERSION")
     lease_ttl: PositiveSeconds = _var("NORTHSTAR_LEASE_SECONDS", timedelta(seconds=900))  # a lease without heartbeat
+    # a landed object no batch has taken after this many minutes is a completeness.landed_unprocessed error
+    completeness_grace_minutes: Annotated[int, BeforeValidator(_integer(0))] = _var(
+        "NORTHSTAR_COMPLETENESS_GRACE_MINUTES", 60
+    )
     # host:port of a running local warehouse server shared by many homes (the tests'); None: the home's own
     warehouse_server: Annotated[str | None, BeforeValidator(_host_port)] = _var("NORTHSTAR_WAREHOUSE_SERVER")
     orders: OrdersSettings = Field(default_factory=OrdersSettings)

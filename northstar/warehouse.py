@@ -18,7 +18,7 @@ import threading
 import time
 import warnings
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -232,6 +232,7 @@ def fakesnow_server() -> Iterator[dict[str, Any]]:
     from fakesnow.server import app
     from fakesnow.transforms.stage import LOCAL_BUCKET_PATH  # where PUT files land, one folder a process
 
+    keep_null_timestamps()
     warnings.filterwarnings("ignore", message="Arrow output on a DB-API result", category=UserWarning)
     logging.getLogger("sqlglot").setLevel(logging.ERROR)  # "Unsupported property transientproperty"
     logging.getLogger("fakesnow.server").setLevel(logging.WARNING)  # it logs every login and upload
@@ -262,9 +263,34 @@ def fakesnow_server() -> Iterator[dict[str, Any]]:
         shutil.rmtree(LOCAL_BUCKET_PATH, ignore_errors=True)
 
 
+def keep_null_timestamps() -> None:
+    """fakesnow 0.12.1 sends a NULL timestamp to the connector as 1970-01-01 (its Arrow struct has no null
+    mask); Snowflake sends NULL. Wrap its converter once so the embedded server keeps the nulls (DEVELOPERS.md)."""
+    import pyarrow.compute as pc
+    from fakesnow import arrow as fs_arrow
+
+    original = fs_arrow.timestamp_to_sf_struct
+    if getattr(original, "keeps_nulls", False):
+        return
+
+    def with_nulls(ts: pa.Array | pa.ChunkedArray) -> pa.Array:
+        array = ts.combine_chunks() if isinstance(ts, pa.ChunkedArray) else ts
+        if array.null_count == 0:
+            return original(array)
+        struct = original(pc.fill_null(array, pa.scalar(0, type=array.type)))
+        children = [struct.field(i) for i in range(struct.type.num_fields)]
+        return pa.StructArray.from_arrays(children, fields=list(struct.type), mask=pc.is_null(array))
+
+    with_nulls.keeps_nulls = True  # type: ignore[attr-defined]
+    fs_arrow.timestamp_to_sf_struct = with_nulls
+
+
 def jsonable(value: Any) -> Any:
-    """A query value as JSON would carry it."""
-    if isinstance(value, datetime | date):
+    """A query value as JSON would carry it: a timestamp with its offset (TIMESTAMP_NTZ columns hold UTC, so a
+    naive one is UTC: `2026-11-17T12:00:00+00:00`), a date as YYYY-MM-DD, NULL as None."""
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+    if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)

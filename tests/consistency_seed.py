@@ -50,8 +50,9 @@ def commit(wh: Warehouse, batch: SourceBatch) -> None:
     for o in batch.orders:
         wh.execute("DELETE FROM CORE.ORDERS WHERE ORDER_ID = %(id)s", {"id": o["order_id"]})
         wh.execute(
-            "INSERT INTO CORE.ORDERS VALUES (%(id)s, %(customer)s, %(status)s, %(currency)s, %(total)s, %(created)s,"
-            " %(updated)s, %(b)s, %(at)s)",
+            "INSERT INTO CORE.ORDERS (ORDER_ID, CUSTOMER_ID, STATUS, CURRENCY, TOTAL_AMOUNT_MINOR, CREATED_AT,"
+            " UPDATED_AT, _BATCH_ID, _LOADED_AT) VALUES (%(id)s, %(customer)s, %(status)s, %(currency)s, %(total)s,"
+            " %(created)s, %(updated)s, %(b)s, %(at)s)",
             {"id": o["order_id"], "customer": o["customer_id"], "status": o["status"], "currency": o["currency"],
              "total": o["total"], "created": naive(o["created_at"]), "updated": at, "b": b, "at": at},
         )  # fmt: skip
@@ -88,7 +89,8 @@ def commit(wh: Warehouse, batch: SourceBatch) -> None:
         )  # fmt: skip
     for order_id, line_no, sku, quantity in batch.order_lines:
         wh.execute(
-            "INSERT INTO CORE.ORDER_LINES VALUES (%(o)s, %(n)s, %(sku)s, %(q)s, 1000, %(at)s, %(b)s, %(at)s)",
+            "INSERT INTO CORE.ORDER_LINES (ORDER_ID, LINE_NO, SKU, QUANTITY, UNIT_PRICE_MINOR, UPDATED_AT, _BATCH_ID,"
+            " _LOADED_AT) VALUES (%(o)s, %(n)s, %(sku)s, %(q)s, 1000, %(at)s, %(b)s, %(at)s)",
             {"o": order_id, "n": line_no, "sku": sku, "q": quantity, "at": at, "b": b},
         )
     rows = len(batch.orders) + len(batch.payments) + len(batch.lines)

@@ -27,7 +27,6 @@ from northstar.batches import Window, batch_id
 from northstar.landing import LocalLanding, landing_store
 from northstar.loads import BatchStatus
 from northstar.settings import load_settings
-from northstar.sources.wms.drop.sftp import SftpSettings
 from northstar.warehouse import open_warehouse
 from tests import stripe_payloads as sp
 from tests import wms_samples as w
@@ -230,7 +229,7 @@ def test_a_wms_file_taken_by_two_batches_is_quarantined_once(
         sftp.drop("a.csv", w.csv_file([w.with_line(items[0], 1, quantity=0), items[1]]), w.T0 + timedelta(minutes=5))
         sftp.drop("empty.csv", b"", w.T0 + timedelta(minutes=6))
         settings = load_settings()
-        cfg = SftpSettings.from_env(settings)
+        cfg = settings.fulfillment.sftp
         windows = [Window(w.T0 + timedelta(hours=i), w.T0 + timedelta(hours=i + 1)) for i in (1, 0)]
         batches = [batch_id("fulfillment", win) for win in windows]
         validated = []

@@ -10,6 +10,9 @@ CREATE TABLE IF NOT EXISTS orders (
     updated_at          timestamptz
 );
 CREATE INDEX IF NOT EXISTS orders_updated_at_idx ON orders (updated_at);
+-- The source reconciliation reads by created day and by order_id range (sql/postgres/reconcile_orders_*.sql).
+CREATE INDEX IF NOT EXISTS orders_created_at_idx ON orders (created_at);
+CREATE INDEX IF NOT EXISTS orders_order_id_idx ON orders (order_id);
 
 -- The order's line items, as permissive as `orders` (no keys, nullable): the application rewrites an order's
 -- lines and touches its orders.updated_at in the same transaction, so a batch reads an order's lines

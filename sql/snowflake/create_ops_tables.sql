@@ -23,7 +23,9 @@ CREATE TABLE IF NOT EXISTS OPS.LOAD_BATCHES (
     PUBLISH_SECONDS   FLOAT,
     ROWS_ALREADY_CURRENT  NUMBER(38, 0),   -- passed rows that changed nothing: another batch had published
                                            -- that version or a newer one (NULL: not counted for the source)
-    ROWS_REQUARANTINED    NUMBER(38, 0)    -- of ROWS_QUARANTINED, rows another batch had already quarantined
+    ROWS_REQUARANTINED    NUMBER(38, 0),   -- of ROWS_QUARANTINED, rows another batch had already quarantined
+    SAFE_UNTIL        TIMESTAMP_NTZ           -- orders: how far the batch could safely read (no open transaction
+                                              -- could still commit a row stamped before it); null: not measured
 );
 -- A ledger created before these two counts gains them.
 ALTER TABLE OPS.LOAD_BATCHES ADD COLUMN IF NOT EXISTS ROWS_ALREADY_CURRENT NUMBER(38, 0);
@@ -39,6 +41,8 @@ CREATE TABLE IF NOT EXISTS OPS.QUARANTINE_SIGHTINGS (
     _SOURCE_ROW       NUMBER(38, 0),       -- its position in that batch's landed file (NULL for a whole file)
     SEEN_AT           TIMESTAMP_NTZ NOT NULL
 );
+-- Ledgers created before SAFE_UNTIL existed get the column.
+ALTER TABLE OPS.LOAD_BATCHES ADD COLUMN IF NOT EXISTS SAFE_UNTIL TIMESTAMP_NTZ;
 
 -- Every check's verdict for every batch: the evidence behind a publish or a hold.
 CREATE TABLE IF NOT EXISTS OPS.CHECK_RESULTS (

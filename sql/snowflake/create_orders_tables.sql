@@ -59,3 +59,17 @@ CREATE TABLE IF NOT EXISTS QUARANTINE.ORDER_LINES (
 );
 ALTER TABLE QUARANTINE.ORDER_LINES ADD COLUMN IF NOT EXISTS _ROW_KEY VARCHAR;
 ALTER TABLE QUARANTINE.ORDER_LINES ADD COLUMN IF NOT EXISTS _SEEN_BATCHES ARRAY;
+
+-- Orders deleted at the source are marked, never removed: _DELETED_AT is when the source reconciliation found the
+-- delete (northstar/sources/orders/reconcile.py); marts, revenue and the consistency fetches skip marked rows.
+ALTER TABLE CORE.ORDERS ADD COLUMN IF NOT EXISTS _DELETED_AT TIMESTAMP_NTZ;
+ALTER TABLE CORE.ORDER_LINES ADD COLUMN IF NOT EXISTS _DELETED_AT TIMESTAMP_NTZ;
+
+-- One row per delete detected at a source: which order, when, by which run, and how it was detected.
+CREATE TABLE IF NOT EXISTS OPS.SOURCE_DELETES (
+    SOURCE       VARCHAR NOT NULL,
+    ORDER_ID     NUMBER(38, 0) NOT NULL,
+    DETECTED_AT  TIMESTAMP_NTZ NOT NULL,
+    BATCH_ID     VARCHAR NOT NULL,
+    HOW          VARCHAR NOT NULL       -- source_reconciliation: in CORE, no row left in the source
+);

@@ -1,4 +1,8 @@
--- Replace the touched orders' rows (only when the gate passed): DELETE + INSERT in the load's transaction.
+-- Replace the touched orders' rows (only when the gate passed): DELETE + INSERT in the load's transaction. An
+-- order deleted at the source (CORE.ORDERS._DELETED_AT) leaves the mart; the consistency fetches skip it.
+DELETE FROM MARTS.ORDER_PAYMENTS
+WHERE ORDER_ID IN (SELECT ORDER_ID FROM CORE.ORDERS WHERE _DELETED_AT IS NOT NULL);
+
 DELETE FROM MARTS.ORDER_PAYMENTS
 USING OPS.STAGE_CC_ORDER_PAYMENTS AS s
 WHERE MARTS.ORDER_PAYMENTS.ORDER_ID = s.ORDER_ID;

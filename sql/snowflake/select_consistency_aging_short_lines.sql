@@ -4,7 +4,7 @@
 WITH aging AS (
     SELECT ORDER_ID, STATUS, CREATED_AT
     FROM CORE.ORDERS
-    WHERE STATUS IN ('paid', 'shipped', 'delivered') AND CREATED_AT >= %(low)s AND CREATED_AT < %(high)s
+    WHERE _DELETED_AT IS NULL AND STATUS IN ('paid', 'shipped', 'delivered') AND CREATED_AT >= %(low)s AND CREATED_AT < %(high)s
 ),
 ordered AS (
     SELECT l.ORDER_ID, l.SKU, SUM(l.QUANTITY) AS ORDERED

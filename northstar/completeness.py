@@ -1,0 +1,155 @@
+"""The completeness inventory: every landed object must be taken by exactly one batch.
+
+Compares what the landing store holds (northstar/landing.py, keys under raw/) with what the ledgers pinned:
+- orders: each batch manifest (raw/orders/.../manifest.json) is the RAW_URI of one ledger row;
+- payments: each landed Stripe event (any raw/stripe/ object that is not a batch manifest) is listed in the
+  `events` of one payments batch's manifest (OPS.LOAD_BATCHES.RAW_URI -> manifest.json), whatever the layout the
+  events are landed under;
+- fulfillment: each landed WMS file (raw/wms/, manifests aside) is the LANDED_URI of one OPS.WMS_FILES row
+  (DUPLICATE rows are content seen again, not a second take);
+- finance: each business day's latest report (raw/finance/dt=<day>/, the file the reconciliation reads; an earlier
+  one it replaced is not expected) was reconciled by a consistency batch (OPS.DAILY_RECONCILIATION.FINANCE_FILE).
+  Every consistency run re-reads its days' reports by design, so finance is never "taken twice".
+An object younger than the grace period is not yet expected to be taken.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import unquote
+
+from northstar.landing import LandingStore
+from northstar.sqlfiles import read_sql
+from northstar.warehouse import Warehouse
+
+SOURCES = ("orders", "payments", "fulfillment", "finance")
+PREFIXES = {"orders": "raw/orders/", "payments": "raw/stripe/", "fulfillment": "raw/wms/", "finance": "raw/finance/"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One landed object taken by no batch (batch_ids empty) or by more than one."""
+
+    source: str
+    key: str
+    written_at: datetime  # UTC, when the landing store wrote it
+    batch_ids: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "key": self.key, "written_at": self.written_at.isoformat(),
+                "batch_ids": list(self.batch_ids)}  # fmt: skip
+
+
+@dataclass
+class SourceInventory:
+    """One source's inventory: objects landed (since the cut-off), those expected to be taken by now, findings."""
+
+    source: str
+    landed: int = 0
+    expected: int = 0
+    unprocessed: list[Finding] = field(default_factory=list)
+    processed_twice: list[Finding] = field(default_factory=list)
+
+
+def take_inventory(
+    store: LandingStore, wh: Warehouse, sources: tuple[str, ...], since: datetime | None, grace_until: datetime
+) -> list[SourceInventory]:
+    """The inventory of each source; objects written before `since` are skipped, objects written after
+    grace_until (UTC: now minus the grace period) are counted landed but not yet expected. ValueError for an
+    unknown source."""
+    unknown = set(sources) - set(SOURCES)
+    if unknown:
+        raise ValueError(f"unknown source(s) {sorted(unknown)}; choose from {', '.join(SOURCES)}")
+    prefix = _uri_prefix(store)
+    ledger = wh.query(read_sql("snowflake/select_completeness_ledger.sql"))
+    result = []
+    for source in sources:
+        landed = [(k, t) for k, t in store.list_modified(PREFIXES[source]) if since is None or t >= since]
+        if source == "orders":
+            objects = [(k, t) for k, t in landed if k.endswith("/manifest.json")]
+            taken = _by_key(prefix, ((r["RAW_URI"], r["BATCH_ID"]) for r in ledger if r["SOURCE"] == "orders"))
+        elif source == "payments":
+            objects = [(k, t) for k, t in landed if k.endswith(".json") and not _is_manifest(k)]
+            taken = _events_taken(store, prefix, [r for r in ledger if r["SOURCE"] == "payments"])
+        elif source == "fulfillment":
+            objects = [(k, t) for k, t in landed if not k.endswith("/manifest.json")]
+            rows = wh.query(read_sql("snowflake/select_completeness_wms_files.sql"))
+            taken = _by_key(prefix, ((r["LANDED_URI"], r["BATCH_ID"]) for r in rows))
+        else:
+            objects = _latest_per_day([(k, t) for k, t in landed if k.endswith(".csv")])
+            rows = wh.query(read_sql("snowflake/select_completeness_finance_files.sql"))
+            taken = {
+                k: ids[:1] for k, ids in _by_key(prefix, ((r["FINANCE_FILE"], r["BATCH_ID"]) for r in rows)).items()
+            }
+        result.append(_inventory(source, objects, taken, grace_until))
+    return result
+
+
+def _inventory(
+    source: str, objects: list[tuple[str, datetime]], taken: dict[str, list[str]], grace_until: datetime
+) -> SourceInventory:
+    inv = SourceInventory(source, landed=len(objects))
+    for key, written in objects:
+        batches = tuple(sorted(set(taken.get(key, []))))
+        if len(batches) > 1:
+            inv.processed_twice.append(Finding(source, key, written, batches))
+        if written > grace_until:
+            continue
+        inv.expected += 1
+        if not batches:
+            inv.unprocessed.append(Finding(source, key, written, ()))
+    return inv
+
+
+def _events_taken(store: LandingStore, prefix: str, batches: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Event key -> the payments batches whose manifest lists it (the manifest's `events`, each with its `key`)."""
+    taken: dict[str, list[str]] = defaultdict(list)
+    for row in batches:
+        key = _key(prefix, row["RAW_URI"])
+        if key is None or not store.exists(key):
+            continue
+        manifest = json.loads(store.get(key))
+        for event in manifest.get("events", []):
+            taken[str(event["key"])].append(str(row["BATCH_ID"]))
+    return taken
+
+
+def _by_key(prefix: str, pairs: Any) -> dict[str, list[str]]:
+    taken: dict[str, list[str]] = defaultdict(list)
+    for uri, batch in pairs:
+        key = _key(prefix, uri)
+        if key is not None:
+            taken[key].append(str(batch))
+    return taken
+
+
+def _latest_per_day(objects: list[tuple[str, datetime]]) -> list[tuple[str, datetime]]:
+    """Finance: the most recently written report of each dt= folder (the one the reconciliation reads)."""
+    latest: dict[str, tuple[str, datetime]] = {}
+    for key, written in objects:
+        folder = key.rsplit("/", 1)[0]
+        if folder not in latest or (written, key) > (latest[folder][1], latest[folder][0]):
+            latest[folder] = (key, written)
+    return sorted(latest.values())
+
+
+def _is_manifest(key: str) -> bool:
+    return key.endswith("/manifest.json") or "/_batches/" in key
+
+
+def _uri_prefix(store: LandingStore) -> str:
+    """What store.uri() puts before a key (file:///.../landing/ or s3://bucket/)."""
+    probe = "raw/probe"
+    return store.uri(probe)[: -len(probe)]
+
+
+def _key(prefix: str, uri: str | None) -> str | None:
+    """The landing key of a URI store.uri() made (a file URI percent-encodes the key: dt= is dt%3D)."""
+    if not uri or not uri.startswith(prefix):
+        return None
+    key = uri[len(prefix) :]
+    return unquote(key) if prefix.startswith("file:") else key

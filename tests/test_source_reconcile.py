@@ -1,0 +1,86 @@
+"""o03 and the kind: rows the watermark misses (a delete, a late row with an old stamp, a bulk fix that did not
+touch updated_at, a NULL updated_at) are found by the source reconciliation, repaired or marked deleted."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import psycopg
+import pytest
+
+import flows.orders_microbatch as orders_flow
+from flows.orders_repair import reconcile_source_orders
+from northstar.loads import BatchStatus
+from northstar.settings import load_settings
+from northstar.warehouse import open_warehouse
+from tests.helpers import T0, source_row
+
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]
+INSERT = "INSERT INTO orders VALUES (%s, %s, %s, %s, %s, %s, %s)"
+
+
+def window(i: int) -> dict[str, str]:
+    start = T0 + timedelta(minutes=15 * i)
+    return {"start": start.isoformat(), "end": (start + timedelta(minutes=15)).isoformat()}
+
+
+def sql(dsn: str, statement: str, *rows: tuple[Any, ...]) -> None:
+    with psycopg.connect(dsn) as conn:
+        if rows:
+            conn.cursor().executemany(statement, rows)
+        else:
+            conn.execute(statement)  # type: ignore[arg-type]
+
+
+def test_deletes_and_rows_the_watermark_missed_are_found_repaired_and_marked(
+    pipeline_env: Callable[..., dict[str, str]], source_db: str
+) -> None:
+    pipeline_env()
+    sql(source_db, INSERT, *(source_row(i, i) for i in (1, 2, 3)), source_row(4, 14), source_row(7, 13, currency="usd"))
+    assert orders_flow.orders_microbatch(**window(0)).rows_published == 4  # 7 quarantined (currency)
+    sql(source_db, "DELETE FROM orders WHERE order_id = 2")  # o03: deleted at the source
+    sql(source_db, INSERT, source_row(5, 2))  # committed late with an old stamp: before the overlap
+    sql(source_db, "UPDATE orders SET status = 'cancelled' WHERE order_id = 3")  # a bulk fix, updated_at untouched
+    sql(source_db, INSERT, source_row(6, 3, updated_at=None))  # no updated_at: no watermark ever reads it
+    assert orders_flow.orders_microbatch(**window(1)).rows_extracted == 2  # the overlap's 4 and 7: none of the above
+
+    settings = load_settings()
+    report = reconcile_source_orders(settings, days=None)
+    diff = report.diff
+    assert (diff.missing, diff.stale, diff.deleted, diff.quarantined, diff.moved) == ([5, 6], [3], [2], [7], [])
+    assert report.deletes_marked == 1
+    repair = report.repair
+    assert (
+        repair is not None and repair.status == BatchStatus.COMMITTED and repair.batch_id.startswith("orders-repair-")
+    )
+    assert (repair.rows_extracted, repair.rows_published, repair.rows_quarantined) == (3, 2, 1)
+    assert repair.quarantined_by_reason == {"schema.timestamps_sane": 1}  # order 6: published never, now explained
+    with open_warehouse(settings) as wh:
+        core = {r["ORDER_ID"]: r for r in wh.query("SELECT ORDER_ID, STATUS, _DELETED_AT FROM CORE.ORDERS")}
+        deletes = wh.query("SELECT ORDER_ID, BATCH_ID, HOW FROM OPS.SOURCE_DELETES")
+        ledger = wh.query("SELECT BATCH_ID, SOURCE, REASON FROM OPS.LOAD_BATCHES WHERE BATCH_ID = %(b)s",
+                          {"b": repair.batch_id})  # fmt: skip
+        checks = wh.query(
+            "SELECT CHECK_ID, ROWS_FAILED FROM OPS.CHECK_RESULTS WHERE BATCH_ID = %(b)s ORDER BY CHECK_ID",
+            {"b": report.run_id},
+        )
+    assert sorted(core) == [1, 2, 3, 4, 5]
+    assert core[2]["_DELETED_AT"] is not None and core[1]["_DELETED_AT"] is None  # kept for audit, marked
+    assert core[3]["STATUS"] == "cancelled"  # the bulk fix reached CORE
+    assert deletes == [{"ORDER_ID": 2, "BATCH_ID": report.run_id, "HOW": "source_reconciliation"}]
+    assert ledger[0]["SOURCE"] == "orders" and "2 missing, 1 stale" in ledger[0]["REASON"]
+    assert [(c["CHECK_ID"], c["ROWS_FAILED"]) for c in checks] == [
+        ("reconcile.orders_deleted", 1),
+        ("reconcile.orders_missing", 3),
+        ("reconcile.orders_quarantined", 1),
+    ]
+
+    again = reconcile_source_orders(settings, days=None)  # everything accounted for: nothing to repair or mark
+    assert again.diff.complete and again.repair is None and again.deletes_marked == 0
+    assert again.diff.quarantined == [6, 7]
+    nxt = orders_flow.orders_microbatch(**window(2))  # repairs never move the micro-batches' watermark
+    with open_warehouse(settings) as wh:
+        (low,) = wh.query("SELECT WATERMARK_LOW FROM OPS.LOAD_BATCHES WHERE BATCH_ID = %(b)s", {"b": nxt.batch_id})
+    assert low["WATERMARK_LOW"] == (T0 + timedelta(minutes=14 - 5)).replace(tzinfo=None)
