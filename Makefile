@@ -22,6 +22,7 @@ pg:
 	@bash scripts/ensure_postgres.sh
 
 demo: venv pg
+	mkdir -p $(PREFECT_HOME)
 	$(BIN)/python -m demo
 
 test: venv pg infra-check

@@ -46,6 +46,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
     except (WarehouseError, LandingCorrupt) as exc:  # expected failures: what failed and what to do, no traceback
         print(f"northstar: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # the reader went away (`... --json | head -3`): what it read is all it wanted
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush does not fail again
+        return 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -113,7 +117,7 @@ def prefect_defaults(home: Path) -> None:
     os.environ.setdefault("PREFECT_HOME", str(home / "prefect"))
     Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "600")  # seen at 135 s under load
 
 
 def _stack(args: argparse.Namespace, out: TextIO) -> int:

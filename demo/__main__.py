@@ -3,11 +3,13 @@
 import sys
 
 from cli.main import prefect_defaults
-from demo.run import run_demo
 from northstar.settings import SettingsError, load_settings
 
 try:
-    prefect_defaults(load_settings().home)
+    prefect_defaults(load_settings().home)  # before anything imports Prefect, which reads them once
 except SettingsError as exc:
     sys.exit("\n".join(f"demo: {problem}" for problem in exc.problems))
+
+from demo.run import run_demo
+
 sys.exit(run_demo(sys.stdout))

@@ -9,11 +9,14 @@ from typing import Any
 
 import duckdb
 from prefect import flow, task
+from prefect.client.schemas.objects import TaskRun
+from prefect.states import State
+from prefect.tasks import Task
 
 from flows.engine import BatchOutcome, Validated, run_batch, warehouse_namespace
 from lineage.events import DatasetRef
 from northstar.batches import Window, batch_id
-from northstar.landing import landing_store
+from northstar.landing import LandingCorrupt, landing_store
 from northstar.loads import LoadPlan, StagedTable
 from northstar.settings import Settings
 from northstar.sources.orders import SOURCE
@@ -47,7 +50,12 @@ ORDERS_LOAD = LoadPlan(
 )
 
 
-@task(retries=2, retry_delay_seconds=10)
+def _retryable(task: Task, task_run: TaskRun, state: State) -> bool:
+    """Retry a failed extract, except a damaged landed file: a retry would read the same bytes."""
+    return not isinstance(state.data, LandingCorrupt)
+
+
+@task(retries=2, retry_delay_seconds=10, retry_condition_fn=_retryable)
 def extract_orders(settings: Settings, window: Window, batch: str) -> LandedBatch:
     """Land the window's order changes (since the last watermark, minus the overlap) as Parquet + manifest."""
     with open_warehouse(settings) as wh:

@@ -11,6 +11,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import unquote, urlsplit
 
 import boto3
 from botocore.exceptions import ClientError
@@ -19,20 +20,28 @@ from northstar.settings import Settings
 
 
 class LandingCorrupt(RuntimeError):
-    """A landed object no longer matches the sha256 its manifest recorded (check id `landing.corrupt`).
+    """A landed object no longer matches the sha256 recorded when it was landed (check id `landing.corrupt`).
 
-    Landed raw is write-once, so this means damage after landing: the batch fails, naming the object. Recovery
-    (README, "A damaged landed file"): orders re-extract the window into a new landed version beside the
-    damaged one; Stripe events are re-fetched from the Events API within 30 days; a WMS file from the sender.
+    Landed raw is write-once, so this means damage after landing: the batch fails FAILED, naming the object, and
+    is not retried (a retry reads the same bytes). Recovery (README, "Landed raw is verified when read"): orders,
+    move the batch's landed folder aside and rerun the window (it re-extracts and lands a new version); Stripe
+    events, re-land them from the Events API within 30 days; a WMS file, ask the sender to send it again.
     """
 
     check_id = "landing.corrupt"
 
-    def __init__(self, uri: str, expected: str, actual: str) -> None:
+    def __init__(self, location: str, expected: str, actual: str) -> None:
         super().__init__(
-            f"{self.check_id}: {uri} has sha256 {actual[:16]}..., its manifest recorded {expected[:16]}..."
+            f"{self.check_id}: {location} has sha256 {actual[:16]}…, landed as {expected[:16]}…; see the README's "
+            "'Landed raw is verified when read' for how to recover"
         )
-        self.uri = uri
+        self.location = location
+
+
+def _location(store: LandingStore, key: str) -> str:
+    """Where a person finds the object: a plain path for a local store (ready for mv), else its URI."""
+    uri = store.uri(key)
+    return unquote(urlsplit(uri).path) if uri.startswith("file:") else uri
 
 
 def verified_bytes(store: LandingStore, key: str, sha256: str) -> bytes:
@@ -41,7 +50,7 @@ def verified_bytes(store: LandingStore, key: str, sha256: str) -> bytes:
     data = store.get(key)
     actual = hashlib.sha256(data).hexdigest()
     if actual != sha256:
-        raise LandingCorrupt(store.uri(key), sha256, actual)
+        raise LandingCorrupt(_location(store, key), sha256, actual)
     return data
 
 
@@ -53,7 +62,7 @@ def verified_copy(store: LandingStore, key: str, sha256: str, directory: Path) -
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
     if digest.hexdigest() != sha256:
-        raise LandingCorrupt(store.uri(key), sha256, digest.hexdigest())
+        raise LandingCorrupt(_location(store, key), sha256, digest.hexdigest())
     return path
 
 

@@ -24,8 +24,10 @@ from infra.stacks import (
     RAW_SOURCE_PREFIXES,
 )
 from northstar.batches import Window, landing_prefix
-from northstar.sources import finance, stripe_events
+from northstar.sources.finance import reports as finance
+from northstar.sources.stripe import events as stripe_events
 from northstar.sources.stripe import landing as stripe_landing
+from northstar.sources.wms.landing import SYSTEM as WMS_RAW
 
 # Actions that support no resource-level permission in IAM, so Resource "*" is the only way to allow them.
 RESOURCE_STAR_ALLOWED = {
@@ -118,7 +120,8 @@ def test_every_landed_prefix_the_code_writes_has_its_expiry_rule() -> None:
     window = Window(datetime(2026, 11, 20, 12, tzinfo=UTC), datetime(2026, 11, 20, 12, 15, tzinfo=UTC))
     written = [
         landing_prefix("orders", window, "b"),
-        landing_prefix("wms", window, "b"),
+        landing_prefix(WMS_RAW, window, "b"),
+        stripe_landing.ARRIVALS,
         stripe_landing.PREFIX,
         stripe_events.PREFIX,
         finance.PREFIX,

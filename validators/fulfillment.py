@@ -1,7 +1,7 @@
 """The fulfillment contract: WMS/3PL files judged whole first, then their shipment lines checked in DuckDB.
 
 A file is DUPLICATE when its content (sha256) was taken before, under any name (never parsed or loaded
-again); QUARANTINED whole when it cannot be trusted (see northstar/sources/wms_formats.py); otherwise
+again); QUARANTINED whole when it cannot be trusted (see northstar/sources/wms/formats/); otherwise
 LOADED, its lines going through the router like any other batch. A name seen before with new content is
 loaded and flagged (previous_sha256). Lines already published, or repeated in the batch, are quarantined.
 """

@@ -42,7 +42,7 @@ RECONCILIATION = Family(
             "reconciliation.finance_report_readable",
             Severity.ERROR,
             FINANCE,
-            "each finance report follows the layout in northstar/sources/finance.py",
+            "each finance report follows the layout in northstar/sources/finance/reports.py",
             "consistency/reconciliation.finance_report_readable.sql",
         ),
         CrossCheck(
