@@ -119,7 +119,8 @@ def land_stripe(store: LocalLanding, events: list[dict[str, Any]], written_at: d
 
 
 def drop_shipments(folder: Path, lines: list[dict[str, Any]], written_at: datetime) -> Path:
-    """One CSV shipment confirmation in the drop folder (layout in northstar/sources/wms/formats/csv_format.py), written at written_at."""
+    """One CSV shipment confirmation in the drop folder, written at written_at (the layout:
+    northstar/sources/wms/formats/csv_format.py)."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"shipments-{written_at:%Y%m%d%H%M}.csv"
     rows = [",".join(FIELDS)] + [",".join(str(line[f]) for f in FIELDS) for line in lines]
