@@ -4,6 +4,8 @@ inventory catch them."""
 
 from __future__ import annotations
 
+import os
+import time
 from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
@@ -30,16 +32,22 @@ def run_watermark_story(out: TextIO, settings: Settings, dsn: str) -> None:
     orders = settings.orders.model_copy(update={"pg_dsn": SecretStr(dsn)})
     settings = settings.model_copy(update={"orders": orders})  # the demo's own source database
     out.write("\nWhat a watermark cannot see (o01: a late commit; o03: a delete)\n")
+    # Real time, seconds apart: its windows are run as soon as they end (the orders settle margin would make
+    # the demo wait a minute per window; the margin's own behaviour is tested in tests/test_engine.py).
+    os.environ["NORTHSTAR_ORDERS_SETTLE_SECONDS"] = "0"
     late = psycopg.connect(dsn)  # a transaction that stays open: its rows are stamped by now(), its start
     late.execute(INSERT.format("now()"), (LATE_ORDER, datetime.now(UTC) - timedelta(hours=1)))
     (t_b,) = late.execute("SELECT now()").fetchone()  # type: ignore[misc]
-    with psycopg.connect(dsn) as conn:
-        conn.execute(INSERT.format("%s"), (EARLY_ORDER, t_b - timedelta(hours=1), t_b + timedelta(minutes=12)))
-    first = (t_b - timedelta(minutes=2), t_b + timedelta(minutes=13))
+    with psycopg.connect(dsn) as conn:  # an ordinary order, committed at once, in the same window
+        conn.execute(INSERT.format("%s"), (EARLY_ORDER, t_b - timedelta(hours=1), t_b + timedelta(seconds=1)))
+    first = (t_b - timedelta(minutes=2), t_b + timedelta(seconds=2))
+    _wait_until(first[1])
     one = orders_microbatch(start=first[0].isoformat(), end=first[1].isoformat())
     late.commit()
     late.close()
-    two = orders_microbatch(start=first[1].isoformat(), end=(first[1] + timedelta(minutes=15)).isoformat())
+    second_end = datetime.now(UTC) + timedelta(seconds=1)
+    _wait_until(second_end)
+    two = orders_microbatch(start=first[1].isoformat(), end=second_end.isoformat())
     with open_warehouse(settings) as wh:
         rows = wh.query(
             "SELECT BATCH_ID, WATERMARK_LOW, WATERMARK_HIGH, SAFE_UNTIL, ROWS_PUBLISHED FROM OPS.LOAD_BATCHES "
@@ -79,3 +87,8 @@ def run_watermark_story(out: TextIO, settings: Settings, dsn: str) -> None:
     rows = [{k: c.as_dict()[k] for k in ("check_id", "dataset", "outcome", "rows_checked", "rows_failed")}
             for c in inventory.checks]  # fmt: skip
     print_rows(rows, out, as_json=False)
+
+
+def _wait_until(moment: datetime) -> None:
+    """Sleep until a window's end has passed (a batch takes only windows that have ended)."""
+    time.sleep(max((moment - datetime.now(UTC)).total_seconds(), 0) + 0.1)
