@@ -29,7 +29,7 @@ from snowflake.connector import DictCursor, SnowflakeConnection
 
 from northstar.settings import Settings
 from northstar.sqlfiles import statements
-from northstar.warehouse_server import ServerInfo, WarehouseServerError, ensure_server
+from northstar.warehouse_server import ServerInfo, WarehouseServerError, ensure_server, keep_null_timestamps
 
 log = logging.getLogger(__name__)
 
@@ -261,28 +261,6 @@ def fakesnow_server() -> Iterator[dict[str, Any]]:
         server.should_exit = True
         thread.join()
         shutil.rmtree(LOCAL_BUCKET_PATH, ignore_errors=True)
-
-
-def keep_null_timestamps() -> None:
-    """fakesnow 0.12.1 sends a NULL timestamp to the connector as 1970-01-01 (its Arrow struct has no null
-    mask); Snowflake sends NULL. Wrap its converter once so the embedded server keeps the nulls (DEVELOPERS.md)."""
-    import pyarrow.compute as pc
-    from fakesnow import arrow as fs_arrow
-
-    original = fs_arrow.timestamp_to_sf_struct
-    if getattr(original, "keeps_nulls", False):
-        return
-
-    def with_nulls(ts: pa.Array | pa.ChunkedArray) -> pa.Array:
-        array = ts.combine_chunks() if isinstance(ts, pa.ChunkedArray) else ts
-        if array.null_count == 0:
-            return original(array)
-        struct = original(pc.fill_null(array, pa.scalar(0, type=array.type)))
-        children = [struct.field(i) for i in range(struct.type.num_fields)]
-        return pa.StructArray.from_arrays(children, fields=list(struct.type), mask=pc.is_null(array))
-
-    with_nulls.keeps_nulls = True  # type: ignore[attr-defined]
-    fs_arrow.timestamp_to_sf_struct = with_nulls
 
 
 def jsonable(value: Any) -> Any:

@@ -34,6 +34,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 STATE_FILE = "server.json"
 LOG_FILE = "server.log"
 START_TIMEOUT_SECONDS = 60.0
@@ -199,6 +201,7 @@ def serve(db_path: Path, host: str = "127.0.0.1") -> None:
     fakesnow_server.FakeSnow = instance_for  # type: ignore[assignment,misc]
     fakesnow_server.shared_fs = instance_for(default)
     _report_conflicts_as_errors()
+    keep_null_timestamps()
     sock = socket.socket()
     sock.bind((host, 0))
     server = uvicorn.Server(uvicorn.Config(fakesnow_server.app, log_level="warning", timeout_keep_alive=30))
@@ -219,6 +222,28 @@ async def _serve_recorded(server: Any, sock: socket.socket, state: Path, info: S
         with contextlib.suppress(OSError):
             if json.loads(state.read_text()).get("pid") == info.pid:
                 state.unlink()
+
+
+def keep_null_timestamps() -> None:
+    """fakesnow 0.12.1 sends a NULL timestamp to the connector as 1970-01-01 (its Arrow struct has no null
+    mask); Snowflake sends NULL. Wrap its converter once so the server keeps the nulls (DEVELOPERS.md)."""
+    import pyarrow.compute as pc
+    from fakesnow import arrow as fs_arrow
+
+    original = fs_arrow.timestamp_to_sf_struct
+    if getattr(original, "keeps_nulls", False):
+        return
+
+    def with_nulls(ts: pa.Array | pa.ChunkedArray) -> pa.Array:
+        array = ts.combine_chunks() if isinstance(ts, pa.ChunkedArray) else ts
+        if array.null_count == 0:
+            return original(array)
+        struct = original(pc.fill_null(array, pa.scalar(0, type=array.type)))
+        children = [struct.field(i) for i in range(struct.type.num_fields)]
+        return pa.StructArray.from_arrays(children, fields=list(struct.type), mask=pc.is_null(array))
+
+    with_nulls.keeps_nulls = True  # type: ignore[attr-defined]
+    fs_arrow.timestamp_to_sf_struct = with_nulls
 
 
 CONFLICT_ERRNO = 625  # Snowflake's "statement aborted" for a lock it could not get; the client maps it
