@@ -2,7 +2,7 @@
 
 Compares what the landing store holds (northstar/landing.py, keys under raw/) with what the ledgers pinned:
 - orders: each batch manifest (raw/orders/.../manifest.json) is the RAW_URI of one ledger row;
-- payments: each landed Stripe event (any raw/stripe/ object that is not a batch manifest) is listed in the
+- payments: each landed Stripe event (any raw/stripe/ object but batch manifests and arrival entries) is listed in the
   `events` of one payments batch's manifest (OPS.LOAD_BATCHES.RAW_URI -> manifest.json), whatever the layout the
   events are landed under;
 - fulfillment: each landed WMS file (raw/wms/, manifests aside) is the LANDED_URI of one OPS.WMS_FILES row
@@ -138,7 +138,8 @@ def _latest_per_day(objects: list[tuple[str, datetime]]) -> list[tuple[str, date
 
 
 def _is_manifest(key: str) -> bool:
-    return key.endswith("/manifest.json") or "/_batches/" in key
+    """Bookkeeping, not landed data: batch manifests, and the Stripe arrival entries that point at events."""
+    return key.endswith("/manifest.json") or "/_batches/" in key or "/_arrivals/" in key
 
 
 def _uri_prefix(store: LandingStore) -> str:
