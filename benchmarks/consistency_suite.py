@@ -49,11 +49,11 @@ NEW_ORDERS, UPDATED_ORDERS, INTENTS, UNKNOWN, REFUNDS, DISPUTES, LINES = 60_000,
 GEN = "FROM (SELECT SEQ8() + 1 AS s FROM TABLE(GENERATOR(ROWCOUNT => {n})))"  # n is an int from this module
 HISTORY_SQL = (
     "INSERT INTO CORE.ORDERS SELECT s, MOD(s, 1000000), 'delivered', 'USD', 1000 + MOD(s, 9000),"
-    " DATEADD('minute', -1 - MOD(s, 86400), %(t0)s::TIMESTAMP_NTZ), %(old)s, 'history', %(old)s " + GEN,
+    " DATEADD('minute', -1 - MOD(s, 86400), %(t0)s::TIMESTAMP_NTZ), %(old)s, 'history', %(old)s, NULL " + GEN,
     "INSERT INTO CORE.PAYMENTS (PAYMENT_INTENT_ID, STATUS, AMOUNT, AMOUNT_CAPTURED, CURRENCY, ORDER_ID, CREATED_AT,"
     " UPDATED_AT, _BATCH_ID, _LOADED_AT) SELECT 'pi_h' || s, 'succeeded', 1000 + MOD(s, 9000), 1000 + MOD(s, 9000),"
     " 'USD', s, DATEADD('minute', -1 - MOD(s, 86400), %(t0)s::TIMESTAMP_NTZ), %(old)s, 'history', %(old)s " + GEN,
-    "INSERT INTO CORE.ORDER_LINES SELECT s, 1, 'SKU', 1, 1000 + MOD(s, 9000), %(old)s, 'history', %(old)s " + GEN,
+    "INSERT INTO CORE.ORDER_LINES SELECT s, 1, 'SKU', 1, 1000 + MOD(s, 9000), %(old)s, 'history', %(old)s, NULL " + GEN,
     "INSERT INTO CORE.SHIPMENT_LINES SELECT 'SHH' || s, 1, s * 2, 'SKU', 1, 'W1', 'UPS', 'T', 'shipped', %(old)s,"
     " 'csv', 'f', 'sha', s, 'history', %(old)s FROM (SELECT SEQ8() + 1 AS s FROM TABLE(GENERATOR(ROWCOUNT => {half})))",
     "INSERT INTO CORE.REFUNDS (REFUND_ID, PAYMENT_INTENT_ID, AMOUNT, CURRENCY, STATUS, CREATED_AT, UPDATED_AT,"
@@ -68,8 +68,8 @@ BATCH_SQL = (
     "INSERT INTO CORE.ORDERS SELECT {h} + s, 2000000 + s - IFF(MOD(s, 2000) = 0, 1, 0),"
     f" IFF(s <= {INTENTS}, 'paid', 'pending'), 'USD',"
     " 1000 + MOD(s - IFF(MOD(s, 2000) = 0, 1, 0), 9000), DATEADD('second', MOD(s, 840), %(t0)s::TIMESTAMP_NTZ),"
-    " %(at)s, 'orders-bench', %(at)s " + GEN.format(n=NEW_ORDERS),
-    "INSERT INTO CORE.ORDER_LINES SELECT {h} + s, 1, 'SKU', 1, 1000, %(at)s, 'orders-bench', %(at)s "
+    " %(at)s, 'orders-bench', %(at)s, NULL " + GEN.format(n=NEW_ORDERS),
+    "INSERT INTO CORE.ORDER_LINES SELECT {h} + s, 1, 'SKU', 1, 1000, %(at)s, 'orders-bench', %(at)s, NULL "
     + GEN.format(n=NEW_ORDERS),
     f"UPDATE CORE.ORDERS SET UPDATED_AT = %(at)s, _BATCH_ID = 'orders-bench', _LOADED_AT = %(at)s WHERE ORDER_ID IN"
     f" (SELECT 1 + MOD(s * 7919, {{h}}) {GEN.format(n=UPDATED_ORDERS)})",

@@ -189,7 +189,7 @@ def test_a_failing_mart_test_or_a_broken_contract_leaves_the_previous_publicatio
     before, live = hashes(home), live_id(home)
     with open_warehouse(home) as wh:  # a status no source check would let through
         wh.execute("INSERT INTO CORE.ORDERS SELECT 99, 42, 'on_hold', 'USD', 100, CREATED_AT, UPDATED_AT, _BATCH_ID,"
-                   " _LOADED_AT FROM CORE.ORDERS WHERE ORDER_ID = 1")  # fmt: skip
+                   " _LOADED_AT, NULL FROM CORE.ORDERS WHERE ORDER_ID = 1")  # fmt: skip
     try:
         failed = publish_marts(home, "manual")
     finally:

@@ -90,7 +90,7 @@ def test_purge_deletes_core_rows_past_two_years_and_keeps_ops(wh: Warehouse) -> 
     old, recent = "2024-11-29 10:00:00", "2024-12-01 10:00:00"  # now is 2026-11-30 12:00 UTC
     for order_id, created in ((1, old), (2, recent)):
         wh.execute(
-            "INSERT INTO CORE.ORDERS VALUES (%(id)s, 7, 'paid', 'USD', 100, %(t)s, %(t)s, 'b', %(t)s)",
+            "INSERT INTO CORE.ORDERS VALUES (%(id)s, 7, 'paid', 'USD', 100, %(t)s, %(t)s, 'b', %(t)s, NULL)",
             {"id": order_id, "t": created},
         )
         wh.execute(
