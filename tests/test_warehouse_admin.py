@@ -94,7 +94,7 @@ def test_purge_deletes_core_rows_past_two_years_and_keeps_ops(wh: Warehouse) -> 
             {"id": order_id, "t": created},
         )
         wh.execute(
-            "INSERT INTO CORE.ORDER_LINES VALUES (%(id)s, 1, 'SKU-1', 1, 100, %(t)s, 'b', %(t)s)",
+            "INSERT INTO CORE.ORDER_LINES VALUES (%(id)s, 1, 'SKU-1', 1, 100, %(t)s, 'b', %(t)s, NULL)",
             {"id": order_id, "t": created},
         )
     wh.execute(
