@@ -11,6 +11,10 @@
 -- events only). The merged rows are built
 -- first, then the changed rows are replaced: DELETE + INSERT inside the load's one transaction, as for
 -- CORE.ORDERS (fakesnow 0.12 cannot run MERGE inside a transaction; see DEVELOPERS.md).
+-- The merged rows' table persists between loads (created once): this load empties it first, inside its own
+-- transaction, and again at the end, so it only ever holds this load's rows.
+DELETE FROM OPS.STAGE_PAYMENTS_MERGED;
+
 INSERT INTO OPS.STAGE_PAYMENTS_MERGED (
     PAYMENT_INTENT_ID, STATUS, AMOUNT, AMOUNT_CAPTURABLE, AMOUNT_RECEIVED, AMOUNT_CAPTURED, AMOUNT_REFUNDED,
     CURRENCY, AMOUNT_DECIMALS, ORDER_ID, ORDER_LINK_SOURCE, CUSTOMER_ID, LATEST_CHARGE_ID, CHARGE_ID,
@@ -120,3 +124,5 @@ SELECT
     m.CAPTURED_FROM, m.CHARGE_AMOUNT_CAPTURED, %(batch_id)s, %(loaded_at)s
 FROM OPS.STAGE_PAYMENTS_MERGED AS m
 WHERE NOT EXISTS (SELECT 1 FROM CORE.PAYMENTS AS t WHERE t.PAYMENT_INTENT_ID = m.PAYMENT_INTENT_ID);
+
+DELETE FROM OPS.STAGE_PAYMENTS_MERGED;
