@@ -27,6 +27,7 @@ from northstar.batches import Window, batch_id
 from northstar.landing import LocalLanding, landing_store
 from northstar.loads import BatchStatus
 from northstar.settings import load_settings
+from northstar.sources.stripe.landing import arrival_key
 from northstar.warehouse import open_warehouse
 from tests import stripe_payloads as sp
 from tests import wms_samples as w
@@ -180,14 +181,15 @@ def test_the_quarantine_listing_shows_every_batch_that_saw_a_row(
 
 
 def land_events(events: list[dict[str, Any]]) -> None:
-    """Land events as the receiver would, written one minute into window 0."""
+    """Land events as the receiver would (the envelope and its arrival entry), arriving one minute into window 0."""
     store = landing_store(load_settings())
     assert isinstance(store, LocalLanding)
-    written = (T0 + timedelta(minutes=1)).timestamp()
+    arrived = T0 + timedelta(minutes=1)
     for evt in events:
-        key = sp.landing_key(evt["id"], sp.T0)
-        assert store.put_if_absent(key, sp.envelope(evt))
-        os.utime(store.root / key, (written, written))
+        key, entry = sp.landing_key(evt["id"], sp.T0), arrival_key(evt["id"], sp.T0, arrived)
+        assert store.put_if_absent(key, sp.envelope(evt)) and store.put_if_absent(entry, b"{}")
+        for written in (key, entry):
+            os.utime(store.root / written, (arrived.timestamp(), arrived.timestamp()))
 
 
 def test_a_stripe_event_quarantined_by_a_regular_and_a_recovery_batch_is_one_row(

@@ -6,6 +6,7 @@ its watermark past the moment that transaction started, and says in the ledger h
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -24,6 +25,10 @@ INSERT = (
 )
 
 
+def wait_until(moment: datetime) -> None:
+    time.sleep(max((moment - datetime.now(UTC)).total_seconds(), 0) + 0.1)
+
+
 def naive(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None)
 
@@ -36,21 +41,28 @@ def test_a_late_commit_stamped_inside_a_read_window_is_published_by_a_later_batc
     late.execute(INSERT.format("now()"), (2, datetime.now(UTC) - timedelta(hours=1)))
     (t_b,) = late.execute("SELECT now()").fetchone()  # type: ignore[misc]
     t_b = t_b.astimezone(UTC)
-    windows = [(t_b + timedelta(minutes=m - 2), t_b + timedelta(minutes=m + 13)) for m in (0, 15, 30)]
-    with psycopg.connect(source_db) as conn:  # order A, committed, updated near the first window's end
-        conn.execute(INSERT.format("%s"), (1, t_b - timedelta(hours=1), t_b + timedelta(minutes=12)))
+    with psycopg.connect(source_db) as conn:  # order A, committed, updated just after B's stamp
+        conn.execute(INSERT.format("%s"), (1, t_b - timedelta(hours=1), t_b + timedelta(seconds=1)))
 
-    first = orders_flow.orders_microbatch(start=windows[0][0].isoformat(), end=windows[0][1].isoformat())
+    # real time: each window is run as soon as it has ended (a batch takes only ended windows; settle 0 here)
+    first_end = t_b + timedelta(seconds=2)
+    wait_until(first_end)
+    first = orders_flow.orders_microbatch(start=(t_b - timedelta(minutes=2)).isoformat(), end=first_end.isoformat())
     late.commit()  # B commits after the batch that covered its stamp
     late.close()
-    later = [orders_flow.orders_microbatch(start=s.isoformat(), end=e.isoformat()) for s, e in windows[1:]]
+    later, start = [], first_end
+    for _ in range(2):
+        end = datetime.now(UTC) + timedelta(seconds=1)
+        wait_until(end)
+        later.append(orders_flow.orders_microbatch(start=start.isoformat(), end=end.isoformat()))
+        start = end
 
     assert first.status == BatchStatus.COMMITTED and first.rows_published == 1  # A only: B was not committed yet
     with open_warehouse(load_settings()) as wh:
         ledger = wh.query("SELECT BATCH_ID, WATERMARK_HIGH, SAFE_UNTIL FROM OPS.LOAD_BATCHES ORDER BY WINDOW_START")
         core = wh.query("SELECT ORDER_ID, _BATCH_ID FROM CORE.ORDERS ORDER BY ORDER_ID")
     assert ledger[0]["SAFE_UNTIL"] == naive(t_b)  # B's transaction start: nothing before it could still commit
-    assert ledger[0]["WATERMARK_HIGH"] == naive(t_b)  # capped there, not A's 12 minutes later
+    assert ledger[0]["WATERMARK_HIGH"] == naive(t_b)  # capped there, not at A's second later
     assert [r["ORDER_ID"] for r in core] == [1, 2]
     assert core[1]["_BATCH_ID"] == later[0].batch_id  # B published by the next batch
 
