@@ -106,6 +106,9 @@ def _parser() -> argparse.ArgumentParser:
     from cli.reconcile import add_commands  # reconcile-source and completeness
 
     add_commands(sub)
+    from cli.audit_history import add_commands as add_audit_history  # audit-history
+
+    add_audit_history(sub)
     return parser
 
 
