@@ -562,7 +562,13 @@ class Services(Construct):
             command=["northstar", "webhooks", "serve", "--host", "0.0.0.0", "--port", "8000"],
             logging=self._container_logs("stripe-receiver"),
             readonly_root_filesystem=True,
-            environment={"NORTHSTAR_PROFILE": "aws", "NORTHSTAR_LANDING_BUCKET": self.data.landing.bucket_name},
+            environment={
+                "NORTHSTAR_PROFILE": "aws",
+                "NORTHSTAR_LANDING_BUCKET": self.data.landing.bucket_name,
+                # uvicorn takes the client address from X-Forwarded-For for peers in this range (the ALB): the
+                # receiver's per-client rate limit keys on the real caller (northstar/sources/stripe/limits.py)
+                "FORWARDED_ALLOW_IPS": self.vpc.vpc_cidr_block,
+            },
             secrets=self._secrets({"STRIPE_WEBHOOK_SECRET": ("stripe-webhook", "webhook_secrets")}),
             port_mappings=[ecs.PortMapping(container_port=8000)],
         )

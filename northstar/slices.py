@@ -112,8 +112,8 @@ def _fetch_by_time(
     days: list[date],
     bounds: tuple[datetime, datetime],
 ) -> None:
-    """The reconciled days' payments, refunds, orders and known duplicates; the orders turning N days old (paid
-    ones with their shipment line count, and the SKUs shipped short)."""
+    """The reconciled days' payments, refunds, orders, known duplicates and revenue adjustments; the orders turning
+    N days old (paid ones with their shipment line count, and the SKUs shipped short)."""
     span = {"low": bounds[0], "high": bounds[1]}
     for table in ("day_payments", "day_refunds", "day_orders"):
         _insert(con, table, wh.query_arrow(read_sql(f"snowflake/select_consistency_{table}.sql"), span))
@@ -121,6 +121,8 @@ def _fetch_by_time(
     _insert(
         con, "day_duplicates", wh.query_arrow(read_sql("snowflake/select_consistency_day_duplicates.sql"), dup_days)
     )
+    adjustments = wh.query_arrow(read_sql("snowflake/select_consistency_day_adjustments.sql"), dup_days)
+    _insert(con, "day_adjustments", adjustments)
     age = timedelta(days=cfg.unshipped_days)
     aging = {"low": _naive_utc(window.start) - age, "high": _naive_utc(window.end) - age}
     _insert(con, "aging_orders", wh.query_arrow(read_sql("snowflake/select_consistency_aging_orders.sql"), aging))

@@ -7,6 +7,7 @@ finds (the live publication when it starts), never against a number written into
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import re
@@ -17,16 +18,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import snowflake.connector
 
 from cli.main import main
 from flows.consistency import consistency_check
 from northstar.landing import landing_store
 from northstar.marts import contracts
 from northstar.marts.dbt_runner import DBT_PROJECT_DIR
-from northstar.marts.publication import FAILED, LIVE, ROLLED_BACK, SUPERSEDED, publish_marts
+from northstar.marts.publication import (
+    FAILED,
+    LIVE,
+    ROLLED_BACK,
+    SUPERSEDED,
+    get_publication,
+    go_live_plan,
+    publish_marts,
+    rollback,
+)
 from northstar.settings import Settings, load_settings
-from northstar.warehouse import open_warehouse
-from northstar.warehouse_server import stop_server
+from northstar.warehouse import Warehouse, open_warehouse
+from northstar.warehouse_server import running_server, stop_server
 from tests.consistency_seed import SourceBatch, commit, drop_finance, order_row, payment_row, window
 from tests.helpers import T0, table_hashes
 
@@ -309,3 +320,75 @@ def test_rollback_restores_the_exact_numbers_and_a_later_publication_rolls_forwa
     kept = [p for p in listed if p["KEPT"]]
     assert len(kept) == 4 and len(listed) > 4  # NORTHSTAR_MARTS_KEEP=4: older schemas are dropped
     assert listed[0]["PUBLICATION_ID"] == forward.publication_id
+
+
+def test_an_adjustment_row_changes_the_certified_revenue_by_exactly_its_amount(home: Settings) -> None:
+    """A correction writes MARTS.REVENUE_ADJUSTMENTS (the shape agreed with the corrections feature); the next
+    publication's fct_daily_revenue carries it in adjustments_minor and moves net revenue by exactly its amount."""
+    before = {(r["BUSINESS_DATE"], r["CURRENCY"]): r for r in query(home, "SELECT * FROM MARTS.FCT_DAILY_REVENUE")}
+    with open_warehouse(home) as wh:
+        wh.execute(
+            "INSERT INTO MARTS.REVENUE_ADJUSTMENTS (BUSINESS_DAY, CURRENCY, AMOUNT_MINOR, REASON, CORRECTION_ID,"
+            " CREATED_AT) VALUES (%(d)s, 'USD', -321, 'refund booked outside Stripe', 'corr-1', %(at)s)",
+            {"d": DAY, "at": T0},
+        )
+    try:
+        assert publish_marts(home, "manual").status == LIVE
+        after = {(r["BUSINESS_DATE"], r["CURRENCY"]): r for r in query(home, "SELECT * FROM MARTS.FCT_DAILY_REVENUE")}
+    finally:
+        with open_warehouse(home) as wh:
+            wh.execute("DELETE FROM MARTS.REVENUE_ADJUSTMENTS WHERE CORRECTION_ID = 'corr-1'")
+    assert after.keys() == before.keys()
+    for key, row in after.items():
+        moved = -321 if key == (DAY, "USD") else 0
+        assert row["ADJUSTMENTS_MINOR"] == before[key]["ADJUSTMENTS_MINOR"] + moved
+        assert row["NET_REVENUE_MINOR"] == before[key]["NET_REVENUE_MINOR"] + moved
+        assert row["CAPTURED_MINOR"] == before[key]["CAPTURED_MINOR"]
+
+
+def test_the_go_live_is_one_transaction_no_other_session_sees_a_mix(
+    home: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between the go-live's first view switch and its COMMIT, another session still reads the whole previous
+    publication: every stable view and the ledger, observed after each statement of the transaction."""
+    pubs = ledger(home)
+    live = live_id(home)
+    (target,) = [p for p, r in list(pubs.items())[-2:] if p != live]  # the newest kept one that is not live
+    observed: list[dict[str, list[str]]] = []
+    info = running_server(home.warehouse_dir)  # a second login: this process's own is shared by its sessions
+    assert info is not None
+    conn = snowflake.connector.connect(**info.connect_args(home.warehouse_dir.resolve()), database=home.database)
+    with contextlib.closing(conn):
+        observer = Warehouse(conn, home.database)
+        before = table_hashes(observer, (*STABLE, "OPS.MART_PUBLICATIONS"))
+        real_execute = Warehouse.execute
+
+        def spying(self: Warehouse, sql: str, params: dict[str, Any] | None = None) -> int:
+            done = real_execute(self, sql, params)
+            if self is not observer and sql.startswith(("CREATE OR REPLACE VIEW", "UPDATE OPS.MART_PUBLICATIONS")):
+                observed.append(table_hashes(observer, (*STABLE, "OPS.MART_PUBLICATIONS")))
+            return done
+
+        monkeypatch.setattr(Warehouse, "execute", spying)
+        rollback(home, target, "atomicity check")
+        monkeypatch.undo()
+        after = table_hashes(observer, (*STABLE, "OPS.MART_PUBLICATIONS"))
+    assert len(observed) >= len(STABLE) + 2  # every view switch and both ledger updates were observed
+    assert all(seen == before for seen in observed)
+    assert after != before and live_id(home) == target
+
+
+def test_the_snowflake_swap_go_live_is_written_and_fakesnow_cannot_run_it(home: Settings) -> None:
+    """Production's go-live (sql/marts/swap_marts_live.sql): a clone swapped into MARTS_LIVE in one statement. The
+    emulator refuses SWAP WITH and schema CLONE, so it can only be rendered here, not run."""
+    with open_warehouse(home) as wh:
+        pub = get_publication(wh, live_id(home))
+        plan = go_live_plan(pub, swap=True)
+        assert plan[:3] == ["CREATE SCHEMA IF NOT EXISTS MARTS_LIVE",
+                            f"CREATE OR REPLACE TRANSIENT SCHEMA MARTS_NEXT CLONE {pub.schema_name}",
+                            "ALTER SCHEMA MARTS_LIVE SWAP WITH MARTS_NEXT"]  # fmt: skip
+        assert "CREATE OR REPLACE VIEW MARTS.FCT_ORDERS AS SELECT * FROM MARTS_LIVE.FCT_ORDERS" in plan
+        for unsupported in plan[1:3]:
+            with pytest.raises(snowflake.connector.errors.ProgrammingError):
+                wh.execute(unsupported)
+        wh.execute("DROP SCHEMA IF EXISTS MARTS_LIVE")

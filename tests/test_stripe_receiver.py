@@ -36,7 +36,8 @@ from northstar.sources.stripe.landing import (
     prepare_event,
     read_envelope,
 )
-from northstar.sources.stripe.receiver import app_from_env, create_app
+from northstar.sources.stripe.limits import RateLimiter
+from northstar.sources.stripe.receiver import Limits, app_from_env, create_app
 
 pytestmark = pytest.mark.integration
 SECRET = "whsec_test_5f1c0ffee0ddba11"
@@ -427,3 +428,56 @@ def test_a_redelivery_on_a_later_day_adds_no_second_arrival(tmp_path: Path) -> N
     for received_at in (first, later):
         land_prepared(store, prepare_event(body, received_at=received_at, signature_timestamp=None, source="webhook"))
     assert arrival_keys(store) == [arrival_key("evt_1NextDay", CREATED, first)]
+
+
+def signed_post(client: httpx.Client, event_id: str, forwarded_for: str) -> httpx.Response:
+    """One signed delivery as the load balancer forwards it (uvicorn trusts X-Forwarded-For from loopback only)."""
+    body = stripe_event(event_id)
+    headers = {"Stripe-Signature": sign(body), "X-Forwarded-For": forwarded_for}
+    return client.post("/webhooks/stripe", content=body, headers=headers)
+
+
+def test_one_client_over_its_rate_gets_429_and_others_are_served(store: LandingStore) -> None:
+    limits = Limits(rate_per_client=0.01, burst_per_client=3)  # 3 at once, then one every 100 s
+    with serving(create_app(store, [SECRET], limits=limits)) as client:
+        answers = [signed_post(client, f"evt_flood{i:05d}", "203.0.113.7").status_code for i in range(5)]
+        limited = signed_post(client, "evt_flood00009", "203.0.113.7")
+        other = signed_post(client, "evt_other00001", "198.51.100.2")
+        health = client.get("/healthz").json()
+    assert answers == [200, 200, 200, 429, 429]
+    assert (limited.status_code, limited.json(), limited.headers["retry-after"]) == (
+        429,
+        {"error": "rate_limited"},
+        "1",
+    )
+    assert other.status_code == 200  # another client has its own bucket
+    assert (health["landed"], health["rejected"]) == (4, {"rate_limited": 3})
+    assert len(envelope_keys(store)) == 4  # nothing of a refused request is stored
+
+
+def test_a_body_that_arrives_too_slowly_is_refused_with_408(store: LandingStore) -> None:
+    """A client sending its headers and then dribbling the body (slowloris) is cut off at the deadline."""
+    body = stripe_event("evt_slow000001")
+    with serving(create_app(store, [SECRET], limits=Limits(body_seconds=0.5))) as client:
+        host, port = str(client.base_url.host), int(client.base_url.port or 80)
+        with socket.create_connection((host, port), timeout=10) as conn:
+            head = (f"POST /webhooks/stripe HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+                    f"Stripe-Signature: {sign(body)}\r\nContent-Length: {len(body)}\r\n\r\n")  # fmt: skip
+            conn.sendall(head.encode() + body[:10])
+            started = time.monotonic()
+            reply = conn.recv(4096).decode()
+            waited = time.monotonic() - started
+        health = client.get("/healthz").json()
+    assert reply.startswith("HTTP/1.1 408") and '{"error": "body_too_slow"}' in reply
+    assert 0.4 < waited < 5
+    assert health["rejected"] == {"body_too_slow": 1} and store.keys("raw/") == []
+
+
+def test_the_rate_limiter_refills_at_its_rate_and_caps_at_its_burst() -> None:
+    limiter = RateLimiter(rate=2.0, burst=2)
+    assert [limiter.allow("a", now=0.0) for _ in range(3)] == [0.0, 0.0, 0.5]
+    assert limiter.allow("a", now=0.5) == 0.0  # one token back after 1/rate seconds
+    assert limiter.allow("a", now=100.0) == 0.0 and limiter.allow("a", now=100.0) == 0.0  # full, never above burst
+    assert limiter.allow("a", now=100.0) == 0.5
+    with pytest.raises(ValueError, match="rate > 0"):
+        RateLimiter(rate=0, burst=1)

@@ -136,7 +136,8 @@ def publish_marts(
              "dbt_seconds": run.seconds},
         )  # fmt: skip
         if run.success:
-            _make_live(wh, pub, event="published", who=actor(), reason=f"gate {gate_batch_id} passed")
+            _make_live(wh, pub, event="published", who=actor(), reason=f"gate {gate_batch_id} passed",
+                       swap=settings.snowflake is not None)  # fmt: skip
             pub = _replace(pub, status=LIVE)
         _drop_old(wh, settings, keep)
     return pub
@@ -155,7 +156,9 @@ def rollback(settings: Settings, to: str, reason: str, who: str | None = None) -
             raise PublicationError(f"publication {to} is already live")
         if _dropped(wh, to):
             raise PublicationError(f"publication {to} is older than the last kept ones: its schema was dropped")
-        _make_live(wh, target, event="rolled_back", who=who or actor(), reason=reason)
+        _make_live(
+            wh, target, event="rolled_back", who=who or actor(), reason=reason, swap=settings.snowflake is not None
+        )
     return _replace(target, status=LIVE, reason=reason)
 
 
@@ -222,18 +225,42 @@ def compatibility_views(project_dir: Path = DBT_PROJECT_DIR) -> tuple[str, dict[
     return _ident(spec["schema"]), {_ident(name): str(view["sql"]) for name, view in spec["views"].items()}
 
 
-def _make_live(wh: Warehouse, pub: Publication, event: str, who: str, reason: str) -> None:
-    """Re-point every stable view at pub's schema, recreate the compatibility views and update the ledger, in ONE
-    transaction: other sessions see all of it at COMMIT or none of it."""
+def go_live_plan(pub: Publication, swap: bool) -> list[str]:
+    """The statements that switch what the stable views in MARTS read to pub's schema.
+
+    swap False (the local emulator): one CREATE OR REPLACE VIEW per relation, run inside the go-live transaction.
+    swap True (Snowflake, where DDL commits on its own): clone pub's schema and ALTER SCHEMA ... SWAP WITH into
+    MARTS_LIVE (one atomic metadata operation, sql/marts/swap_marts_live.sql), then the views reading MARTS_LIVE.
+    """
+    relations = [_ident(r) for r in pub.relations]
+    if not swap:
+        schema = _ident(pub.schema_name)
+        return [f"CREATE OR REPLACE VIEW {LIVE_SCHEMA}.{r} AS SELECT * FROM {schema}.{r}" for r in relations]
+    from northstar.sqlfiles import statements
+
+    swapped = [
+        sql.replace("{publication_schema}", _ident(pub.schema_name)) for sql in statements("marts/swap_marts_live.sql")
+    ]
+    (view,) = statements("marts/create_marts_live_views.sql")
+    return swapped + [view.replace("{relation}", r) for r in relations]
+
+
+def _make_live(wh: Warehouse, pub: Publication, event: str, who: str, reason: str, swap: bool = False) -> None:
+    """Switch the stable views to pub's schema, recreate the compatibility views and update the ledger, in ONE
+    transaction (locally): other sessions see all of it at COMMIT or none of it. On Snowflake (swap) the switch is
+    the schema swap before the transaction, itself atomic; the ledger follows it."""
     previous = live_publication(wh)
     stale = set(previous.relations if previous else ()) - set(pub.relations)
     now = _naive(datetime.now(UTC))
     compat_schema, compat = compatibility_views()
     wh.execute(f"CREATE SCHEMA IF NOT EXISTS {compat_schema}")  # DDL outside: on Snowflake it would commit
+    plan = go_live_plan(pub, swap)
+    if swap:
+        for sql in plan:
+            wh.execute(sql)
     with wh.transaction():
-        for relation in pub.relations:
-            rel = _ident(relation)
-            wh.execute(f"CREATE OR REPLACE VIEW {LIVE_SCHEMA}.{rel} AS SELECT * FROM {_ident(pub.schema_name)}.{rel}")
+        for sql in [] if swap else plan:
+            wh.execute(sql)
         for relation in sorted(stale):  # a version the new publication no longer has (past its deprecation)
             wh.execute(f"DROP VIEW IF EXISTS {LIVE_SCHEMA}.{_ident(relation)}")
         for name, select in compat.items():

@@ -1,5 +1,6 @@
--- Revenue by business day and currency under one definition: captured (by the payment intent's creation time)
--- minus succeeded refunds (by the refund's creation time), each in the business timezone.
+-- Revenue by business day and currency under one definition (the certified one, fct_daily_revenue's): captured (by
+-- the payment intent's creation time) minus succeeded refunds (by the refund's creation time), each in the business
+-- timezone, plus the revenue adjustments the corrections recorded for the day (MARTS.REVENUE_ADJUSTMENTS, signed).
 CREATE OR REPLACE TABLE daily_revenue AS
 WITH captured AS (
     SELECT CAST(timezone($tz, created_at AT TIME ZONE 'UTC') AS DATE) AS business_date, currency,
@@ -12,13 +13,20 @@ refunded AS (
            sum(amount) AS refunded_minor, count(*) AS refunds
     FROM day_refunds
     GROUP BY ALL
+),
+adjusted AS (
+    SELECT business_date, currency, sum(amount_minor) AS adjustments_minor, count(*) AS adjustments
+    FROM day_adjustments
+    GROUP BY ALL
 )
 SELECT business_date, currency,
        coalesce(c.captured_minor, 0) AS captured_minor, coalesce(r.refunded_minor, 0) AS refunded_minor,
-       coalesce(c.captured_minor, 0) - coalesce(r.refunded_minor, 0) AS net_minor,
-       coalesce(c.payments, 0) AS payments, coalesce(r.refunds, 0) AS refunds
+       coalesce(a.adjustments_minor, 0) AS adjustments_minor,
+       coalesce(c.captured_minor, 0) - coalesce(r.refunded_minor, 0) + coalesce(a.adjustments_minor, 0) AS net_minor,
+       coalesce(c.payments, 0) AS payments, coalesce(r.refunds, 0) AS refunds, coalesce(a.adjustments, 0) AS adjustments
 FROM captured AS c
-FULL JOIN refunded AS r USING (business_date, currency);
+FULL JOIN refunded AS r USING (business_date, currency)
+FULL JOIN adjusted AS a USING (business_date, currency);
 
 -- Against finance, for the days finance reported: variance = |ours - finance| / |finance| per currency; each side's
 -- captured and refunded kept for the explanation.
@@ -33,6 +41,7 @@ SELECT business_date, currency, coalesce(d.net_minor, 0) AS net_minor, f.net_rev
        END AS variance,
        coalesce(d.captured_minor, 0) AS captured_minor, coalesce(d.refunded_minor, 0) AS refunded_minor,
        coalesce(d.payments, 0) AS payments, coalesce(d.refunds, 0) AS refunds,
+       coalesce(d.adjustments_minor, 0) AS adjustments_minor,
        f.captured_minor AS finance_captured_minor, f.refunded_minor AS finance_refunded_minor,
        files.finance_file
 FROM daily_revenue AS d
@@ -100,8 +109,8 @@ SELECT c.business_date, c.currency, c.net_minor, c.finance_net_minor, c.variance
        c.variance < $max_variance AS within_sla,
        CASE WHEN c.variance >= $max_variance THEN to_json({
            difference_minor: c.difference_minor,
-           ours: {captured_minor: c.captured_minor, refunded_minor: c.refunded_minor, payments: c.payments,
-                  refunds: c.refunds},
+           ours: {captured_minor: c.captured_minor, refunded_minor: c.refunded_minor,
+                  adjustments_minor: c.adjustments_minor, payments: c.payments, refunds: c.refunds},
            finance: {captured_minor: c.finance_captured_minor, refunded_minor: c.finance_refunded_minor,
                      net_minor: c.finance_net_minor},
            captured_difference_minor: c.captured_difference_minor,

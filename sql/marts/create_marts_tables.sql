@@ -27,11 +27,19 @@ CREATE TABLE IF NOT EXISTS OPS.MART_PUBLICATION_EVENTS (
     EVENT_AT        TIMESTAMP_NTZ NOT NULL
 );
 
--- Revenue corrections per business day and currency, filled by the corrections feature (signed, minor units).
+-- Revenue corrections per business day and currency, written by the corrections feature (branch h13), read by
+-- fct_daily_revenue (adjustments_minor) and by the consistency gate's reconciliation.daily_revenue: both add
+-- AMOUNT_MINOR (signed, minor units) to the net revenue of BUSINESS_DAY (a business day in NORTHSTAR_BUSINESS_TZ)
+-- and CURRENCY. The shape agreed between both features; created on every warehouse open (northstar/warehouse.py).
 CREATE TABLE IF NOT EXISTS MARTS.REVENUE_ADJUSTMENTS (
-    DAY            DATE NOT NULL,
+    BUSINESS_DAY   DATE NOT NULL,
     CURRENCY       VARCHAR NOT NULL,
     AMOUNT_MINOR   NUMBER(38, 0) NOT NULL,
     REASON         VARCHAR NOT NULL,
-    CORRECTION_ID  VARCHAR NOT NULL
+    CORRECTION_ID  VARCHAR NOT NULL,
+    CREATED_AT     TIMESTAMP_TZ NOT NULL
 );
+-- A warehouse made before the agreed shape had DAY and no CREATED_AT; the table held nothing then (no writer).
+ALTER TABLE MARTS.REVENUE_ADJUSTMENTS ADD COLUMN IF NOT EXISTS BUSINESS_DAY DATE;
+ALTER TABLE MARTS.REVENUE_ADJUSTMENTS ADD COLUMN IF NOT EXISTS CREATED_AT TIMESTAMP_TZ;
+ALTER TABLE MARTS.REVENUE_ADJUSTMENTS DROP COLUMN IF EXISTS DAY;

@@ -1,6 +1,7 @@
 """The Stripe webhook receiver: verify the signature, land the event exactly once, then (only then) say 2xx.
 
-Order per request: size limit (413), Stripe-Signature verified against each configured secret before the
+Order per request: the client's request rate (429, northstar/sources/stripe/limits.py), size limit (413), the
+body's deadline (408), Stripe-Signature verified against each configured secret before the
 body is parsed (400), event parsed (400), landed in a worker thread: 200 landed or duplicate, 503 when the
 landing store failed, so that Stripe retries. A thin event (`object: v2.core.event`, `created` an RFC 3339
 string) is landed and answered 200 like any event, and counted in `unhandled`: the payments batch keeps it raw
@@ -27,6 +28,7 @@ import stripe
 from northstar.landing import LandingStore, landing_store
 from northstar.settings import load_settings
 from northstar.sources.stripe.landing import THIN_EVENT, BadEvent, LandResult, land_prepared, prepare_event
+from northstar.sources.stripe.limits import RateLimiter, client_key
 
 log = logging.getLogger(__name__)
 Scope = dict[str, Any]
@@ -39,12 +41,24 @@ UNAVAILABLE: Reply = (503, b'{"error":"landing failed, retry later"}')
 
 
 class Rejected(Exception):
-    """A request refused before anything was stored."""
+    """A request refused before anything was stored (retry_after: seconds, for a 429)."""
 
-    def __init__(self, status: int, reason: str) -> None:
+    def __init__(self, status: int, reason: str, retry_after: float | None = None) -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request may cost: body bytes, seconds to send the body, requests per second and burst per client
+    (northstar/sources/stripe/limits.py says who a client is)."""
+
+    max_body_bytes: int = 1_048_576
+    body_seconds: float = 10.0
+    rate_per_client: float = 500.0
+    burst_per_client: float = 1000.0
 
 
 class LandingFailed(Exception):
@@ -97,14 +111,14 @@ def header(scope: Scope, name: bytes) -> str | None:
 class Receiver:
     """The webhook endpoint: the store, the secrets, the limits, the landing threads and the counters."""
 
-    def __init__(
-        self, store: LandingStore, secrets: list[str], max_body_bytes: int, tolerance: int, threads: int
-    ) -> None:
+    def __init__(self, store: LandingStore, secrets: list[str], limits: Limits, tolerance: int, threads: int) -> None:
         self.store = store
         self.secrets = [s.strip() for s in secrets if s.strip()]
         if not self.secrets:
             raise ValueError("at least one Stripe webhook signing secret is required")
-        self.max_body_bytes = max_body_bytes
+        self.limits = limits
+        self.max_body_bytes = limits.max_body_bytes
+        self.rate = RateLimiter(limits.rate_per_client, limits.burst_per_client)
         self.tolerance = tolerance
         self.counters = Counters()
         self.executor = ThreadPoolExecutor(threads, thread_name_prefix="stripe-landing")
@@ -114,12 +128,17 @@ class Receiver:
         received_at = datetime.now(UTC)
         self.counters.received += 1
         try:
-            body = await self._read_body(scope, receive)
+            wait = self.rate.allow(client_key(scope))
+            if wait:
+                raise Rejected(429, "rate_limited", retry_after=wait)
+            body = await asyncio.wait_for(self._read_body(scope, receive), self.limits.body_seconds)
             timestamp = self._verify(body, header(scope, b"stripe-signature"))
             loop = asyncio.get_running_loop()
             result = await loop.run_in_executor(self.executor, self._land, body, timestamp, received_at)
         except Rejected as exc:
             return self._reject(scope, exc.status, exc.reason)
+        except TimeoutError:  # the body did not arrive whole in time (slowloris)
+            return self._reject(scope, 408, "body_too_slow")
         except LandingFailed:
             self.counters.landing_failures += 1
             return UNAVAILABLE
@@ -183,7 +202,7 @@ class Receiver:
     def _reject(self, scope: Scope, status: int, reason: str) -> Reply:
         """Count and log one rejection; the reply carries the short reason only."""
         self.counters.rejected[reason] += 1
-        client = scope["client"][0] if scope.get("client") else "?"
+        client = client_key(scope)
         log.warning("stripe webhook rejected: %s (status %d, client %s)", reason, status, client)
         return status, json.dumps({"error": reason}).encode()
 
@@ -201,6 +220,8 @@ class ReceiverApp:
             return None
         status, body = await self._route(scope, receive)
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        if status == 429:  # a token comes back within 1/rate seconds: well under one
+            headers.append((b"retry-after", b"1"))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
         return None
@@ -235,9 +256,12 @@ def create_app(
     max_body_bytes: int = 1_048_576,
     tolerance_seconds: int = 300,
     landing_threads: int = 16,
+    limits: Limits | None = None,
 ) -> ReceiverApp:
-    """The receiver's ASGI app; landing_threads bounds the concurrent writes to the store (16 suits S3 and disk)."""
-    return ReceiverApp(Receiver(store, secrets, max_body_bytes, tolerance_seconds, landing_threads))
+    """The receiver's ASGI app; landing_threads bounds the concurrent writes to the store (16 suits S3 and disk).
+    `limits` (default: Limits() with max_body_bytes) sets the body, body deadline and per-client rate limits."""
+    limits = limits or Limits(max_body_bytes=max_body_bytes)
+    return ReceiverApp(Receiver(store, secrets, limits, tolerance_seconds, landing_threads))
 
 
 def app_from_env() -> ReceiverApp:
