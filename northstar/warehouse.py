@@ -165,8 +165,12 @@ def open_warehouse(settings: Settings) -> Iterator[Warehouse]:
     if settings.snowflake is None:
         yield _local(settings)  # the process keeps its login to the local server until exit
         return
+    args = settings.snowflake.connect_args()
+    # CORE keeps naive UTC: a session in UTC compares it with TIMESTAMP_TZ values as UTC (Snowflake's default
+    # TIMEZONE is America/Los_Angeles); fakesnow runs in UTC and cannot ALTER SESSION SET TIMEZONE.
+    args["session_parameters"] = {"TIMEZONE": "UTC"} | dict(args.get("session_parameters") or {})
     try:
-        conn = snowflake.connector.connect(**settings.snowflake.connect_args(), database=settings.database)
+        conn = snowflake.connector.connect(**args, database=settings.database)
     except snowflake.connector.errors.Error as exc:
         raise WarehouseError(f"cannot connect to the warehouse: {exc}") from exc
     wh = Warehouse(conn, settings.database)
