@@ -211,6 +211,10 @@ class SftpSettings(_Group):
     user: str | None = _var("NORTHSTAR_SFTP_USER")
     key_path: Path | None = _var("NORTHSTAR_SFTP_KEY_PATH")
     known_hosts: Path | None = _var("NORTHSTAR_SFTP_KNOWN_HOSTS")
+    # The same two as values, as ECS injects secrets (infra/stacks.py): a value wins over its file.
+    private_key: SecretStr | None = _var("NORTHSTAR_SFTP_PRIVATE_KEY")
+    known_hosts_line: str | None = _var("NORTHSTAR_SFTP_KNOWN_HOSTS_LINE")
+    key_passphrase: SecretStr | None = _var("NORTHSTAR_SFTP_KEY_PASSPHRASE")  # when the private key is encrypted
     drop_dir: str = _var("NORTHSTAR_SFTP_DIR", "")  # unset: the login folder "." on a server, else the local folder
     archive_dir: str | None = _var("NORTHSTAR_SFTP_ARCHIVE_DIR")
     done_markers: Flag = _var("NORTHSTAR_SFTP_DONE_MARKERS", False)
@@ -225,9 +229,16 @@ class SftpSettings(_Group):
     @model_validator(mode="after")
     def _server_needs_credentials(self) -> SftpSettings:
         if self.host is not None:
-            missing = [n for n in ("user", "key_path", "known_hosts") if getattr(self, n) is None]
-            if missing:
-                lines = [f"NORTHSTAR_SFTP_{n.upper()}: must be set with NORTHSTAR_SFTP_HOST" for n in missing]
+            given = {"user": self.user, "key_path": self.key_path or self.private_key,
+                     "known_hosts": self.known_hosts or self.known_hosts_line}  # fmt: skip
+            alternative = {"key_path": "NORTHSTAR_SFTP_PRIVATE_KEY", "known_hosts": "NORTHSTAR_SFTP_KNOWN_HOSTS_LINE"}
+            lines = [
+                f"NORTHSTAR_SFTP_{n.upper()}: must be set with NORTHSTAR_SFTP_HOST"
+                + (f" (or {alternative[n]})" if n in alternative else "")
+                for n, value in given.items()
+                if value is None
+            ]
+            if lines:
                 raise ValueError("\n".join(lines))
         return self
 
@@ -272,6 +283,8 @@ class SnowflakeSettings(_Group):
     user: str | None = _var("SNOWFLAKE_USER")
     password: SecretStr | None = _var("SNOWFLAKE_PASSWORD")
     private_key_file: Path | None = _var("SNOWFLAKE_PRIVATE_KEY_FILE")
+    private_key: SecretStr | None = _var("SNOWFLAKE_PRIVATE_KEY")  # the PEM, as ECS injects it; wins over the file
+    private_key_passphrase: SecretStr | None = _var("SNOWFLAKE_PRIVATE_KEY_PASSPHRASE")  # for an encrypted key
     warehouse: str | None = _var("SNOWFLAKE_WAREHOUSE", "NORTHSTAR_LOAD_WH")
     role: str | None = _var("SNOWFLAKE_ROLE", "NORTHSTAR_LOADER")
     # More snowflake.connector.connect arguments, from code only (tests point the connector at fakesnow's server).
@@ -282,8 +295,11 @@ class SnowflakeSettings(_Group):
         lines = []
         if not self.user:
             lines.append("SNOWFLAKE_USER: must be set with SNOWFLAKE_ACCOUNT")
-        if self.password is None and self.private_key_file is None:
-            lines.append("SNOWFLAKE_PASSWORD: must be set with SNOWFLAKE_ACCOUNT (or SNOWFLAKE_PRIVATE_KEY_FILE)")
+        if self.password is None and self.private_key_file is None and self.private_key is None:
+            lines.append(
+                "SNOWFLAKE_PASSWORD: must be set with SNOWFLAKE_ACCOUNT"
+                " (or SNOWFLAKE_PRIVATE_KEY_FILE, SNOWFLAKE_PRIVATE_KEY)"
+            )
         if lines:
             raise ValueError("\n".join(lines))
         return self
@@ -299,11 +315,32 @@ class SnowflakeSettings(_Group):
         """Keyword arguments for snowflake.connector.connect, the secret included: hand them to it, never log."""
         args: dict[str, Any] = {"account": self.account, "user": self.user}
         args |= {k: v for k, v in (("warehouse", self.warehouse), ("role", self.role)) if v is not None}
-        if self.private_key_file is not None:
+        passphrase = self.private_key_passphrase.get_secret_value() if self.private_key_passphrase else None
+        if self.private_key is not None:
+            args["private_key"] = _der_private_key(self.private_key.get_secret_value(), passphrase)
+        elif self.private_key_file is not None:
             args["private_key_file"] = str(self.private_key_file)
+            if passphrase is not None:
+                args["private_key_file_pwd"] = passphrase
         elif self.password is not None:
             args["password"] = self.password.get_secret_value()
         return args | self.connector_args
+
+
+def _der_private_key(pem: str, passphrase: str | None) -> bytes:
+    """A PEM private key (PKCS#8, encrypted or not) as the unencrypted DER bytes the connector's `private_key` takes.
+    ValueError (no key material in the message) when it does not load."""
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        key = serialization.load_pem_private_key(pem.encode(), passphrase.encode() if passphrase else None)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(
+            f"SNOWFLAKE_PRIVATE_KEY: not a PEM private key this passphrase opens ({type(exc).__name__})"
+        ) from None
+    return key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 class LineageSettings(_Group):

@@ -149,7 +149,8 @@ def test_the_gate_holds_a_day_that_does_not_reconcile_and_keeps_the_published_ma
     explanation = json.loads(days[1]["EXPLANATION"])
     assert (explanation["difference_minor"], explanation["captured_difference_minor"]) == (700, 700)
     assert (explanation["refunded_difference_minor"], explanation["unexplained_minor"]) == (0, 0)
-    assert explanation["ours"] == {"captured_minor": 4700, "refunded_minor": 500, "payments": 2, "refunds": 1}
+    assert explanation["ours"] == {"captured_minor": 4700, "refunded_minor": 500, "adjustments_minor": 0,
+                                   "payments": 2, "refunds": 1}  # fmt: skip
     assert explanation["finance"] == {"captured_minor": 4000, "refunded_minor": 500, "net_minor": 3500}
     assert [
         (i["reason"], i["payment_intent_id"], i["amount_minor"], i["counted_from"]) for i in explanation["items"]

@@ -92,6 +92,10 @@ def test_every_documented_variable_reaches_its_setting(tmp_path: Path) -> None:
             "NORTHSTAR_SFTP_DONE_MARKERS": "yes",
             "NORTHSTAR_SFTP_STABLE_SECONDS": "0.5",
             "NORTHSTAR_SFTP_DOWNLOAD_ATTEMPTS": "5",
+            "NORTHSTAR_SFTP_PRIVATE_KEY": "-----BEGIN OPENSSH PRIVATE KEY-----",
+            "NORTHSTAR_SFTP_KNOWN_HOSTS_LINE": "sftp.3pl.example ssh-ed25519 AAAA",
+            "NORTHSTAR_SFTP_KEY_PASSPHRASE": "sftp-pass",
+            "SNOWFLAKE_PRIVATE_KEY_PASSPHRASE": "key-pass",
             "NORTHSTAR_BUSINESS_TZ": "America/New_York",
             "NORTHSTAR_REFERENCE_GRACE_HOURS": "2",
             "NORTHSTAR_DUPLICATE_WINDOW_MINUTES": "15",
@@ -126,6 +130,12 @@ def test_every_documented_variable_reaches_its_setting(tmp_path: Path) -> None:
         "/archive",
     )
     assert (sftp.done_markers, sftp.stable_seconds, sftp.download_attempts) == (True, 0.5, 5)
+    assert sftp.private_key is not None and sftp.key_passphrase is not None
+    assert (sftp.private_key.get_secret_value(), sftp.key_passphrase.get_secret_value()) == (
+        "-----BEGIN OPENSSH PRIVATE KEY-----",
+        "sftp-pass",
+    )
+    assert sftp.known_hosts_line == "sftp.3pl.example ssh-ed25519 AAAA"
     assert sftp.namespace == "sftp://sftp.3pl.example:2222"
     assert (s.landing.bucket, s.landing.s3_endpoint_url, s.lineage.marquez_url) == (
         "landing",
@@ -139,6 +149,7 @@ def test_every_documented_variable_reaches_its_setting(tmp_path: Path) -> None:
         "warehouse": "WH",
         "role": "ROLE",
         "private_key_file": str(key),
+        "private_key_file_pwd": "key-pass",  # the PEM as a value: tests/test_injected_secrets.py
     }
     c = s.consistency
     assert (c.business_tz, c.reference_grace, c.duplicate_window, c.reconcile_days, c.unshipped_days) == (
@@ -191,12 +202,12 @@ def test_every_bad_variable_is_reported_at_once(tmp_path: Path) -> None:
 def test_missing_companions_and_the_aws_profile_name_each_variable(tmp_path: Path) -> None:
     home = {"NORTHSTAR_HOME": str(tmp_path)}
     assert problems(home | {"NORTHSTAR_SFTP_HOST": "sftp.example", "NORTHSTAR_SFTP_USER": "u"}) == [
-        "NORTHSTAR_SFTP_KEY_PATH: must be set with NORTHSTAR_SFTP_HOST",
-        "NORTHSTAR_SFTP_KNOWN_HOSTS: must be set with NORTHSTAR_SFTP_HOST",
+        "NORTHSTAR_SFTP_KEY_PATH: must be set with NORTHSTAR_SFTP_HOST (or NORTHSTAR_SFTP_PRIVATE_KEY)",
+        "NORTHSTAR_SFTP_KNOWN_HOSTS: must be set with NORTHSTAR_SFTP_HOST (or NORTHSTAR_SFTP_KNOWN_HOSTS_LINE)",
     ]
     assert problems(home | {"SNOWFLAKE_ACCOUNT": "acme"}) == [
         "SNOWFLAKE_USER: must be set with SNOWFLAKE_ACCOUNT",
-        "SNOWFLAKE_PASSWORD: must be set with SNOWFLAKE_ACCOUNT (or SNOWFLAKE_PRIVATE_KEY_FILE)",
+        "SNOWFLAKE_PASSWORD: must be set with SNOWFLAKE_ACCOUNT (or SNOWFLAKE_PRIVATE_KEY_FILE, SNOWFLAKE_PRIVATE_KEY)",
     ]
     assert problems(home | {"NORTHSTAR_PROFILE": "aws"}) == [
         "NORTHSTAR_LANDING_BUCKET: must be set in the aws profile",

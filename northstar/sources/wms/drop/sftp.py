@@ -137,15 +137,14 @@ class SftpDrop:
         if self._sftp is not None:
             return self._sftp
         cfg = self.cfg
-        if cfg.known_hosts is None or not cfg.known_hosts.is_file():
-            raise HostKeyRefused(f"known_hosts file {cfg.known_hosts} not found: refusing to connect")
+        known_hosts = _known_hosts(cfg)
         try:
             self._conn = await asyncssh.connect(
                 cfg.host or "",
                 cfg.port,
                 username=cfg.user,
-                client_keys=[str(cfg.key_path)],
-                known_hosts=str(cfg.known_hosts),  # never None: None would switch host key checking off
+                client_keys=[_client_key(cfg)],
+                known_hosts=known_hosts,  # never None: None would switch host key checking off
                 agent_path=None,
                 config=None,  # ignore ~/.ssh/config: every setting comes from NORTHSTAR_SFTP_*
                 connect_timeout=30,
@@ -222,6 +221,29 @@ class SftpDrop:
                 moved.append(archived_name(str(archive / PurePosixPath(source).name), file, clash))
                 await sftp.rename(source, moved[-1])
         return moved[0] if moved else None
+
+
+def _known_hosts(cfg: SftpSettings) -> str | asyncssh.SSHKnownHosts:
+    """The pinned host keys: the injected line (NORTHSTAR_SFTP_KNOWN_HOSTS_LINE) or the file; HostKeyRefused when
+    neither is there, so host key checking can never be off."""
+    if cfg.known_hosts_line:
+        return asyncssh.import_known_hosts(cfg.known_hosts_line.replace("\\n", "\n"))
+    if cfg.known_hosts is None or not cfg.known_hosts.is_file():
+        raise HostKeyRefused(f"known_hosts file {cfg.known_hosts} not found: refusing to connect")
+    return str(cfg.known_hosts)
+
+
+def _client_key(cfg: SftpSettings) -> asyncssh.SSHKey:
+    """The client's private key: the injected value (NORTHSTAR_SFTP_PRIVATE_KEY) or the key file, opened with
+    NORTHSTAR_SFTP_KEY_PASSPHRASE when set. DropFolderError (no key material in it) when it cannot be read."""
+    passphrase = cfg.key_passphrase.get_secret_value() if cfg.key_passphrase else None
+    try:
+        if cfg.private_key is not None:
+            return asyncssh.import_private_key(cfg.private_key.get_secret_value(), passphrase)
+        return asyncssh.read_private_key(str(cfg.key_path), passphrase)
+    except (OSError, asyncssh.KeyImportError, asyncssh.KeyEncryptionError) as exc:
+        source = "NORTHSTAR_SFTP_PRIVATE_KEY" if cfg.private_key is not None else f"key file {cfg.key_path}"
+        raise DropFolderError(f"cannot read the SFTP private key ({source}): {type(exc).__name__}") from None
 
 
 def archived_name(target: str, file: RemoteFile, clash: bool) -> str:
