@@ -5,7 +5,8 @@ tests run there (`dbt build`). Only when every model and test passed does it go 
 (MARTS.FCT_ORDERS, MARTS.FCT_ORDERS_V1, ...) are re-pointed at the new schema, with the compatibility views
 (dbt/compatibility.yml) and the ledger rows, in ONE transaction. A dashboard therefore reads either the whole
 previous publication or the whole new one: never a half-built mart, never a mix (measured on fakesnow: inside
-BEGIN ... COMMIT a CREATE OR REPLACE VIEW is invisible to other sessions until COMMIT; see README.md).
+BEGIN ... COMMIT a CREATE OR REPLACE VIEW is invisible to other sessions until COMMIT; see README.md). On Snowflake,
+where DDL commits on its own, the switch is a zero-copy clone swapped into MARTS_LIVE instead (`go_live_plan`).
 A failed build or test leaves the live views untouched and records why.
 
 The last K publications (NORTHSTAR_MARTS_KEEP, default 5) keep their schema, dbt manifest (landing store, key
