@@ -16,6 +16,7 @@ from northstar.settings import load_settings
 from northstar.sqlfiles import statements
 from northstar.warehouse import Warehouse, open_warehouse
 from northstar.warehouse_admin import PURGE_FILE, plan, purge_past_retention, purge_procedure_sql, setup
+from northstar.warehouse_server import stop_server
 
 pytestmark = pytest.mark.integration
 
@@ -25,8 +26,12 @@ def wh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Warehouse]:
     monkeypatch.setenv("NORTHSTAR_HOME", str(tmp_path / "home"))
     for name in ("SNOWFLAKE_ACCOUNT", "NORTHSTAR_PROFILE"):
         monkeypatch.delenv(name, raising=False)
-    with open_warehouse(load_settings()) as warehouse:
-        yield warehouse
+    settings = load_settings()
+    try:
+        with open_warehouse(settings) as warehouse:
+            yield warehouse
+    finally:
+        stop_server(settings.warehouse_dir)  # this home's own server process: do not leave it running
 
 
 def _views(wh: Warehouse) -> set[str]:
