@@ -1,0 +1,4 @@
+-- What happened to alerts, newest first.
+SELECT ALERT_KEY, EVENT, ACTOR, REASON, DETAIL, AT
+FROM OPS.ALERT_EVENTS
+ORDER BY AT DESC, ALERT_KEY;
