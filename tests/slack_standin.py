@@ -33,11 +33,13 @@ def slack_standin(path: str = "/services/T000/B000/XXXX") -> Iterator[SlackStand
     state = SlackStandIn()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             state.requests.append(body)
-            status, headers, text = (503, {}, "service unavailable") if state.down else (
-                state.script.pop(0) if state.script else (200, {}, "ok")
+            status, headers, text = (
+                (503, {}, "service unavailable")
+                if state.down
+                else (state.script.pop(0) if state.script else (200, {}, "ok"))
             )
             if status == 200:
                 state.accepted.append(body)
@@ -48,7 +50,7 @@ def slack_standin(path: str = "/services/T000/B000/XXXX") -> Iterator[SlackStand
             self.end_headers()
             self.wfile.write(text.encode())
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
+        def log_message(self, format: str, *args: Any) -> None:
             return None
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -124,7 +124,7 @@ def alert_message(a: Alert, *, marts_held: bool, today: str, runbook_base: str) 
     what = a.summary
     if a.pending == "resolved":
         what = f"Cleared. It fired {a.occurrences} times since {a.first_seen:%Y-%m-%d %H:%M} UTC; last: {a.summary}"
-    seen = f"first {a.first_seen:%Y-%m-%d %H:%M} UTC, {a.occurrences} runs"
+    seen = f"first {a.first_seen:%Y-%m-%d %H:%M} UTC, {a.occurrences} run{'s' if a.occurrences != 1 else ''}"
     fields = [
         {"type": "mrkdwn", "text": f"*Impact*\n{impact(a, marts_held)}"},
         {"type": "mrkdwn", "text": f"*Seen*\n{seen}"},
