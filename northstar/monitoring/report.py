@@ -53,7 +53,7 @@ def _threshold_chart(data: ReportData, metric: str, title: str) -> go.Figure:
                 x=days, y=[r["THRESHOLD"] * 0.5 for r in rows], mode="lines", name="warn (50%)", line={"dash": "dot"}
             ),
         ]
-    return _figure(title, traces, metric, yaxis_tickformat=".2%")
+    return _figure(title, traces, metric, yaxis_tickformat=".2%", xaxis_type="category")
 
 
 def figures(data: ReportData) -> dict[str, go.Figure]:
