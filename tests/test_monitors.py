@@ -170,3 +170,16 @@ def test_one_alert_per_key_repeats_counted_reminder_after_quiet_then_resolved() 
     cleared = evaluate(sent, [], MONITORS, NOW + timedelta(minutes=25), timedelta(hours=4))["freshness:orders"]
     assert (cleared.state, cleared.pending) == ("resolved", "resolved")
     assert evaluate(sent, [], ["volume"], NOW, timedelta(hours=4)) == {}  # freshness did not run: nothing clears
+
+
+def test_every_alert_kind_has_a_message_and_a_runbook_that_says_the_four_things() -> None:
+    from pathlib import Path
+
+    from northstar.monitoring.messages import KINDS
+
+    root = Path(__file__).resolve().parents[1] / "docs" / "runbooks"
+    assert set(KINDS) == set(MONITORS)
+    for kind in (*MONITORS, "flow_run_failed"):
+        text = (root / f"{kind}.md").read_text()
+        for section in ("## What it means", "## How to confirm", "## How to fix", "## When to escalate"):
+            assert section in text, f"{kind}.md lacks {section}"
