@@ -75,7 +75,7 @@ def deliver(wh: Warehouse, alerts: dict[str, Alert], cfg: AlertSettings, held: b
     sent = still_pending = 0
     today, base = now.date().isoformat(), cfg.runbook_base
     for route, group in by_route.items():
-        if len(group) > cfg.group_over:
+        if len(group) > cfg.group_over and route != "log":  # a log line per alert: no storm to spare
             messages = [(group, summary_message(group, marts_held=held, today=today, runbook_base=base))]
         else:
             messages = [([a], alert_message(a, marts_held=held, today=today, runbook_base=base)) for a in group]
@@ -127,8 +127,8 @@ def list_alerts(settings: Settings, state: str | None = None) -> list[dict[str, 
             "occurrences": a.occurrences,
             "first_seen": a.first_seen,
             "last_seen": a.last_seen,
-            "pending": a.pending or "",
-            "muted_until": a.muted_until or "",
+            "pending": a.pending,
+            "muted_until": a.muted_until,
             "summary": a.summary,
         }
         for a in alerts
