@@ -62,7 +62,12 @@ def test_run_monitor_then_list_mute_and_test(home: Path, slack: SlackStandIn) ->
     assert code == 0 and summary["firing"] == ["freshness:fulfillment"] and summary["messages_sent"] == 1
     code, out = run_cli("alerts", "list", "--state", "firing", "--json")
     (row,) = [json.loads(line) for line in out.splitlines()]
-    assert (row["key"], row["severity"], row["occurrences"], row["pending"]) == ("freshness:fulfillment", "page", 1, None)
+    assert (row["key"], row["severity"], row["occurrences"], row["pending"]) == (
+        "freshness:fulfillment",
+        "page",
+        1,
+        None,
+    )
     code, out = run_cli("alerts", "mute", "freshness:fulfillment", "--for", "2h", "--reason", "3PL outage, ticket 42")
     assert code == 0 and out.startswith("muted freshness:fulfillment until ") and "by bob: 3PL outage" in out
     code, out = run_cli("monitor")

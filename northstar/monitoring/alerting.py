@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from northstar.monitoring.monitors import SEVERITY_RANK, Reading, worst
+from northstar.monitoring.readings import SEVERITY_RANK, Reading, worst
 
 QUIET_RESOLVE = frozenset({"new_quarantine_reason"})  # clears by ageing, not by a fix: no resolved message
 

@@ -22,94 +22,30 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
+from northstar.monitoring.readings import (
+    SEVERITY_RANK,
+    SOURCES,
+    LedgerBatch,
+    Reading,
+    Snapshot,
+    business_day,
+    grade,
+    minutes_of,
+    recent,
+    worst,
+)
 from northstar.settings import MonitorSettings
 
-SOURCES = ("orders", "payments", "fulfillment")
+__all__ = ["SEVERITY_RANK", "SOURCES", "LedgerBatch", "Reading", "Snapshot", "grade", "worst"]
+
 FRESHNESS_SLA_MINUTES = {"orders": 20.0, "payments": 20.0, "fulfillment": 80.0}
 WARN_FRACTION = 0.75  # freshness warns at 75% of its SLA
 SLA_WARN_FRACTION = 0.5  # duplicate rate and variance warn at 50% of theirs
 HISTORY_WEEKS = 4
 MIN_HISTORY = 3  # weeks of history a volume judgement needs
 MAD_TO_SIGMA = 1.4826  # MAD * 1.4826 estimates a normal's standard deviation
-SEVERITY_RANK = {"ok": 0, "warn": 1, "page": 2}
-
-
-@dataclass(frozen=True)
-class LedgerBatch:
-    """One OPS.LOAD_BATCHES row, as much of it as the monitors read."""
-
-    batch_id: str
-    source: str
-    window_start: datetime
-    window_end: datetime
-    status: str
-    rows_extracted: int
-    rows_quarantined: int
-    finished_at: datetime | None
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """What the monitors read, taken at `now` (UTC).
-
-    batches: every batch whose window started within the last 4 weeks and a day; last_window_end: each
-    source's newest committed window end (any age); last_arrival: the receiver's newest arrival entry;
-    reasons: (quarantine table, reason, first seen); pending: (reference kind, pending since);
-    sla: (business day, metric, value, threshold), the newest measurement per day and metric.
-    """
-
-    now: datetime
-    batches: tuple[LedgerBatch, ...] = ()
-    last_window_end: dict[str, datetime] = field(default_factory=dict)
-    last_arrival: datetime | None = None
-    reasons: tuple[tuple[str, str, datetime], ...] = ()
-    pending: tuple[tuple[str, datetime], ...] = ()
-    sla: tuple[tuple[date, str, float, float], ...] = ()
-    business_tz: str = "UTC"
-    grace: timedelta = timedelta(hours=24)
-
-
-@dataclass(frozen=True)
-class Reading:
-    """One monitor's measurement of one subject; key `<monitor>:<subject>` names the alert it fires."""
-
-    monitor: str
-    subject: str
-    value: float | None
-    warn_at: float | None
-    page_at: float | None
-    status: str  # ok, warn or page
-    detail: str
-    batch_id: str | None = None
-    day: date | None = None
-    expected: float | None = None
-    band_low: float | None = None
-    band_high: float | None = None
-
-    @property
-    def key(self) -> str:
-        """The alert key this reading fires when it is not ok."""
-        return f"{self.monitor}:{self.subject}"
-
-
-def grade(value: float | None, warn_at: float | None, page_at: float | None) -> str:
-    """ok, warn or page for a value that is bad when high (None: nothing measured, ok)."""
-    if value is None:
-        return "ok"
-    if page_at is not None and value >= page_at:
-        return "page"
-    if warn_at is not None and value >= warn_at:
-        return "warn"
-    return "ok"
-
-
-def _minutes(delta: timedelta) -> float:
-    return round(delta.total_seconds() / 60.0, 2)
 
 
 def freshness(snap: Snapshot) -> list[Reading]:
@@ -131,7 +67,7 @@ def freshness(snap: Snapshot) -> list[Reading]:
                 )
             )
             continue
-        age = _minutes(snap.now - end)
+        age = minutes_of(snap.now - end)
         status = grade(age, sla * WARN_FRACTION, sla)
         ended = f"{end:%Y-%m-%d %H:%M}"
         detail = f"{source} data is {age:g} min old (last committed window ended {ended} UTC; SLA {sla:g} min)"
@@ -152,7 +88,7 @@ def webhook_silence(snap: Snapshot, cfg: MonitorSettings) -> Reading:
             "page",
             "the webhook receiver landed nothing today or yesterday",
         )
-    age = _minutes(snap.now - snap.last_arrival)
+    age = minutes_of(snap.now - snap.last_arrival)
     detail = f"the webhook receiver last landed an event {age:g} min ago (alert after {limit:g} min)"
     return Reading(
         "webhook_silence",
@@ -171,7 +107,7 @@ def gate(snap: Snapshot, cfg: MonitorSettings) -> list[Reading]:
     runs = sorted((b for b in snap.batches if b.source == "consistency"), key=lambda b: b.window_end)
     last = runs[-1] if runs else None
     last_at = (last.finished_at or last.window_end) if last else None
-    idle = _minutes(snap.now - last_at) if last_at else None
+    idle = minutes_of(snap.now - last_at) if last_at else None
     not_run = Reading(
         "gate_not_run",
         "consistency",
@@ -190,10 +126,10 @@ def gate(snap: Snapshot, cfg: MonitorSettings) -> list[Reading]:
     committed = [b for b in runs if b.status == "COMMITTED"]
     since_batch = next(b for b in held if not committed or b.window_end > committed[-1].window_end)
     since = since_batch.finished_at or since_batch.window_end
-    minutes = _minutes(snap.now - since)
+    minutes = minutes_of(snap.now - since)
     status = "page" if minutes >= limit else "warn"
     detail = f"the consistency gate has held the marts for {minutes:g} min (since batch {since_batch.batch_id})"
-    day = _business_day(last.window_end, snap.business_tz)
+    day = business_day(last.window_end, snap.business_tz)
     return [not_run, Reading("gate_held", "consistency", minutes, 0.0, limit, status, detail, last.batch_id, day)]
 
 
@@ -207,7 +143,7 @@ def volume(snap: Snapshot, cfg: MonitorSettings) -> list[Reading]:
     """Each committed source batch of the lookback against the same window of the week over the last 4 weeks."""
     index = {(b.source, b.window_start): b for b in snap.batches if b.status == "COMMITTED"}
     readings = []
-    for b in _recent(snap, cfg):
+    for b in recent(snap, cfg):
         history = [
             index[(b.source, b.window_start - timedelta(weeks=k))].rows_extracted
             for k in range(1, HISTORY_WEEKS + 1)
@@ -246,7 +182,7 @@ def quarantine_rates(snap: Snapshot, cfg: MonitorSettings) -> list[Reading]:
     """The quarantine rate of each committed source batch of the lookback, and of each source's business day."""
     warn, page = cfg.quarantine_warn, cfg.quarantine_page
     readings = []
-    for b in _recent(snap, cfg):
+    for b in recent(snap, cfg):
         if b.rows_extracted:
             rate = round(b.rows_quarantined / b.rows_extracted, 6)
             detail = f"{b.rows_quarantined} of {b.rows_extracted} rows quarantined ({rate:.2%}) in batch {b.batch_id}"
@@ -263,14 +199,14 @@ def quarantine_rates(snap: Snapshot, cfg: MonitorSettings) -> list[Reading]:
                     b.window_start.date(),
                 )
             )
-    today = _business_day(snap.now, snap.business_tz)
+    today = business_day(snap.now, snap.business_tz)
     for source in SOURCES:
         day = [
             b
             for b in snap.batches
             if b.source == source
             and b.status == "COMMITTED"
-            and _business_day(b.window_start, snap.business_tz) == today
+            and business_day(b.window_start, snap.business_tz) == today
         ]
         extracted = sum(b.rows_extracted for b in day)
         if extracted:
@@ -359,25 +295,3 @@ MONITORS = (
     "duplicate_rate",
     "reconciliation_variance",
 )
-
-
-def worst(readings: Iterable[Reading]) -> dict[str, Reading]:
-    """The worst reading of each key that is not ok (page over warn; the first of equals)."""
-    chosen: dict[str, Reading] = {}
-    for r in readings:
-        current = chosen[r.key].status if r.key in chosen else "ok"
-        if SEVERITY_RANK[r.status] > SEVERITY_RANK[current]:
-            chosen[r.key] = r
-    return chosen
-
-
-def _recent(snap: Snapshot, cfg: MonitorSettings) -> list[LedgerBatch]:
-    """The committed source batches whose window ended within the lookback, oldest first."""
-    since = snap.now - cfg.lookback
-    recent = [b for b in snap.batches if b.source in SOURCES and b.status == "COMMITTED" and b.window_end > since]
-    return sorted(recent, key=lambda b: (b.source, b.window_start))
-
-
-def _business_day(at: datetime, tz: str) -> date:
-    """The business day of a UTC time in the business timezone."""
-    return at.astimezone(ZoneInfo(tz)).date()
