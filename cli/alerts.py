@@ -97,6 +97,8 @@ def automations(args: argparse.Namespace, out: TextIO) -> int:
 
 def run_monitor(args: argparse.Namespace, out: TextIO) -> int:
     """One monitor run (the monitor flow); its summary as JSON. Exit 0 even when Slack failed."""
+    if getattr(args, "start", None) or getattr(args, "end", None):
+        raise ValueError("--start/--end do not apply to monitor: it reads the ledger as of now")
     from flows.monitor import monitor
 
     out.write(json.dumps(monitor()) + "\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,6 +15,11 @@ from northstar.warehouse import Warehouse
 
 CADENCE = {"orders": timedelta(minutes=15), "payments": timedelta(minutes=15),
            "fulfillment": timedelta(hours=1), "consistency": timedelta(minutes=15)}  # fmt: skip
+
+
+def now_minute() -> datetime:
+    """The current minute (UTC): NOW for tests whose monitor runs on the real clock (the CLI's)."""
+    return datetime.now(UTC).replace(second=0, microsecond=0)
 
 
 def now_quarter() -> datetime:
@@ -44,7 +50,9 @@ def land_arrival(settings: Settings, at: datetime) -> None:
     """One arrival entry of the webhook receiver in the local landing store, dated `at`."""
     folder = Path(settings.landing_dir) / "raw/stripe/_arrivals" / f"dt={at:%Y-%m-%d}"
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"evt_seed.created={at:%Y-%m-%d}.json").write_text("{}")
+    entry = folder / f"evt_seed.created={at:%Y-%m-%d}.json"
+    entry.write_text("{}")
+    os.utime(entry, (at.timestamp(), at.timestamp()))  # landed at `at`, whatever the clock says now
 
 
 def quiet_pipeline(wh: Warehouse, settings: Settings, now: datetime) -> None:

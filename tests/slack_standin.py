@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ class SlackStandIn:
     accepted: list[dict[str, Any]] = field(default_factory=list)  # the bodies it answered 200
     script: list[tuple[int, dict[str, str], str]] = field(default_factory=list)
     down: bool = False  # answer 503 to everything
+    stall: int = 0  # this many next requests are answered only after stall_seconds (a client timeout)
+    stall_seconds: float = 3.0
 
     def respond(self, *responses: tuple[int, dict[str, str], str]) -> None:
         """Answer the next requests with these responses, in order."""
@@ -36,6 +39,10 @@ def slack_standin(path: str = "/services/T000/B000/XXXX") -> Iterator[SlackStand
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             state.requests.append(body)
+            if state.stall > 0:
+                state.stall -= 1
+                time.sleep(state.stall_seconds)  # the client has timed out and gone: its message is not taken
+                return
             status, headers, text = (
                 (503, {}, "service unavailable")
                 if state.down

@@ -19,7 +19,7 @@ from northstar.monitoring.monitors import Reading, volume
 from northstar.settings import load_settings
 from northstar.sqlfiles import read_sql
 from northstar.warehouse import open_warehouse
-from tests.monitor_seed import add_batch, land_arrival, now_quarter
+from tests.monitor_seed import add_batch, land_arrival, now_minute, now_quarter
 from tests.slack_standin import SlackStandIn, slack_standin
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]
@@ -50,13 +50,13 @@ def run_cli(*argv: str) -> tuple[int, str]:
 
 
 def test_run_monitor_then_list_mute_and_test(home: Path, slack: SlackStandIn) -> None:
-    settings = load_settings()
+    settings, now = load_settings(), now_minute()  # the CLI's monitor runs on the real clock
     with open_warehouse(settings) as wh:  # everything fresh but fulfillment, whose last hour ended 2 hours ago
         for source in ("orders", "payments"):
-            add_batch(wh, source, NOW, 10)
-        add_batch(wh, "fulfillment", NOW - timedelta(hours=2), 10)
-        add_batch(wh, "consistency", NOW, 30)
-        land_arrival(settings, NOW)
+            add_batch(wh, source, now, 10)
+        add_batch(wh, "fulfillment", now - timedelta(hours=2), 10)
+        add_batch(wh, "consistency", now, 30)
+        land_arrival(settings, now)
     code, out = run_cli("run", "monitor")
     summary = json.loads(out)
     assert code == 0 and summary["firing"] == ["freshness:fulfillment"] and summary["messages_sent"] == 1
@@ -95,6 +95,10 @@ def test_run_monitor_then_list_mute_and_test(home: Path, slack: SlackStandIn) ->
         ),
         (["alerts", "mute", "freshness:orders", "--for", "2h", "--reason", " "], "--reason must say why"),
         (["report", "--days", "0", "--out", "x.html"], "--days must be at least 1, not 0"),
+        (
+            ["run", "monitor", "--start", "2026-11-20T12:00:00+00:00", "--end", "2026-11-20T12:15:00+00:00"],
+            "--start/--end do not apply to monitor",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(

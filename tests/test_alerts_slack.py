@@ -4,6 +4,7 @@ incoming webhook: exact messages, no storms, resolution, retries, outages, mutes
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -137,6 +138,7 @@ def test_five_runs_one_message_then_one_resolved_message(
     assert (alert.state, alert.occurrences, alert.pending) == ("firing", 5, None)
     add_batch(wh, "orders", NOW + timedelta(minutes=15), 100)  # the source caught up
     add_batch(wh, "payments", NOW + timedelta(minutes=15), 100)
+    land_arrival(settings, NOW + timedelta(minutes=15))
     monitor_once(settings, NOW + timedelta(minutes=16))
     monitor_once(settings, NOW + timedelta(minutes=17))
     assert [fields(m)["header"] for m in slack.accepted] == ["PAGE: Freshness: orders", "RESOLVED: Freshness: orders"]
@@ -144,12 +146,16 @@ def test_five_runs_one_message_then_one_resolved_message(
     assert read_alerts(wh)["freshness:orders"].state == "resolved"
 
 
-def test_a_429_then_success_sends_exactly_one_message(settings: Settings, wh: Warehouse, slack: SlackStandIn) -> None:
+def test_a_429_then_success_sends_exactly_one_message(
+    settings: Settings, wh: Warehouse, slack: SlackStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     seed(wh, settings, orders_end=NOW - timedelta(minutes=25))
     slack.respond((429, {"Retry-After": "1"}, "rate_limited"))
     run = monitor_once(settings, NOW)
     assert (len(slack.requests), len(slack.accepted), run.sent, run.pending) == (2, 1, 1, 0)
     assert slack.requests[0] == slack.requests[1]  # the same message, retried after Retry-After
+    assert slack.url.split("/services/")[1] not in caplog.text  # the webhook URL is a secret, even when retried
     assert read_alerts(wh)["freshness:orders"].pending is None
 
 
@@ -208,3 +214,11 @@ def test_many_alerts_in_one_run_are_one_summary_message(settings: Settings, wh: 
         "webhook_silence:payments",
     ]  # fmt: skip
     assert json.dumps(message).count("PAGE") == 5
+
+
+def test_a_timeout_is_retried_and_the_message_sent_once(settings: Settings, wh: Warehouse, slack: SlackStandIn) -> None:
+    seed(wh, settings, orders_end=NOW - timedelta(minutes=25))
+    slack.stall = 1  # the first request outlives the client's 2-second timeout
+    run = monitor_once(settings, NOW)
+    assert (run.sent, run.pending, len(slack.requests), len(slack.accepted)) == (1, 0, 2, 1)
+    assert read_alerts(wh)["freshness:orders"].pending is None

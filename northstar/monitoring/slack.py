@@ -29,6 +29,10 @@ from slack_sdk.webhook import WebhookClient
 from northstar.settings import AlertSettings
 
 log = logging.getLogger("northstar.alerts")
+# slack-sdk logs the request's full URL at INFO when it retries: for a webhook that URL is the secret, so the
+# clients get a logger that keeps warnings and errors only (their messages name no URL).
+sdk_log = logging.getLogger("northstar.alerts.slack_sdk")
+sdk_log.setLevel(logging.WARNING)
 RETRIES = 2  # per failure kind, after the first attempt
 BACKOFF_FACTOR = 0.5  # seconds: 0.5, 1, 2 ...
 
@@ -65,7 +69,7 @@ def retry_handlers() -> list[RetryHandler]:
 
 def webhook_sender(url: str, route: str, timeout: int) -> Sender:
     """A sender posting to an incoming webhook."""
-    client = WebhookClient(url, timeout=timeout, retry_handlers=retry_handlers())
+    client = WebhookClient(url, timeout=timeout, retry_handlers=retry_handlers(), logger=sdk_log)
 
     def send(message: dict[str, Any]) -> None:
         try:
@@ -108,7 +112,9 @@ def routes(cfg: AlertSettings) -> Routes:
     if cfg.bot_token is not None and cfg.channel:
         base_url = cfg.api_url.rstrip("/") + "/" if cfg.api_url else WebClient.BASE_URL
         token = cfg.bot_token.get_secret_value()
-        client = WebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=retry_handlers())
+        client = WebClient(
+            token=token, base_url=base_url, timeout=timeout, retry_handlers=retry_handlers(), logger=sdk_log
+        )
         senders = {"warn": bot_sender(client, cfg.channel, "warn")}
         if cfg.page_channel:
             senders["page"] = bot_sender(client, cfg.page_channel, "page")
