@@ -7,11 +7,13 @@ import shutil
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from cli.main import main
+from flows.status_report import status_report
 from northstar.landing import landing_store
 from northstar.monitoring.ledger import naive
 from northstar.monitoring.report import CHARTS
@@ -127,3 +129,14 @@ def test_the_command_writes_the_file_and_the_scheduled_run_lands_it(
     key = f"reports/status/dt={NOW:%Y-%m-%d}/status-{NOW:%H%M%S}.html"
     assert uri == landing_store(settings).uri(key)
     assert b"Northstar status" in landing_store(settings).get(key)
+
+
+def test_the_status_report_flow_lands_the_page(
+    prefect_harness: None, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NORTHSTAR_HOME", str(settings.home))
+    monkeypatch.setenv("NORTHSTAR_WAREHOUSE_SERVER", str(settings.warehouse_server))
+    uri = status_report(days=2)
+    landed = Path(unquote(urlsplit(uri).path))
+    assert landed.is_file() and landed.parent.parent == settings.landing_dir / "reports" / "status"
+    assert "the last 2 days" in landed.read_text()
