@@ -50,10 +50,13 @@ def slack_standin(path: str = "/services/T000/B000/XXXX") -> Iterator[SlackStand
             )
             if status == 200:
                 state.accepted.append(body)
+            api = self.path.startswith("/api/")  # the Web API (a bot token) answers JSON
+            if api:
+                text = json.dumps({"ok": status == 200, "error": None if status == 200 else text})
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)
-            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Type", "application/json" if api else "text/plain")
             self.end_headers()
             self.wfile.write(text.encode())
 

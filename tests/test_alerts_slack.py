@@ -222,3 +222,22 @@ def test_a_timeout_is_retried_and_the_message_sent_once(settings: Settings, wh: 
     run = monitor_once(settings, NOW)
     assert (run.sent, run.pending, len(slack.requests), len(slack.accepted)) == (1, 0, 2, 1)
     assert read_alerts(wh)["freshness:orders"].pending is None
+
+
+def test_severity_routes_to_its_channel_with_a_bot_token(
+    settings: Settings, wh: Warehouse, slack: SlackStandIn
+) -> None:
+    api = slack.url.split("/services/")[0] + "/api/"
+    bot = settings.model_copy(update={"alerts": load_settings({
+        "NORTHSTAR_HOME": str(settings.home), "NORTHSTAR_SLACK_BOT_TOKEN": "xoxb-test",
+        "NORTHSTAR_SLACK_CHANNEL": "#data-warn", "NORTHSTAR_SLACK_PAGE_CHANNEL": "#data-page",
+        "NORTHSTAR_SLACK_API_URL": api,
+    }).alerts})  # fmt: skip
+    seed(wh, settings, orders_end=NOW - timedelta(minutes=25), gate="HELD")  # a page and a warn
+    run = monitor_once(bot, NOW)
+    assert run.sent == 2
+    routed = sorted((m["channel"], fields(m)["header"]) for m in slack.accepted)
+    assert routed == [
+        ("#data-page", "PAGE: Freshness: orders"),
+        ("#data-warn", "WARN: Consistency gate held: consistency"),
+    ]
