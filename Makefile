@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_HOME ?= $(CURDIR)/.northstar/prefect
 
-.PHONY: venv demo test lint bench lock clean pg infra-check infra-tools
+.PHONY: venv demo test lint bench lock clean pg infra-check infra-tools chromium
 
 venv: $(STAMP)
 
@@ -21,11 +21,15 @@ $(STAMP): pyproject.toml requirements.lock
 pg:
 	@bash scripts/ensure_postgres.sh
 
+# Debian's chromium for the status page's browser test (tests/test_status_report.py); skipped when present.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
 demo: venv pg
 	mkdir -p $(PREFECT_HOME)
 	$(BIN)/python -m demo
 
-test: venv pg infra-check
+test: venv pg chromium infra-check
 	mkdir -p $(PREFECT_HOME)
 	$(BIN)/python -m pytest -q --ignore=tests/test_infra.py  # infra-check ran it
 

@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from cli import warehouse_admin
+from cli import alerts, warehouse_admin
 from northstar.batches import settled_window
 from northstar.landing import LandingCorrupt
 from northstar.settings import SettingsError, load_settings
@@ -57,7 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="run one micro-batch of a source")
-    run.add_argument("source", choices=["orders", "payments", "fulfillment", "consistency", "stripe-recover"])
+    sources = ["orders", "payments", "fulfillment", "consistency", "stripe-recover", "monitor"]
+    run.add_argument("source", choices=sources)
     run.add_argument("--start", help="window start, ISO-8601 with offset (default: last closed window)")
     run.add_argument("--end", help="window end, ISO-8601 with offset")
     run.add_argument("--lookback-days", type=int, default=3, help="payments: ignored (read by arrival)")
@@ -109,6 +110,7 @@ def _parser() -> argparse.ArgumentParser:
     from cli.audit_history import add_commands as add_audit_history  # audit-history
 
     add_audit_history(sub)
+    alerts.add_commands(sub)  # alerts, monitor, report (cli/alerts.py)
     return parser
 
 
@@ -150,6 +152,8 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
         raise ValueError("--since goes with stripe-recover, and stripe-recover needs --since")
     if args.source == "stripe-recover":
         return _stripe_recover(args.since, out)
+    if args.source == "monitor":  # not a batch: no window
+        return alerts.run_monitor(args, out)
     if args.start and args.end:  # refused in milliseconds, before Prefect or the warehouse start
         settle = load_settings().settle.get(args.source, timedelta(0))
         settled_window(args.source, timedelta(0), settle, args.start, args.end)

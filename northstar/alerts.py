@@ -1,4 +1,9 @@
-"""Alerts for the on-call engineer. Logged for now; Slack comes later through the same call."""
+"""Alerts raised inline by a run (a held batch, a whole file quarantined): one log line at the moment.
+
+Slack is the monitor's job (northstar/monitoring/, the `monitor` flow every 5 minutes): it reads the same state
+from the ledger (a held gate, a stale source, a quarantine rate), so an alert reaches Slack once per key,
+with its runbook, whether or not the run that caused it is still alive to send it.
+"""
 
 from __future__ import annotations
 

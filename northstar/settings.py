@@ -140,6 +140,28 @@ def _secrets(value: Any) -> Any:
     return value
 
 
+def _rate(value: Any) -> Any:
+    """A fraction between 0 and 1 (0.01 is 1%)."""
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise ValueError(f"must be a fraction between 0 and 1 (0.01 is 1%), not {str(value)!r}") from None
+    if not 0 <= number <= 1:
+        raise ValueError(f"must be a fraction between 0 and 1 (0.01 is 1%), not {value}")
+    return number
+
+
+def _positive(value: Any) -> Any:
+    """A number > 0, decimals allowed."""
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise ValueError(f"must be a number > 0, not {str(value)!r}") from None
+    if not number > 0:
+        raise ValueError(f"must be a number > 0, not {value}")
+    return number
+
+
 Minutes = Annotated[timedelta, BeforeValidator(_whole("minutes", 0))]
 PositiveMinutes = Annotated[timedelta, BeforeValidator(_whole("minutes", 1))]
 Hours = Annotated[timedelta, BeforeValidator(_whole("hours", 0))]
@@ -349,6 +371,46 @@ class LineageSettings(_Group):
     marquez_url: str | None = _var("NORTHSTAR_MARQUEZ_URL")
 
 
+class MonitorSettings(_Group):
+    """The monitors' thresholds (README, "Monitoring and alerts"); the freshness SLAs are the README's."""
+
+    quarantine_warn: Annotated[float, BeforeValidator(_rate)] = _var("NORTHSTAR_QUARANTINE_WARN_RATE", 0.01)
+    quarantine_page: Annotated[float, BeforeValidator(_rate)] = _var("NORTHSTAR_QUARANTINE_PAGE_RATE", 0.05)
+    # a batch's robust score (median and MAD of the same window over 4 weeks) below minus this is an anomaly
+    volume_score: Annotated[float, BeforeValidator(_positive)] = _var("NORTHSTAR_VOLUME_ANOMALY_SCORE", 3.5)
+    gate_held: PositiveMinutes = _var("NORTHSTAR_GATE_HELD_MINUTES", timedelta(minutes=60))  # held or not run
+    webhook_silence: PositiveMinutes = _var("NORTHSTAR_WEBHOOK_SILENCE_MINUTES", timedelta(minutes=20))
+    lookback: PositiveMinutes = _var("NORTHSTAR_MONITOR_LOOKBACK_MINUTES", timedelta(minutes=60))  # batches judged
+    new_reason: Hours = _var("NORTHSTAR_NEW_REASON_HOURS", timedelta(hours=24))  # a reason first seen within is new
+
+
+class AlertSettings(_Group):
+    """Where alerts go (Slack: an incoming webhook per severity, or a bot token and a channel per severity) and
+    how often; the webhook URLs and the token are secrets."""
+
+    webhook_url: SecretStr | None = _var("NORTHSTAR_SLACK_WEBHOOK_URL")  # warn, and page unless set below
+    page_webhook_url: SecretStr | None = _var("NORTHSTAR_SLACK_PAGE_WEBHOOK_URL")
+    bot_token: SecretStr | None = _var("NORTHSTAR_SLACK_BOT_TOKEN")
+    channel: str | None = _var("NORTHSTAR_SLACK_CHANNEL")  # with the bot token: warn, and page unless set below
+    page_channel: str | None = _var("NORTHSTAR_SLACK_PAGE_CHANNEL")
+    api_url: str | None = _var("NORTHSTAR_SLACK_API_URL")  # only for a Slack-shaped stand-in
+    timeout: PositiveSeconds = _var("NORTHSTAR_SLACK_TIMEOUT_SECONDS", timedelta(seconds=10))
+    reminder: PositiveMinutes = _var("NORTHSTAR_ALERT_REMINDER_MINUTES", timedelta(minutes=240))
+    group_over: Annotated[int, BeforeValidator(_integer(1))] = _var("NORTHSTAR_ALERT_GROUP_OVER", 3)
+    runbook_base: str = _var("NORTHSTAR_RUNBOOK_BASE_URL", "docs/runbooks/")
+
+    @model_validator(mode="after")
+    def _bot_needs_channel(self) -> AlertSettings:
+        if self.bot_token is not None and self.webhook_url is None and not self.channel:
+            raise ValueError("NORTHSTAR_SLACK_CHANNEL: must be set with NORTHSTAR_SLACK_BOT_TOKEN")
+        return self
+
+    @property
+    def configured(self) -> bool:
+        """Whether any Slack route is set."""
+        return self.webhook_url is not None or self.bot_token is not None
+
+
 # --- the model --------------------------------------------------------------------------------------------
 
 
@@ -378,6 +440,8 @@ class FlatEnvironment(PydanticBaseSettingsSource):
             "landing": env,
             "snowflake": env if "SNOWFLAKE_ACCOUNT" in env else None,
             "lineage": env,
+            "monitor": env,
+            "alerts": env,
         }
 
 
@@ -409,6 +473,8 @@ class Settings(BaseSettings):
     landing: LandingSettings = Field(default_factory=LandingSettings)
     snowflake: SnowflakeSettings | None = None  # None: the embedded fakesnow warehouse
     lineage: LineageSettings = Field(default_factory=LineageSettings)
+    monitor: MonitorSettings = Field(default_factory=MonitorSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -42,6 +42,7 @@ DDL_FILES = (
     "snowflake/create_stripe_tables.sql",
     "snowflake/create_consistency_tables.sql",
     "marts/create_marts_tables.sql",  # the publications' ledger and MARTS.REVENUE_ADJUSTMENTS (corrections write it)
+    "snowflake/create_monitoring_tables.sql",
 )
 STAGE = "OPS.LOAD_STAGE"
 _STAGE_PATH = re.compile(r"^[a-z0-9_\-/]+$")

@@ -182,6 +182,12 @@ def test_every_documented_variable_reaches_its_setting(tmp_path: Path) -> None:
         ("NORTHSTAR_SFTP_STABLE_SECONDS", "-0.1", "must be at least 0 seconds, not -0.1"),
         ("NORTHSTAR_SFTP_DOWNLOAD_ATTEMPTS", "0", "must be a whole number >= 1, not '0'"),
         ("NORTHSTAR_SFTP_DONE_MARKERS", "maybe", "must be true or false, not 'maybe'"),
+        ("NORTHSTAR_QUARANTINE_WARN_RATE", "1%", "must be a fraction between 0 and 1 (0.01 is 1%), not '1%'"),
+        ("NORTHSTAR_QUARANTINE_PAGE_RATE", "5", "must be a fraction between 0 and 1 (0.01 is 1%), not 5"),
+        ("NORTHSTAR_VOLUME_ANOMALY_SCORE", "0", "must be a number > 0, not 0"),
+        ("NORTHSTAR_GATE_HELD_MINUTES", "0", "must be a whole number of minutes >= 1, not '0'"),
+        ("NORTHSTAR_ALERT_REMINDER_MINUTES", "4h", "must be a whole number of minutes >= 1, not '4h'"),
+        ("NORTHSTAR_ALERT_GROUP_OVER", "0", "must be a whole number >= 1, not '0'"),
     ],
 )
 def test_a_bad_value_is_one_line_naming_its_variable(tmp_path: Path, variable: str, value: str, message: str) -> None:
@@ -317,3 +323,44 @@ def test_the_installed_command_exits_2_with_the_message(tmp_path: Path) -> None:
                           text=True)  # fmt: skip
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr == "northstar: NORTHSTAR_BUSINESS_TZ: is not an IANA timezone: 'Nowhere/Special'\n"
+
+
+def test_monitoring_and_alert_settings_defaults_variables_and_secrets(tmp_path: Path) -> None:
+    d = load_settings({"NORTHSTAR_HOME": str(tmp_path)})
+    assert (d.monitor.quarantine_warn, d.monitor.quarantine_page, d.monitor.volume_score) == (0.01, 0.05, 3.5)
+    assert (d.monitor.gate_held, d.monitor.webhook_silence, d.monitor.lookback, d.monitor.new_reason) == (
+        timedelta(minutes=60), timedelta(minutes=20), timedelta(minutes=60), timedelta(hours=24),
+    )  # fmt: skip
+    assert (d.alerts.configured, d.alerts.reminder, d.alerts.group_over, d.alerts.timeout) == (
+        False, timedelta(minutes=240), 3, timedelta(seconds=10),
+    )  # fmt: skip
+    hook, page_hook, token = "https://hooks.slack.com/services/T/B/warnsecret", "https://hooks/pagesecret", "xoxb-9"
+    s = load_settings({
+        "NORTHSTAR_HOME": str(tmp_path), "NORTHSTAR_QUARANTINE_WARN_RATE": "0.02",
+        "NORTHSTAR_QUARANTINE_PAGE_RATE": "0.1", "NORTHSTAR_VOLUME_ANOMALY_SCORE": "4.5",
+        "NORTHSTAR_GATE_HELD_MINUTES": "90", "NORTHSTAR_WEBHOOK_SILENCE_MINUTES": "30",
+        "NORTHSTAR_MONITOR_LOOKBACK_MINUTES": "120", "NORTHSTAR_NEW_REASON_HOURS": "48",
+        "NORTHSTAR_SLACK_WEBHOOK_URL": hook, "NORTHSTAR_SLACK_PAGE_WEBHOOK_URL": page_hook,
+        "NORTHSTAR_SLACK_BOT_TOKEN": token, "NORTHSTAR_SLACK_CHANNEL": "#data-alerts",
+        "NORTHSTAR_SLACK_PAGE_CHANNEL": "#data-page", "NORTHSTAR_SLACK_API_URL": "http://127.0.0.1:1/api",
+        "NORTHSTAR_SLACK_TIMEOUT_SECONDS": "5", "NORTHSTAR_ALERT_REMINDER_MINUTES": "60",
+        "NORTHSTAR_ALERT_GROUP_OVER": "5", "NORTHSTAR_RUNBOOK_BASE_URL": "https://git.example/runbooks",
+    })  # fmt: skip
+    m, a = s.monitor, s.alerts
+    assert (m.quarantine_warn, m.quarantine_page, m.volume_score, m.gate_held) == (0.02, 0.1, 4.5, timedelta(hours=1.5))
+    assert (m.webhook_silence, m.lookback, m.new_reason) == (
+        timedelta(minutes=30),
+        timedelta(hours=2),
+        timedelta(days=2),
+    )
+    assert a.webhook_url is not None and a.webhook_url.get_secret_value() == hook
+    assert a.page_webhook_url is not None and a.page_webhook_url.get_secret_value() == page_hook
+    assert a.bot_token is not None and a.bot_token.get_secret_value() == token
+    assert (a.channel, a.page_channel, a.api_url, a.timeout) == (
+        "#data-alerts", "#data-page", "http://127.0.0.1:1/api", timedelta(seconds=5),
+    )  # fmt: skip
+    assert (a.reminder, a.group_over, a.runbook_base) == (timedelta(hours=1), 5, "https://git.example/runbooks")
+    shown = repr(s) + str(s) + s.model_dump_json()
+    assert not [secret for secret in ("warnsecret", "pagesecret", token) if secret in shown]
+    bot_alone = problems({"NORTHSTAR_HOME": str(tmp_path), "NORTHSTAR_SLACK_BOT_TOKEN": token})
+    assert bot_alone == ["NORTHSTAR_SLACK_CHANNEL: must be set with NORTHSTAR_SLACK_BOT_TOKEN"]

@@ -20,7 +20,18 @@ def test_top_level_packages_are_the_projects_own(package: str) -> None:
 
 # The batch flows: every module of flows/ that declares a @flow (engine.py is the engine; completeness.py and
 # orders_repair.py hold the inventory and source-reconciliation runs, plain functions the CLI calls, no flow yet).
-FLOW_MODULES = sorted(p for p in (ROOT / "flows").glob("*.py") if "@flow(" in p.read_text())
+# monitor.py and status_report.py are flows that publish nothing (they read the ledger): not batches.
+NOT_BATCHES = {"monitor", "status_report"}
+FLOW_MODULES = sorted(
+    p for p in (ROOT / "flows").glob("*.py") if "@flow(" in p.read_text() and p.stem not in NOT_BATCHES
+)
+
+
+@pytest.mark.parametrize("stem", sorted(NOT_BATCHES))
+def test_the_flows_that_are_not_batches_declare_one_kebab_case_flow(stem: str) -> None:
+    module = importlib.import_module(f"flows.{stem}")
+    flows = [v for v in vars(module).values() if isinstance(v, Flow)]
+    assert len(flows) == 1 and flows[0].name == module.JOB == stem.replace("_", "-")
 
 
 def test_the_batch_flows_are_the_four_sources() -> None:

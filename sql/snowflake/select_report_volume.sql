@@ -1,0 +1,8 @@
+-- Each source batch's rows against its expected band, as the volume monitor last judged it, since %(since)s.
+SELECT m.BATCH_ID, m.SUBJECT AS SOURCE, b.WINDOW_START, m.VALUE AS ROWS_READ, m.EXPECTED, m.BAND_LOW, m.BAND_HIGH,
+       m.STATUS, m.MONITOR
+FROM OPS.MONITOR_READINGS AS m
+JOIN OPS.LOAD_BATCHES AS b ON b.BATCH_ID = m.BATCH_ID AND b.STATUS = 'COMMITTED'
+WHERE m.MONITOR IN ('volume', 'volume_zero') AND m.MEASURED_AT >= %(since)s
+QUALIFY ROW_NUMBER() OVER (PARTITION BY m.BATCH_ID ORDER BY m.MEASURED_AT DESC) = 1
+ORDER BY m.SUBJECT, b.WINDOW_START;
