@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
+import hashlib
 import logging
 import re
 import shutil
@@ -28,7 +30,7 @@ import snowflake.connector
 from snowflake.connector import DictCursor, SnowflakeConnection
 
 from northstar.settings import Settings
-from northstar.sqlfiles import statements
+from northstar.sqlfiles import read_sql, statements
 from northstar.warehouse_server import ServerInfo, WarehouseServerError, ensure_server, keep_null_timestamps
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,7 @@ DDL_FILES = (
     "snowflake/create_wms_tables.sql",
     "snowflake/create_stripe_tables.sql",
     "snowflake/create_consistency_tables.sql",
+    "snowflake/create_ops_schema_versions.sql",
 )
 STAGE = "OPS.LOAD_STAGE"
 _STAGE_PATH = re.compile(r"^[a-z0-9_\-/]+$")
@@ -130,19 +133,43 @@ class Warehouse:
     def ensure_objects(self, attempts: int = 10) -> None:
         """Create the schemas, tables and stage when missing. Two sessions creating them at the same moment (two
         commands on a fresh local warehouse) conflict on the emulator's catalog; every statement is idempotent, so
-        the later one waits and runs again."""
+        the later one waits and runs again. A database that already recorded this set of DDL files' digest
+        (OPS.SCHEMA_VERSIONS) only gets the stage, which the local emulator keeps in its process's memory."""
+        digest = ddl_digest()
+        if self._applied(digest):
+            self.execute(f"CREATE STAGE IF NOT EXISTS {STAGE}")
+            return
         for attempt in range(attempts):
             try:
                 for relative in DDL_FILES:
                     self.run_file(relative)
-                return
+                break
             except WarehouseConflict:
                 if attempt == attempts - 1:
                     raise
                 time.sleep(0.2 * (attempt + 1))
+        applied_at = datetime.now(UTC).replace(tzinfo=None)
+        self.execute(
+            read_sql("snowflake/insert_into_ops_schema_versions.sql"), {"digest": digest, "applied_at": applied_at}
+        )
+
+    def _applied(self, digest: str) -> bool:
+        try:
+            return bool(self.query(read_sql("snowflake/select_ops_schema_versions.sql"), {"digest": digest}))
+        except snowflake.connector.errors.ProgrammingError:  # a new database: no OPS schema or table yet
+            return False
 
     def close(self) -> None:
         self.conn.close()
+
+
+@functools.cache
+def ddl_digest() -> str:
+    """sha256 of the DDL files' text in order: a change to any of them (or a new file) applies them again."""
+    digest = hashlib.sha256()
+    for relative in DDL_FILES:
+        digest.update(relative.encode() + b"\0" + read_sql(relative).encode())
+    return digest.hexdigest()
 
 
 def _used(sql: str, params: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -1,0 +1,9 @@
+"""`northstar trace` and `northstar lineage` (being written)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def add_commands(sub: Any) -> None:
+    """Register trace and lineage."""
