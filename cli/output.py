@@ -15,7 +15,7 @@ import shutil
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 # ISO 4217 minor-unit exponents other than 2 (ISO 4217 list one, "Minor unit" column).
 _ZERO = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
@@ -97,8 +97,10 @@ def _print_table(
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
     for column in columns:
         numeric = all(_numeric(r.get(column)) for r in rows) or _is_money(column, rows[0])
-        justify = "right" if numeric else "left"
-        table.add_column(column, justify=justify, overflow="fold", no_wrap=_unbroken(column, rows), min_width=12)
+        justify: Literal["right", "left"] = "right" if numeric else "left"
+        table.add_column(
+            column, justify=justify, overflow="fold", no_wrap=_unbroken(column, rows), min_width=min(len(column), 12)
+        )
     for row in cells:
         table.add_row(*(row[c] for c in columns))
     import io
