@@ -23,7 +23,7 @@ pg:
 
 demo: venv pg
 	mkdir -p $(PREFECT_HOME)
-	$(BIN)/python -m demo
+	$(BIN)/python -m demo $(if $(YES),--yes)
 
 test: venv pg infra-check
 	mkdir -p $(PREFECT_HOME)

@@ -13,6 +13,7 @@ import argparse
 from typing import Any
 
 BAD_INPUT, FAILED = 2, 1
+RESTART = "`northstar status` shows the local stack; `northstar down` then `northstar up` restarts it"
 SHOW_TABLES = '`northstar query "SHOW TABLES"` lists the tables; names are schema-qualified (CORE.ORDERS)'
 
 
@@ -50,8 +51,8 @@ def _one(exc: BaseException, args: argparse.Namespace) -> tuple[list[str], int] 
     if "northstar.batches.WindowNotClosed" in names:
         return [text], BAD_INPUT
     if names & {"northstar.warehouse.WarehouseError", "northstar.warehouse_server.WarehouseServerError"}:
-        return [text.splitlines()[0], "`northstar status` shows the local stack; `northstar down; northstar up`"
-                " restarts it"], FAILED  # fmt: skip
+        lines = text.splitlines()[:2]
+        return (lines if len(lines) == 2 else [*lines, RESTART]), FAILED
     if "cli.stack.StackError" in names:
         return [text, "`northstar down` then `northstar up` starts it again"], FAILED
     if "northstar.landing.LandingCorrupt" in names:

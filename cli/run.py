@@ -33,6 +33,10 @@ def add_commands(sub: Any) -> None:
     run.add_argument("--since", help="stripe-recover: events created since, ISO-8601 with offset (<= 30 days ago)")
     run.set_defaults(handler=run_command)
 
+    demo = sub.add_parser("demo", help="seed the local sources and run every flow (deletes the home's state)")
+    demo.add_argument("--yes", action="store_true", help="delete the existing state without asking")
+    demo.set_defaults(handler=_demo)
+
     webhooks = sub.add_parser("webhooks", help="the Stripe webhook receiver")
     webhooks.add_argument("action", choices=["serve"])
     webhooks.add_argument("--host", default="127.0.0.1")
@@ -154,6 +158,19 @@ def _progress(label: str) -> Iterator[None]:
 
     with Console(stderr=True).status(f"{label} ...", spinner="dots"):
         yield
+
+
+def _demo(args: argparse.Namespace, out: TextIO) -> int:
+    """Run `python -m demo` from the checkout (the demo ships with the repository, not the package); it asks
+    before deleting an existing state unless --yes."""
+    import subprocess
+
+    from northstar.settings import checkout_home
+
+    root = checkout_home().parent
+    if not (root / "demo" / "__main__.py").is_file():
+        raise ValueError(f"the demo ships with the repository and {root} has none: run it from a checkout")
+    return subprocess.call([sys.executable, "-m", "demo", *(["--yes"] if args.yes else [])], cwd=root)
 
 
 def _webhooks(args: argparse.Namespace, out: TextIO) -> int:

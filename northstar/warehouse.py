@@ -217,10 +217,7 @@ def _local(settings: Settings) -> Warehouse:
     try:
         conn = snowflake.connector.connect(**info.connect_args(db_path), database=settings.database)
     except snowflake.connector.errors.Error as exc:
-        raise WarehouseError(
-            f"cannot log in to the local warehouse at {info.host}:{info.port}: {exc}; "
-            "`northstar status` shows it, `northstar down` then `northstar up` restarts it"
-        ) from exc
+        raise WarehouseError(_login_failure(info, exc)) from exc
     wh = Warehouse(conn, settings.database)
     wh.ensure_objects()
     if not _local_logins:
@@ -229,11 +226,30 @@ def _local(settings: Settings) -> Warehouse:
     return wh
 
 
+def _login_failure(info: ServerInfo, exc: Exception) -> str:
+    """Two lines: why the login to the local server failed, and what to do."""
+    text = str(getattr(exc, "raw_msg", None) or exc)
+    locked = re.search(r'Could not set lock on file "([^"]+)": Conflicting lock is held in (\S+) \(PID (\d+)\)', text)
+    if locked:
+        path, program, pid = locked.groups()
+        return (f"the warehouse file {path} is locked by another process (PID {pid}, {program})\n"
+                f"stop that process (it opened the file directly), then run the command again")  # fmt: skip
+    return (f"cannot log in to the local warehouse at {info.host}:{info.port}: {text.splitlines()[0]}\n"
+            "`northstar status` shows it; `northstar down` then `northstar up` restarts it")  # fmt: skip
+
+
 def _local_server(settings: Settings) -> ServerInfo:
     """The server named by NORTHSTAR_WAREHOUSE_SERVER (host:port, one server for many homes: the tests), else
     the home's own, started when it is not running."""
     if settings.warehouse_server:
         host, _, port = settings.warehouse_server.rpartition(":")
+        try:  # said at once: the connector would retry a refused login for its login timeout
+            socket.create_connection((host or "127.0.0.1", int(port)), timeout=2.0).close()
+        except OSError as exc:
+            raise WarehouseError(
+                f"no warehouse server answers at {settings.warehouse_server} (NORTHSTAR_WAREHOUSE_SERVER): "
+                f"{exc.strerror or exc}\nstart that server, or unset NORTHSTAR_WAREHOUSE_SERVER to use the home's own"
+            ) from None
         return ServerInfo(0, host or "127.0.0.1", int(port), str(settings.warehouse_dir), 0.0)
     try:
         return ensure_server(settings.warehouse_dir)
