@@ -74,6 +74,7 @@ bench: venv pg
 	$(BIN)/python -m benchmarks.consistency_suite
 	$(BIN)/python -m benchmarks.marts_publication
 	$(BIN)/python -m benchmarks.source_reconcile --orders 1000000 3000000
+	$(BIN)/python -m benchmarks.cli_fixed_cost
 
 # Re-resolve the lock file after changing dependencies in pyproject.toml.
 lock: venv

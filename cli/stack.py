@@ -57,37 +57,53 @@ def add_commands(sub: Any) -> None:
 
 
 def stack(args: argparse.Namespace, out: TextIO) -> int:
-    """up, down, status; exit 1 from status when the warehouse is not running."""
+    """up, down, status; exit 1 from status when the warehouse is not running.
+
+    The home's own warehouse server is started and stopped here; a shared one (NORTHSTAR_WAREHOUSE_SERVER, the
+    tests') or Snowflake is only reported.
+    """
     from northstar.settings import load_settings
-    from northstar.warehouse_server import ensure_server, running_server, stop_server
 
     settings = load_settings()
     prefect_home = Path(os.environ.get("PREFECT_HOME") or settings.home / "prefect")
-    folder = settings.warehouse_dir
+    own = settings.snowflake is None and not settings.warehouse_server
     if args.action == "down":
-        if settings.snowflake is None:
-            out.write("local warehouse: stopped\n" if stop_server(folder) else "local warehouse: was not running\n")
+        if own:
+            from northstar.warehouse_server import stop_server
+
+            stopped = stop_server(settings.warehouse_dir)
+            out.write("local warehouse: stopped\n" if stopped else "local warehouse: was not running\n")
         out.write("prefect server: stopped\n" if stop_prefect(prefect_home) else "prefect server: was not running\n")
         return 0
-    pref: PrefectServer | None
-    if args.action == "up":
-        pref = ensure_prefect(prefect_home)
-        running = ensure_server(folder) if settings.snowflake is None else None
-    else:
-        pref = running_prefect(prefect_home)
-        running = running_server(folder) if settings.snowflake is None else None
-    if settings.snowflake is not None:
-        out.write("warehouse: Snowflake (SNOWFLAKE_ACCOUNT is set): nothing runs locally\n")
-    elif running is None:
-        out.write(f"local warehouse: not running (files {folder}; `northstar up` starts it)\n")
-    else:
-        out.write(f"local warehouse: running, pid {running.pid}, {running.host}:{running.port}, files {folder}\n")
+    pref = ensure_prefect(prefect_home) if args.action == "up" else running_prefect(prefect_home)
+    warehouse_up = _warehouse_line(settings, out, start=args.action == "up")
     if pref is None:
         out.write("prefect server: not running (`northstar up` starts it; a run starts it on demand)\n")
     else:
         out.write(f"prefect server: running, pid {pref.pid}, {pref.api_url}, home {prefect_home}\n")
     out.write(f"home: {settings.home}\n")
-    return 1 if settings.snowflake is None and running is None else 0
+    return 0 if warehouse_up else 1
+
+
+def _warehouse_line(settings: Any, out: TextIO, start: bool) -> bool:
+    """Write the warehouse's status line (starting the home's own server when asked); True when it answers."""
+    from northstar.warehouse_server import ensure_server, running_server
+
+    folder = settings.warehouse_dir
+    if settings.snowflake is not None:
+        out.write("warehouse: Snowflake (SNOWFLAKE_ACCOUNT is set): nothing runs locally\n")
+        return True
+    if settings.warehouse_server:  # one server for many homes: not this home's to start or stop
+        up = _answers(settings.warehouse_server)
+        out.write(f"local warehouse: {'running' if up else 'not answering'}, shared server "
+                  f"{settings.warehouse_server} (NORTHSTAR_WAREHOUSE_SERVER), files {folder}\n")  # fmt: skip
+        return up
+    running = ensure_server(folder) if start else running_server(folder)
+    if running is None:
+        out.write(f"local warehouse: not running (files {folder}; `northstar up` starts it)\n")
+        return False
+    out.write(f"local warehouse: running, pid {running.pid}, {running.host}:{running.port}, files {folder}\n")
+    return True
 
 
 def running_prefect(prefect_home: Path) -> PrefectServer | None:
@@ -172,6 +188,15 @@ def _spawn_prefect(prefect_home: Path) -> PrefectServer:
     os.killpg(proc.pid, signal.SIGKILL)
     raise StackError(f"the local Prefect server did not answer within {START_TIMEOUT_SECONDS:.0f} s; "
                      f"see {prefect_home / LOG_FILE}")  # fmt: skip
+
+
+def _answers(host_port: str) -> bool:
+    host, _, port = host_port.rpartition(":")
+    try:
+        socket.create_connection((host or "127.0.0.1", int(port)), timeout=2.0).close()
+    except OSError:
+        return False
+    return True
 
 
 def _healthy(api_url: str) -> bool:
