@@ -134,10 +134,13 @@ def _measure(repeat: int, up_wall: float, home: Path) -> int:
     progress("run orders (empty window) against the local Prefect server")
     run_wall, run_cpu = median_of([NORTHSTAR, "run", "orders", *WINDOW], max(1, repeat // 2))
     progress("the same flow the old way: Prefect's temporary server")
-    old_wall, old_cpu = timed([sys.executable, "-c", OLD_WAY, *WINDOW[1::2]], {
-        "PREFECT_HOME": str(home / "tmp"), "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "600"})
+    old_wall, old_cpu = timed(
+        [sys.executable, "-c", OLD_WAY, *WINDOW[1::2]],
+        {"PREFECT_HOME": str(home / "tmp"), "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "600"},
+    )
     rows.append(["`northstar run orders` (empty window, stack up)", f"{run_wall:.2f}", f"{run_cpu:.2f}"])
-    rows.append(["the same flow with no Prefect API (temporary server, as before)", f"{old_wall:.2f}", f"{old_cpu:.2f}"])
+    old = "the same flow with no Prefect API (temporary server, as before)"
+    rows.append([old, f"{old_wall:.2f}", f"{old_cpu:.2f}"])
     rows.append(["`northstar up` (warehouse + Prefect server, once)", f"{up_wall:.2f}", ""])
     ddl = "DDL files (before: every command)"
     phases = [[k, f"{full[k]:.2f}", "skipped" if k == ddl else f"{lean[k]:.2f}"] for k in lean]
