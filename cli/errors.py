@@ -44,8 +44,7 @@ def _one(exc: BaseException, args: argparse.Namespace) -> tuple[list[str], int] 
     names = _names(exc)
     text = str(exc).strip()
     if "northstar.settings.SettingsError" in names:
-        problems = list(getattr(exc, "problems", [text]))
-        return [*problems, "fix the variable(s) above (README, Settings) and run the command again"], BAD_INPUT
+        return list(getattr(exc, "problems", [text])), BAD_INPUT  # each names its variable and what it must be
     if "northstar.readonly.NotReadOnlyError" in names:
         return [f"query refused: {text}", "give one SELECT, WITH, SHOW or DESCRIBE statement in quotes"], BAD_INPUT
     if "northstar.batches.WindowNotClosed" in names:
