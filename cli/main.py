@@ -80,6 +80,9 @@ def _parser() -> argparse.ArgumentParser:
     from cli import trace
 
     trace.add_commands(sub)
+    from cli import held
+
+    held.add_commands(sub)
     return parser
 
 

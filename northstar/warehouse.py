@@ -43,6 +43,7 @@ DDL_FILES = (
     "snowflake/create_wms_tables.sql",
     "snowflake/create_stripe_tables.sql",
     "snowflake/create_consistency_tables.sql",
+    "snowflake/create_ops_batch_resolutions.sql",
     "snowflake/create_ops_schema_versions.sql",
 )
 STAGE = "OPS.LOAD_STAGE"
