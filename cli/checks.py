@@ -72,7 +72,7 @@ def _print_text(
             print_rows(runs, out, as_json=False, title=f"\nGate runs that day ({len(batches)}, newest first):")
         out.write("\nCheck results of the latest run (OPS.CHECK_RESULTS):\n")
         print_rows([_not_compared(c, daily) for c in checks], out, as_json=False)
-    out.write("\nSLA metrics (OPS.SLA_METRICS; rates as percentages of their threshold's unit):\n")
+    out.write("\nSLA metrics (OPS.SLA_METRICS; rates as percentages, beside their SLA threshold):\n")
     print_rows(sla, out, as_json=False)
     out.write("\nRevenue against finance (OPS.DAILY_RECONCILIATION):\n")
     if _compared(daily):
