@@ -161,5 +161,5 @@ def _cell(column: str, row: dict[str, Any]) -> str:
         return f"{value:,}"
     shown = jsonable(value)
     text = json.dumps(shown) if isinstance(shown, dict | list) else str(shown)
-    text = " ".join(text.split())  # VARIANT values arrive as pretty-printed JSON
+    text = "\n".join(" ".join(line.split()) for line in text.splitlines())  # JSON above is compact already
     return text if len(text) <= MAX_CELL else f"{text[: MAX_CELL - 20]}... ({len(text)} chars)"

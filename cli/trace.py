@@ -152,9 +152,14 @@ def lineage_command(args: argparse.Namespace, out: TextIO) -> int:
     events.sort(key=lambda e: e["EVENT_TIME"], reverse=True)
     rows = events[: args.limit]
     if not args.json:
-        rows = [{k: (", ".join(v) if isinstance(v, list) else v) for k, v in e.items()} for e in rows]
+        rows = [{k: (_names(v) if isinstance(v, list) else v) for k, v in e.items()} for e in rows]
     print_rows(rows, out, as_json=args.json)
     return 0
+
+
+def _names(datasets: list[str]) -> str:
+    """Dataset names one per line, without their namespace (--json has both)."""
+    return "\n".join(d.rsplit("/", 1)[-1] for d in datasets)
 
 
 def _events(settings: Any) -> list[dict[str, Any]]:
