@@ -71,7 +71,9 @@ def _one(exc: BaseException, args: argparse.Namespace) -> tuple[list[str], int] 
         message = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else text
         return message.splitlines()[:2] or ["bad input"], BAD_INPUT
     if "builtins.NotADirectoryError" in names or "builtins.FileExistsError" in names:
-        return [f"{text}: NORTHSTAR_HOME must be a folder", "set NORTHSTAR_HOME to a folder (README)"], BAD_INPUT
+        path, why = getattr(exc, "filename", None) or text, getattr(exc, "strerror", None) or "not a folder"
+        return [f"cannot create the folder {path}: {why} (under NORTHSTAR_HOME)",
+                "set NORTHSTAR_HOME to a folder, or one that can be created (README, Settings)"], BAD_INPUT  # fmt: skip
     return None
 
 

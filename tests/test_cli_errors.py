@@ -126,6 +126,17 @@ def test_a_home_that_is_a_file_is_refused(tmp_path: Path, home: Path) -> None:
     assert said(result) == [f"northstar: NORTHSTAR_HOME: '{tmp_path / 'afile'}' exists and is not a folder"]
 
 
+def test_a_home_under_a_file_is_refused(tmp_path: Path, home: Path) -> None:
+    (tmp_path / "afile").write_text("")
+    result = northstar("batches", env={"NORTHSTAR_HOME": str(tmp_path / "afile" / "home")})
+    assert result.returncode == 2
+    assert said(result) == [
+        f"northstar: cannot create the folder {tmp_path / 'afile' / 'home' / 'warehouse'}: Not a directory (under"
+        " NORTHSTAR_HOME)",
+        "northstar: set NORTHSTAR_HOME to a folder, or one that can be created (README, Settings)",
+    ]
+
+
 @pytest.mark.integration
 def test_debug_shows_the_traceback(home: Path) -> None:
     result = northstar("--debug", "run", "orders", "--start", "2026-11-20T12:00:00", "--end", "2026-11-20T12:15:00")
