@@ -40,7 +40,7 @@ def add_commands(sub: Any) -> None:
 
 def resolve(args: argparse.Namespace, out: TextIO) -> int:
     """Exit 0 when the rerun committed, 1 when it is still held (its reason printed); bad input raises ValueError."""
-    from cli.run import _prefect, _progress, require_reachable
+    from cli.run import _prefect, progress, require_reachable
     from northstar.settings import load_settings
     from northstar.sqlfiles import read_sql
     from northstar.warehouse import open_warehouse
@@ -63,7 +63,7 @@ def resolve(args: argparse.Namespace, out: TextIO) -> int:
         wh.execute(read_sql("snowflake/insert_into_ops_batch_resolutions.sql"), record)
     start = batch["WINDOW_START"].replace(tzinfo=UTC).isoformat()
     end = batch["WINDOW_END"].replace(tzinfo=UTC).isoformat()
-    with _progress(f"running {batch['SOURCE']} {start} .. {end}"), _prefect(settings.home):
+    with progress(f"running {batch['SOURCE']} {start} .. {end}"), _prefect(settings.home):
         outcome = asdict(_rerun(batch["SOURCE"], start, end))
     out.write(json.dumps({"resolution": record | {"resolved_at": record["resolved_at"].isoformat() + "+00:00"},
                           "batch": outcome}, default=str) + "\n")  # fmt: skip

@@ -17,6 +17,7 @@ from typing import TextIO
 from cli import reads, run, stack
 
 GLOBAL_FLAGS = ("--debug", "--verbose")
+LONG_COMMANDS = ("reconcile-source", "completeness")
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
@@ -36,6 +37,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
         from northstar.settings import load_settings
 
         prefect_defaults(load_settings().home, verbose)
+        if getattr(args, "long", False):
+            with run.progress(f"northstar {argv_name(args_in)}"):
+                return int(args.handler(args, out))
         return int(args.handler(args, out))
     except BrokenPipeError:  # the reader went away: what it read is all it wanted
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -80,10 +84,17 @@ def _parser() -> argparse.ArgumentParser:
     from cli import trace
 
     trace.add_commands(sub)
+    for name in LONG_COMMANDS:  # others' long commands get the spinner on a terminal too
+        sub.choices[name].set_defaults(long=True)
     from cli import held
 
     held.add_commands(sub)
     return parser
+
+
+def argv_name(argv: list[str]) -> str:
+    """The command's name as typed (its first word that is not a flag)."""
+    return next((a for a in argv if not a.startswith("-")), "")
 
 
 def prefect_defaults(home: Path, verbose: bool = False) -> None:

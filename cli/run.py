@@ -64,7 +64,7 @@ def run_command(args: argparse.Namespace, out: TextIO) -> int:
         parse_utc(args.since)
         settings.payments.require_api_key()
     require_reachable(args.source, settings)
-    with _progress(f"running {args.source}"), _prefect(settings.home):
+    with progress(f"running {args.source}"), _prefect(settings.home):
         if args.source == "stripe-recover":
             report = _stripe_recover(args.since, settings)
             status = report["batch"]["status"]
@@ -149,7 +149,7 @@ def _prefect(home: Path) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _progress(label: str) -> Iterator[None]:
+def progress(label: str) -> Iterator[None]:
     """A spinner with the elapsed time on stderr when it is a terminal; nothing otherwise."""
     if not sys.stderr.isatty():
         yield
