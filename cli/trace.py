@@ -2,7 +2,8 @@
 
 `trace --order ID` (or `--payment PI`, `--shipment ID`) answers in one command: the record as published (CORE),
 every quarantined version with each batch that saw it (QUARANTINE, OPS.QUARANTINE_SIGHTINGS), the raw objects
-that carried it (orders: the landed Parquet files, read with DuckDB), the ledger rows of every batch involved,
+that carried it (orders: the landed Parquet files, read with DuckDB; payments: the landed events, RAW.STRIPE_EVENTS;
+shipments: the WMS files taken, OPS.WMS_FILES), the ledger rows of every batch involved,
 their lineage runs (the run ids in the ledger, found in the lineage store), and the marts' rows. Each section
 is a query in sql/trace/; a table that does not exist yet (no marts published) is an empty section.
 """
@@ -30,6 +31,7 @@ SECTIONS = {
     "payment": (
         ("core", "trace/select_core_payments.sql"),
         ("refunds", "trace/select_core_refunds.sql"),
+        ("raw_events", "trace/select_raw_stripe_events.sql"),
         ("quarantine", "trace/select_quarantine_stripe_events.sql"),
         ("orphan_references", "trace/select_orphan_references.sql"),
     ),
@@ -37,6 +39,7 @@ SECTIONS = {
         ("core", "trace/select_core_shipments.sql"),
         ("core_lines", "trace/select_core_shipment_lines.sql"),
         ("quarantine", "trace/select_quarantine_wms_lines.sql"),
+        ("raw_files", "trace/select_wms_files_shipment.sql"),
         ("orphan_references", "trace/select_orphan_references.sql"),
     ),
 }
@@ -95,7 +98,8 @@ def trace(settings: Any, kind: str, key: Any) -> dict[str, Any]:
     sections: dict[str, list[dict[str, Any]]] = {}
     with open_warehouse(settings) as wh:
         for name, relative in SECTIONS[kind]:
-            sections[name] = _rows_or_none(wh, read_sql(relative), {"id": key})
+            query = _rows_or_none if name == "marts" else wh.query  # only the marts may not exist yet
+            sections[name] = list(query(read_sql(relative), {"id": key}))
         raw = raw_orders(settings, int(key)) if kind == "order" else []
         ids = sorted(_batch_ids(sections) | {r["BATCH_ID"] for r in raw})
         batches = wh.query(read_sql("trace/select_load_batches.sql"), {"ids": ids}) if ids else []
@@ -181,11 +185,15 @@ def _events(settings: Any) -> list[dict[str, Any]]:
     return events
 
 
-def _rows_or_none(wh: Any, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+def _rows_or_none(sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     import snowflake.connector
 
+    from northstar.settings import load_settings
+    from northstar.warehouse import open_warehouse
+
     try:
-        return list(wh.query(sql, params))
+        with open_warehouse(load_settings()) as wh:
+            return list(wh.query(sql, params))
     except snowflake.connector.errors.ProgrammingError:  # a table not created yet (the marts before a publication)
         return []
 
