@@ -27,7 +27,7 @@ chromium:
 
 demo: venv pg
 	mkdir -p $(PREFECT_HOME)
-	$(BIN)/python -m demo
+	$(BIN)/python -m demo $(if $(YES),--yes)
 
 test: venv pg chromium infra-check
 	mkdir -p $(PREFECT_HOME)
@@ -79,6 +79,7 @@ bench: venv pg
 	$(BIN)/python -m benchmarks.marts_publication
 	$(BIN)/python -m benchmarks.audit_history
 	$(BIN)/python -m benchmarks.source_reconcile --orders 1000000 3000000
+	$(BIN)/python -m benchmarks.cli_fixed_cost
 
 # Re-resolve the lock file after changing dependencies in pyproject.toml.
 lock: venv

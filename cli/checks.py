@@ -22,18 +22,18 @@ def show_checks(day: str | None, out: TextIO, as_json: bool) -> int:
     with open_warehouse(settings) as wh:
         when = date.fromisoformat(day) if day else latest_gate_day(wh.query, tz)
         low, high = day_bounds([when], tz)
-        batches = wh.query(read_sql("snowflake/select_consistency_batch_for_day.sql"), {"low": low, "high": high})
+        batches = wh.query(read_sql("snowflake/select_consistency_batches_for_day.sql"), {"low": low, "high": high})
         batch = batches[0] if batches else None
         params = {"batch_id": batch["BATCH_ID"] if batch else None, "day": when}
         checks = wh.query(read_sql("snowflake/select_ops_check_results_batch.sql"), params) if batch else []
         sla = wh.query(read_sql("snowflake/select_ops_sla_metrics_day.sql"), params)
         daily = wh.query(read_sql("snowflake/select_ops_daily_reconciliation_day.sql"), params)
     if as_json:
-        report = {"date": when.isoformat(), "timezone": tz, "batch": batch, "checks": checks, "sla": sla,
-                  "reconciliation": daily}  # fmt: skip
+        report = {"date": when.isoformat(), "timezone": tz, "batch": batch, "runs": batches, "checks": checks,
+                  "sla": sla, "reconciliation": daily, "finance_compared": _compared(daily)}  # fmt: skip
         out.write(json.dumps(_jsonable(report)) + "\n")
     else:
-        _print_text(out, when, tz, batch, checks, sla, daily)
+        _print_text(out, when, tz, batches, checks, sla, daily)
     return 1 if batch and batch["STATUS"] == "HELD" else 0
 
 
@@ -47,25 +47,48 @@ def latest_gate_day(query: Any, tz: str) -> date:
     return (end.replace(tzinfo=UTC) - timedelta(microseconds=1)).astimezone(ZoneInfo(tz)).date()
 
 
+def _compared(daily: list[dict[str, Any]]) -> bool:
+    """Whether finance's report for the day was there to compare with (a row with a finance file)."""
+    return any(d.get("FINANCE_FILE") for d in daily)
+
+
 def _print_text(
     out: TextIO,
     when: date,
     tz: str,
-    batch: dict[str, Any] | None,
+    batches: list[dict[str, Any]],
     checks: list[dict[str, Any]],
     sla: list[dict[str, Any]],
     daily: list[dict[str, Any]],
 ) -> None:
-    if batch is None:
-        out.write(f"No consistency run ended on {when} ({tz}).\n")
+    if not batches:
+        out.write(f"No consistency run ended on {when} (business day in {tz}).\n")
     else:
-        out.write(f"Consistency on {when} ({tz}): latest batch {batch['BATCH_ID']} {batch['STATUS']}\n")
-        out.write(f"  {batch['REASON'] or ''}\n\nCheck results (OPS.CHECK_RESULTS):\n")
-        print_rows(checks, out, as_json=False)
-    out.write("\nSLA metrics (OPS.SLA_METRICS):\n")
+        batch = batches[0]
+        out.write(f"Consistency on {when} (business day in {tz}; times UTC): latest gate run {batch['BATCH_ID']} "
+                  f"{batch['STATUS']}\n  {batch['REASON'] or ''}\n")  # fmt: skip
+        if len(batches) > 1:
+            runs = [{k: b[k] for k in ("BATCH_ID", "STATUS", "WINDOW_END", "FINISHED_AT", "REASON")} for b in batches]
+            print_rows(runs, out, as_json=False, title=f"\nGate runs that day ({len(batches)}, newest first):")
+        out.write("\nCheck results of the latest run (OPS.CHECK_RESULTS):\n")
+        print_rows([_not_compared(c, daily) for c in checks], out, as_json=False)
+    out.write("\nSLA metrics (OPS.SLA_METRICS; rates as percentages, beside their SLA threshold):\n")
     print_rows(sla, out, as_json=False)
     out.write("\nRevenue against finance (OPS.DAILY_RECONCILIATION):\n")
-    print_rows(daily, out, as_json=False)
+    if _compared(daily):
+        print_rows(daily, out, as_json=False)
+    else:
+        out.write(f"not compared: no report from finance for {when}\n")
+
+
+FINANCE_CHECKS = ("reconciliation.daily_revenue", "reconciliation.finance_report_readable")
+
+
+def _not_compared(check: dict[str, Any], daily: list[dict[str, Any]]) -> dict[str, Any]:
+    """A finance check that had no report to read says so, instead of 'passed, 0 checked'."""
+    if check.get("CHECK_ID") in FINANCE_CHECKS and not check.get("ROWS_CHECKED") and not _compared(daily):
+        return check | {"OUTCOME": "not compared: no report"}
+    return check
 
 
 def _jsonable(value: Any) -> Any:

@@ -1,34 +1,165 @@
-"""Printing query results: an aligned table for people, one JSON object per line for programs."""
+"""Printing query results: a table sized to the terminal for people, one JSON object per line for programs.
+
+Tables (rich): numbers right-aligned; long text wrapped, never cut; a money column (`*_MINOR` beside a
+`CURRENCY` column) shown in major units with its currency (`USD 338,572.02`, `JPY 1,599,375`, `KWD 1.500`:
+ISO 4217 minor-unit exponents); a rate (`VARIANCE`, an SLA metric named `*_rate` or `*_variance`) as a
+percentage; timestamps with their offset. JSON: the stored values (money in minor units, timestamps ISO-8601
+with offset, VARIANT and ARRAY values as JSON, never JSON text inside JSON).
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from collections.abc import Sequence
-from typing import Any, TextIO
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal, TextIO
 
-from northstar.warehouse import jsonable
+# ISO 4217 minor-unit exponents other than 2 (ISO 4217 list one, "Minor unit" column).
+_ZERO = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
+EXPONENTS = {
+    **dict.fromkeys(_ZERO.split(), 0),
+    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
+    **dict.fromkeys(("CLF", "UYW"), 4),
+}
+RATE_COLUMNS = {"VARIANCE"}
+MAX_CELL = 2000  # a longer value (a raw record) is shortened even when wrapped, with its length said
 
 
-def print_rows(rows: Sequence[dict[str, Any]], out: TextIO, *, as_json: bool) -> None:
-    """Rows as JSON lines, or as a table with a header."""
+def jsonable(value: Any) -> Any:
+    """A warehouse value as JSON carries it: a naive timestamp is UTC and gets `+00:00`, a date YYYY-MM-DD,
+    a whole Decimal an int, VARIANT/ARRAY text (a JSON object or array) its parsed value."""
+    if isinstance(value, datetime):
+        from datetime import UTC
+
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, str) and value[:1] in "{[" and value.rstrip()[-1:] in "}]":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def money(minor: Any, currency: str | None) -> str:
+    """Minor units as major units with the currency: money(33857202, "USD") == "USD 338,572.02"."""
+    if minor is None:
+        return ""
+    exponent = EXPONENTS.get((currency or "").upper(), 2)
+    major = Decimal(int(minor)).scaleb(-exponent)
+    text = f"{major:,.{exponent}f}"
+    return f"{currency} {text}" if currency else text
+
+
+def percent(rate: Any) -> str:
+    """A fraction as a percentage with two decimals (0.0123 -> 1.23%)."""
+    return "" if rate is None else f"{float(rate) * 100:.2f}%"
+
+
+def print_rows(rows: Sequence[dict[str, Any]], out: TextIO, *, as_json: bool, title: str | None = None) -> None:
+    """Rows as JSON lines, or as a table with a header (and a title above it when given)."""
     if as_json:
         for row in rows:
             out.write(json.dumps({k: jsonable(v) for k, v in row.items()}) + "\n")
         return
+    if title:
+        out.write(f"{title}\n")
     if not rows:
         out.write("(no rows)\n")
         return
     columns = list(rows[0])
-    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
-    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-    out.write("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip() + "\n")
-    out.write("  ".join("-" * w for w in widths) + "\n")
-    for r in cells:
-        out.write("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() + "\n")
+    cells = [{c: _cell(c, row) for c in columns} for row in rows]
+    width = terminal_width(out)
+    if sum(_least_width(c, rows, cells) + 2 for c in columns) > width:
+        _print_records(cells, columns, out)  # too many columns to read side by side: one block per row
+    else:
+        _print_table(rows, cells, columns, out, width)
     out.write(f"({len(rows)} row{'s' if len(rows) != 1 else ''})\n")
 
 
-def _cell(value: Any) -> str:
-    text = "" if value is None else str(jsonable(value))
-    text = " ".join(text.split())  # VARIANT values arrive as pretty-printed JSON
-    return text if len(text) <= 80 else text[:77] + "..."
+def _print_table(
+    rows: Sequence[dict[str, Any]], cells: list[dict[str, str]], columns: list[str], out: TextIO, width: int
+) -> None:
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
+    for column in columns:
+        numeric = all(_numeric(r.get(column)) for r in rows) or _is_money(column, rows[0])
+        justify: Literal["right", "left"] = "right" if numeric else "left"
+        table.add_column(
+            column, justify=justify, overflow="fold", no_wrap=_unbroken(column, rows), min_width=min(len(column), 12)
+        )
+    for row in cells:
+        table.add_row(*(row[c] for c in columns))
+    import io
+
+    buffer = io.StringIO()
+    Console(file=buffer, width=width, highlight=False, soft_wrap=False, emoji=False).print(table)
+    out.write("".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines()))
+
+
+def _unbroken(column: str, rows: Sequence[dict[str, Any]]) -> bool:
+    """Ids and timestamps are never wrapped (they are copied and pasted back)."""
+    return column.endswith("_ID") or any(isinstance(r.get(column), datetime) for r in rows[:20])
+
+
+def _least_width(column: str, rows: Sequence[dict[str, Any]], cells: list[dict[str, str]]) -> int:
+    natural = max(len(column), *(len(r[column]) for r in cells))
+    return natural if _unbroken(column, rows) else min(natural, 12)
+
+
+def _print_records(cells: list[dict[str, str]], columns: list[str], out: TextIO) -> None:
+    label = max(len(c) for c in columns)
+    for n, row in enumerate(cells, 1):
+        out.write(f"-[ row {n} ]{'-' * max(0, label - 8)}\n")
+        for column in columns:
+            out.write(f"{column.ljust(label)} | {row[column]}\n")
+
+
+def terminal_width(out: TextIO) -> int:
+    """The terminal's width when printing to one; else $COLUMNS, or 200 for files and pipes."""
+    if hasattr(out, "isatty") and out.isatty():
+        return shutil.get_terminal_size((120, 24)).columns
+    try:
+        return max(40, int(os.environ.get("COLUMNS", "200")))
+    except ValueError:
+        return 200
+
+
+def _numeric(value: Any) -> bool:
+    return value is None or (isinstance(value, int | float | Decimal) and not isinstance(value, bool))
+
+
+def _is_money(column: str, row: dict[str, Any]) -> bool:
+    return column.endswith("_MINOR") and "CURRENCY" in row
+
+
+def _cell(column: str, row: dict[str, Any]) -> str:
+    value = row.get(column)
+    if value is None:
+        return ""
+    if _is_money(column, row):
+        return money(value, row.get("CURRENCY"))
+    metric = str(row.get("METRIC") or "")
+    if column in RATE_COLUMNS or (column in ("VALUE", "THRESHOLD") and metric.endswith(("_rate", "_variance"))):
+        return percent(value)
+    if isinstance(value, float):
+        return f"{value:,.3f}".rstrip("0").rstrip(".") if value != int(value) else f"{value:,.0f}"
+    if isinstance(value, int) and not isinstance(value, bool) and not column.endswith("_ID"):
+        return f"{value:,}"
+    shown = jsonable(value)
+    text = json.dumps(shown) if isinstance(shown, dict | list) else str(shown)
+    text = "\n".join(" ".join(line.split()) for line in text.splitlines())  # JSON above is compact already
+    return text if len(text) <= MAX_CELL else f"{text[: MAX_CELL - 20]}... ({len(text)} chars)"

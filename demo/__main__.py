@@ -6,9 +6,15 @@ from cli.main import prefect_defaults
 from northstar.settings import SettingsError, load_settings
 
 try:
-    prefect_defaults(load_settings().home)  # before anything imports Prefect, which reads them once
+    settings = load_settings()
+    prefect_defaults(settings.home)  # before anything imports Prefect, which reads them once
 except SettingsError as exc:
     sys.exit("\n".join(f"demo: {problem}" for problem in exc.problems))
+
+from demo.state import confirm_reset
+
+if not confirm_reset(settings, assume_yes="--yes" in sys.argv[1:]):
+    sys.exit(2)
 
 from demo.run import run_demo
 

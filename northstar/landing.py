@@ -222,3 +222,24 @@ def landing_store(settings: Settings) -> LandingStore:
         return LocalLanding(settings.landing_dir)
     client = boto3.client("s3", endpoint_url=settings.landing.s3_endpoint_url)
     return S3Landing(settings.landing.bucket, client)
+
+
+def supersede(store: LandingStore, prefix: str, into: str) -> list[str]:
+    """Move every object under prefix to into + its key (an explicit, recorded operator action: a held batch's raw
+    is set aside so that its window can be extracted again). The old objects stay readable under their new keys;
+    on S3 the bucket's versioning also keeps them under the old ones. Returns the new keys. Landed data is never
+    modified: each object moves whole."""
+    moved = []
+    for key in store.keys(prefix):
+        target = into + key
+        if isinstance(store, LocalLanding):
+            destination = store._path(target)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            os.rename(store._path(key), destination)
+        elif isinstance(store, S3Landing):
+            store.client.copy_object(Bucket=store.bucket, Key=target, CopySource={"Bucket": store.bucket, "Key": key})
+            store.client.delete_object(Bucket=store.bucket, Key=key)
+        else:
+            raise TypeError(f"cannot move objects in {type(store).__name__}")
+        moved.append(target)
+    return moved

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
+import hashlib
 import logging
 import re
 import shutil
@@ -28,7 +30,7 @@ import snowflake.connector
 from snowflake.connector import DictCursor, SnowflakeConnection
 
 from northstar.settings import Settings
-from northstar.sqlfiles import statements
+from northstar.sqlfiles import read_sql, statements
 from northstar.warehouse_server import ServerInfo, WarehouseServerError, ensure_server, keep_null_timestamps
 
 log = logging.getLogger(__name__)
@@ -43,6 +45,8 @@ DDL_FILES = (
     "snowflake/create_consistency_tables.sql",
     "marts/create_marts_tables.sql",  # the publications' ledger and MARTS.REVENUE_ADJUSTMENTS (corrections write it)
     "snowflake/create_monitoring_tables.sql",
+    "snowflake/create_ops_batch_resolutions.sql",
+    "snowflake/create_ops_schema_versions.sql",
 )
 STAGE = "OPS.LOAD_STAGE"
 _STAGE_PATH = re.compile(r"^[a-z0-9_\-/]+$")
@@ -132,19 +136,43 @@ class Warehouse:
     def ensure_objects(self, attempts: int = 10) -> None:
         """Create the schemas, tables and stage when missing. Two sessions creating them at the same moment (two
         commands on a fresh local warehouse) conflict on the emulator's catalog; every statement is idempotent, so
-        the later one waits and runs again."""
+        the later one waits and runs again. A database that already recorded this set of DDL files' digest
+        (OPS.SCHEMA_VERSIONS) only gets the stage, which the local emulator keeps in its process's memory."""
+        digest = ddl_digest()
+        if self._applied(digest):
+            self.execute(f"CREATE STAGE IF NOT EXISTS {STAGE}")
+            return
         for attempt in range(attempts):
             try:
                 for relative in DDL_FILES:
                     self.run_file(relative)
-                return
+                break
             except WarehouseConflict:
                 if attempt == attempts - 1:
                     raise
                 time.sleep(0.2 * (attempt + 1))
+        applied_at = datetime.now(UTC).replace(tzinfo=None)
+        self.execute(
+            read_sql("snowflake/insert_into_ops_schema_versions.sql"), {"digest": digest, "applied_at": applied_at}
+        )
+
+    def _applied(self, digest: str) -> bool:
+        try:
+            return bool(self.query(read_sql("snowflake/select_ops_schema_versions.sql"), {"digest": digest}))
+        except snowflake.connector.errors.ProgrammingError:  # a new database: no OPS schema or table yet
+            return False
 
     def close(self) -> None:
         self.conn.close()
+
+
+@functools.cache
+def ddl_digest() -> str:
+    """sha256 of the DDL files' text in order: a change to any of them (or a new file) applies them again."""
+    digest = hashlib.sha256()
+    for relative in DDL_FILES:
+        digest.update(relative.encode() + b"\0" + read_sql(relative).encode())
+    return digest.hexdigest()
 
 
 def _used(sql: str, params: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -196,10 +224,7 @@ def _local(settings: Settings) -> Warehouse:
     try:
         conn = snowflake.connector.connect(**info.connect_args(db_path), database=settings.database)
     except snowflake.connector.errors.Error as exc:
-        raise WarehouseError(
-            f"cannot log in to the local warehouse at {info.host}:{info.port}: {exc}; "
-            "`northstar status` shows it, `northstar down` then `northstar up` restarts it"
-        ) from exc
+        raise WarehouseError(_login_failure(info, exc)) from exc
     wh = Warehouse(conn, settings.database)
     wh.ensure_objects()
     if not _local_logins:
@@ -208,11 +233,30 @@ def _local(settings: Settings) -> Warehouse:
     return wh
 
 
+def _login_failure(info: ServerInfo, exc: Exception) -> str:
+    """Two lines: why the login to the local server failed, and what to do."""
+    text = str(getattr(exc, "raw_msg", None) or exc)
+    locked = re.search(r'Could not set lock on file "([^"]+)": Conflicting lock is held in (\S+) \(PID (\d+)\)', text)
+    if locked:
+        path, program, pid = locked.groups()
+        return (f"the warehouse file {path} is locked by another process (PID {pid}, {program})\n"
+                f"stop that process (it opened the file directly), then run the command again")  # fmt: skip
+    return (f"cannot log in to the local warehouse at {info.host}:{info.port}: {text.splitlines()[0]}\n"
+            "`northstar status` shows it; `northstar down` then `northstar up` restarts it")  # fmt: skip
+
+
 def _local_server(settings: Settings) -> ServerInfo:
     """The server named by NORTHSTAR_WAREHOUSE_SERVER (host:port, one server for many homes: the tests), else
     the home's own, started when it is not running."""
     if settings.warehouse_server:
         host, _, port = settings.warehouse_server.rpartition(":")
+        try:  # said at once: the connector would retry a refused login for its login timeout
+            socket.create_connection((host or "127.0.0.1", int(port)), timeout=2.0).close()
+        except OSError as exc:
+            raise WarehouseError(
+                f"no warehouse server answers at {settings.warehouse_server} (NORTHSTAR_WAREHOUSE_SERVER): "
+                f"{exc.strerror or exc}\nstart that server, or unset NORTHSTAR_WAREHOUSE_SERVER to use the home's own"
+            ) from None
         return ServerInfo(0, host or "127.0.0.1", int(port), str(settings.warehouse_dir), 0.0)
     try:
         return ensure_server(settings.warehouse_dir)

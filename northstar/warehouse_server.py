@@ -201,6 +201,7 @@ def serve(db_path: Path, host: str = "127.0.0.1") -> None:
     fakesnow_server.FakeSnow = instance_for  # type: ignore[assignment,misc]
     fakesnow_server.shared_fs = instance_for(default)
     _report_conflicts_as_errors()
+    _report_login_failures(fakesnow_server.app)
     keep_null_timestamps()
     sock = socket.socket()
     sock.bind((host, 0))
@@ -244,6 +245,30 @@ def keep_null_timestamps() -> None:
 
     with_nulls.keeps_nulls = True  # type: ignore[attr-defined]
     fs_arrow.timestamp_to_sf_struct = with_nulls
+
+
+def _report_login_failures(app: Any) -> None:
+    """A login whose database files cannot be opened (another process holds DuckDB's lock on them, a file is not
+    a database) raises inside fakesnow's login handler: an HTTP 500, which the connector retries for a minute.
+    Answer as Snowflake answers a refused login instead, so the command says what failed at once."""
+    import duckdb
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import request_response
+
+    for route in app.routes:
+        if getattr(route, "path", None) != "/session/v1/login-request":
+            continue
+        original = route.endpoint
+
+        async def login(request: Request, original: Any = original) -> Any:
+            try:
+                return await original(request)
+            except (duckdb.Error, OSError) as exc:
+                message = f"the warehouse files cannot be opened: {str(exc).splitlines()[0]}"
+                return JSONResponse({"data": None, "code": "390100", "message": message, "success": False})
+
+        route.app = request_response(login)
 
 
 CONFLICT_ERRNO = 625  # Snowflake's "statement aborted" for a lock it could not get; the client maps it

@@ -1,0 +1,2 @@
+-- trace --shipment: the shipment as published.
+SELECT * FROM CORE.SHIPMENTS WHERE SHIPMENT_ID = %(id)s;

@@ -1,0 +1,7 @@
+-- trace --shipment: every WMS file that carried a line of the shipment (published or quarantined), as taken.
+SELECT f.REMOTE_PATH, f.SHA256, f.STATUS, f.FORMAT, f.LINES_TOTAL, f.LINES_PUBLISHED, f.LINES_QUARANTINED,
+       f.LANDED_URI, f._BATCH_ID
+FROM OPS.WMS_FILES AS f
+WHERE f.SHA256 IN (SELECT _FILE_SHA256 FROM CORE.SHIPMENT_LINES WHERE SHIPMENT_ID = %(id)s
+                   UNION ALL SELECT _FILE_SHA256 FROM QUARANTINE.WMS_LINES WHERE SHIPMENT_ID = %(id)s)
+ORDER BY f._RECORDED_AT;
