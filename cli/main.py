@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from cli import warehouse_admin
+from cli import corrections, warehouse_admin
 from northstar.batches import settled_window
 from northstar.landing import LandingCorrupt
 from northstar.settings import SettingsError, load_settings
@@ -106,6 +106,7 @@ def _parser() -> argparse.ArgumentParser:
     from cli.reconcile import add_commands  # reconcile-source and completeness
 
     add_commands(sub)
+    corrections.add_commands(sub)  # corrections and audit verify (cli/corrections.py)
     return parser
 
 

@@ -39,3 +39,13 @@ def require_approver(settings: Settings, requested_by: str) -> str:
     if user == requested_by:
         raise NotPermitted(f"{user} requested this correction and may not approve it (segregation of duties)")
     return user
+
+
+def require_applier(settings: Settings) -> str:
+    """The acting user when they may apply an approved correction (an approver, or a user who may request);
+    NotPermitted otherwise."""
+    user = current_user(settings)
+    may_request = settings.requesters is None or user in settings.requesters
+    if user not in settings.approvers and not may_request:
+        raise NotPermitted(f"{user} may not apply corrections: in neither NORTHSTAR_APPROVERS nor NORTHSTAR_REQUESTERS")
+    return user
