@@ -33,11 +33,11 @@ def require_requester(settings: Settings) -> str:
 def require_approver(settings: Settings, requested_by: str) -> str:
     """The acting user when they may approve (or reject) a request by `requested_by`; NotPermitted otherwise."""
     user = current_user(settings)
+    if user == requested_by:  # first: even an approver never decides their own request
+        raise NotPermitted(f"{user} requested this correction and may not approve it (segregation of duties)")
     if user not in settings.approvers:
         listed = ", ".join(settings.approvers) or "nobody: it is unset"
         raise NotPermitted(f"{user} may not approve corrections: not in NORTHSTAR_APPROVERS ({listed})")
-    if user == requested_by:
-        raise NotPermitted(f"{user} requested this correction and may not approve it (segregation of duties)")
     return user
 
 

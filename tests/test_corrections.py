@@ -1,0 +1,211 @@
+"""Corrections end to end through the CLI: requested, approved by someone else, applied through the checks and the
+consistency gate, evidence written once, verified in a scratch warehouse, exported for an auditor; the audit log's
+chain checked. Real PostgreSQL, fakesnow through the connector, the local landing store, Prefect's harness."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cli.main import main
+from flows.consistency import consistency_check
+from northstar.landing import landing_store
+from northstar.settings import load_settings
+from northstar.warehouse import open_warehouse
+from tests.consistency_seed import SourceBatch, commit, drop_finance, order_row, payment_row
+from tests.helpers import T0
+
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]
+DAY = T0.date()  # 2026-11-20, UTC business days
+DAY_END = T0.replace(hour=0) + timedelta(days=1)
+ROLES = {"NORTHSTAR_APPROVERS": "alice,bob,carol", "NORTHSTAR_RECONCILE_DAYS": "1"}
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
+    """Run `northstar ...` as a user; (exit code, stdout, stderr)."""
+
+    def run(user: str, *argv: str) -> tuple[int, str, str]:
+        monkeypatch.setenv("NORTHSTAR_USER", user)
+        capsys.readouterr()
+        out = io.StringIO()
+        code = main(list(argv), out=out)
+        return code, out.getvalue(), capsys.readouterr().err
+
+    return run
+
+
+def query(sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    with open_warehouse(load_settings()) as wh:
+        return wh.query(sql, params)
+
+
+def execute(sql: str) -> None:
+    with open_warehouse(load_settings()) as wh:
+        wh.execute(sql)
+
+
+def seed_day(captured: int) -> None:
+    """One paid order and its payment on DAY, as the source flows publish them."""
+    with open_warehouse(load_settings()) as wh:
+        commit(
+            wh, SourceBatch("orders", "orders-1", T0, orders=[order_row(1, T0 - timedelta(hours=2), total=captured)])
+        )
+        commit(wh, SourceBatch("payments", "payments-1", T0, payments=[payment_row("pi_1", 1, captured, T0)]))
+
+
+def gate_window() -> dict[str, str]:
+    return {"start": (DAY_END - timedelta(minutes=15)).isoformat(), "end": DAY_END.isoformat()}
+
+
+def request_adjustment(cli: Callable[..., tuple[int, str, str]], amount: int, user: str = "alice") -> str:
+    code, out, err = cli(user, "corrections", "request", "--kind", "adjustment", "--reason", "write-off of order 1",
+                         "--ticket", "FIN-77", "--date", DAY.isoformat(), "--currency", "USD",
+                         "--amount-minor", str(amount), "--json")  # fmt: skip
+    assert code == 0, err
+    return str(json.loads(out)["correction_id"])
+
+
+def show(cli: Callable[..., tuple[int, str, str]], cid: str) -> dict[str, Any]:
+    code, out, err = cli("alice", "corrections", "show", cid, "--json")
+    assert code == 0, err
+    return dict(json.loads(out))
+
+
+def test_an_adjustment_from_request_to_export_and_the_revenue_reconciles_with_finance(
+    pipeline_env: Callable[..., dict[str, str]], cli: Callable[..., tuple[int, str, str]], tmp_path: Path
+) -> None:
+    pipeline_env(**ROLES)
+    seed_day(10000)
+    drop_finance(landing_store(load_settings()), DAY, {"USD": (9500, 0)})  # finance wrote 500 off
+    before = consistency_check(**gate_window())
+    assert before.status == "HELD" and "reconciliation.daily_revenue" in (before.reason or "")
+
+    cid = request_adjustment(cli, -500)
+    code, _, err = cli("alice", "corrections", "approve", cid)
+    assert code == 2 and "alice requested this correction and may not approve it" in err and "Traceback" not in err
+    code, _, err = cli("dave", "corrections", "approve", cid)
+    assert code == 2 and "dave may not approve corrections: not in NORTHSTAR_APPROVERS (alice, bob, carol)" in err
+    code, _, err = cli("alice", "corrections", "apply", cid)
+    assert code == 2 and "has 0 of the 1 approvals it needs" in err
+    assert cli("bob", "corrections", "approve", cid)[0] == 0
+    assert show(cli, cid)["status"] == "approved"
+
+    code, out, err = cli("alice", "corrections", "apply", cid, "--json")
+    assert code == 0, err
+    applied = json.loads(out)
+    assert (applied["status"], applied["changed"], applied["gate"]["status"]) == ("applied", True, "COMMITTED")
+    (revenue,) = query("SELECT * FROM MARTS.DAILY_REVENUE WHERE BUSINESS_DATE = %(d)s", {"d": DAY})
+    assert (revenue["CAPTURED_MINOR"], revenue["REFUNDED_MINOR"], revenue["NET_MINOR"]) == (10000, 0, 9500)
+    (recon,) = query("SELECT * FROM OPS.DAILY_RECONCILIATION WHERE _BATCH_ID = %(b)s", {"b": f"consistency-{cid}"})
+    assert (recon["NET_MINOR"], recon["FINANCE_NET_MINOR"], recon["VARIANCE"], recon["WITHIN_SLA"]) == (
+        9500, 9500, 0.0, True,
+    )  # fmt: skip
+    (held,) = query("SELECT * FROM OPS.DAILY_RECONCILIATION WHERE _BATCH_ID = %(b)s", {"b": before.batch_id})
+    assert revenue["NET_MINOR"] - held["NET_MINOR"] == -500  # exactly the adjustment
+
+    adjustments = query("SELECT * FROM MARTS.REVENUE_ADJUSTMENTS")
+    assert [(a["BUSINESS_DAY"], a["CURRENCY"], a["AMOUNT_MINOR"], a["CORRECTION_ID"]) for a in adjustments] == [
+        (DAY, "USD", -500, cid)
+    ]
+    code, out, _ = cli("alice", "corrections", "apply", cid, "--json")  # twice: nothing changes
+    assert (code, json.loads(out)["changed"], json.loads(out)["status"]) == (0, False, "applied")
+    assert len(query("SELECT * FROM MARTS.REVENUE_ADJUSTMENTS")) == 1
+
+    shown = show(cli, cid)
+    assert (shown["requested_by"], shown["approved_by"], shown["ticket"]) == ("alice", ["bob"], "FIN-77")
+    assert [e["event"] for e in shown["events"]] == ["REQUESTED", "APPROVED", "APPLIED"]
+    assert {"request.json", "approvals/01-bob.json", "inputs.json", "code.json", "tables.json", "diff.json",
+            "checks.json", "outcome.json", "before.json"} <= set(shown["evidence"])  # fmt: skip
+
+    code, out, err = cli("carol", "corrections", "verify", cid, "--json")
+    assert code == 0, out + err
+    verdict = json.loads(out)
+    assert verdict["reproducible"] and verdict["problems"] == []
+    table = verdict["tables"]["MARTS.REVENUE_ADJUSTMENTS"]
+    assert table["recorded"] == table["rebuilt"] == table["live"]
+
+    code, out, _ = cli("carol", "corrections", "export", cid, "--out", str(tmp_path / "audit"), "--json")
+    folder = Path(json.loads(out)["folder"])
+    summary = (folder / "SUMMARY.md").read_text()
+    assert code == 0 and "Requested by **alice**" in summary and "Approved by: bob" in summary
+    assert "FIN-77" in summary and "MARTS.REVENUE_ADJUSTMENTS" in summary
+    with open(folder / "differences_marts_revenue_adjustments.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert {(r["change"], r["CORRECTION_ID"], r["column"], r["after"]) for r in rows} >= {
+        ("added", cid, "AMOUNT_MINOR", "-500")
+    }
+    with open(folder / "differences_marts_daily_revenue.csv") as f:
+        added = {r["column"]: r["after"] for r in csv.DictReader(f)}
+    assert (added["NET_MINOR"], added["CAPTURED_MINOR"]) == ("9500", "10000")  # the day was held before: added
+    code, _, err = cli("carol", "corrections", "export", cid, "--out", str(tmp_path / "audit"))
+    assert code == 2 and "already exists" in err
+
+    assert cli("carol", "audit", "verify")[0] == 0
+    execute("UPDATE MARTS.REVENUE_ADJUSTMENTS SET AMOUNT_MINOR = -50")  # someone edits the corrected table by hand
+    code, out, _ = cli("carol", "corrections", "verify", cid)
+    assert code == 1 and "NOT reproducible" in out
+    assert "MARTS.REVENUE_ADJUSTMENTS: the live rows differ from those recorded after the apply" in out
+
+
+def test_a_held_gate_leaves_the_correction_applied_with_the_reason_and_the_marts_as_they_were(
+    pipeline_env: Callable[..., dict[str, str]], cli: Callable[..., tuple[int, str, str]]
+) -> None:
+    pipeline_env(**ROLES)
+    seed_day(10000)
+    drop_finance(landing_store(load_settings()), DAY, {"USD": (10000, 0)})
+    assert consistency_check(**gate_window()).status == "COMMITTED"
+    published = query("SELECT * FROM MARTS.DAILY_REVENUE")
+    cid = request_adjustment(cli, 250)
+    assert cli("carol", "corrections", "approve", cid)[0] == 0
+    code, out, _ = cli("alice", "corrections", "apply", cid)
+    assert code == 1 and out.startswith(f"{cid} applied, gate held: ") and "reconciliation.daily_revenue" in out
+    assert query("SELECT * FROM MARTS.DAILY_REVENUE") == published
+    assert [a["AMOUNT_MINOR"] for a in query("SELECT * FROM MARTS.REVENUE_ADJUSTMENTS")] == [250]
+    assert show(cli, cid)["status"] == "applied, gate held"
+    code, out, _ = cli("alice", "corrections", "list", "--status", "applied, gate held", "--json")
+    assert [json.loads(line)["correction_id"] for line in out.splitlines()] == [cid]
+
+
+def test_rejected_corrections_are_never_applied_and_roles_are_refused_by_name(
+    pipeline_env: Callable[..., dict[str, str]], cli: Callable[..., tuple[int, str, str]]
+) -> None:
+    pipeline_env(**ROLES, NORTHSTAR_REQUESTERS="alice")
+    code, _, err = cli("mallory", "corrections", "request", "--kind", "adjustment", "--reason", "r", "--ticket", "T",
+                       "--date", "2026-11-20", "--currency", "USD", "--amount-minor", "5")  # fmt: skip
+    assert code == 2 and "mallory may not request corrections: not in NORTHSTAR_REQUESTERS (alice)" in err
+    code, _, err = cli("alice", "corrections", "request", "--kind", "adjustment", "--reason", "r", "--ticket", "T",
+                       "--date", "2026-13-01", "--currency", "USD", "--amount-minor", "5")  # fmt: skip
+    assert code == 2 and "--date must be a business day YYYY-MM-DD, not '2026-13-01'" in err
+    cid = request_adjustment(cli, 100)
+    code, _, err = cli("bob", "corrections", "reject", cid, "--reason", "no ticket evidence")
+    assert code == 0, err
+    code, _, err = cli("alice", "corrections", "apply", cid)
+    assert code == 2 and f"cannot apply {cid}: it was rejected by bob (no ticket evidence)" in err
+    code, _, err = cli("carol", "corrections", "approve", cid)
+    assert code == 2 and f"cannot approve {cid}: it is rejected" in err
+    assert query("SELECT * FROM MARTS.REVENUE_ADJUSTMENTS") == []
+    code, _, err = cli("alice", "corrections", "show", "cor-nope")
+    assert code == 2 and "no correction 'cor-nope'" in err
+    assert [e["event"] for e in show(cli, cid)["events"]] == ["REQUESTED", "REJECTED"]
+
+
+def test_an_edited_audit_entry_is_named_by_audit_verify(
+    pipeline_env: Callable[..., dict[str, str]], cli: Callable[..., tuple[int, str, str]]
+) -> None:
+    pipeline_env(**ROLES)
+    cid = request_adjustment(cli, 100)
+    assert cli("bob", "corrections", "approve", cid)[0] == 0
+    code, out, _ = cli("alice", "audit", "verify", "--json")
+    assert (code, json.loads(out)["ok"], json.loads(out)["entries"]) == (0, True, 2)
+    execute("UPDATE OPS.AUDIT_LOG SET ACTOR = 'alice' WHERE KIND = 'correction.approved'")  # a self-approval, forged
+    code, out, _ = cli("alice", "audit", "verify")
+    assert code == 1
+    assert out.startswith(f"audit log broken at entry 2 (") and f"correction.approved on {cid}): edited" in out
