@@ -208,4 +208,4 @@ def test_an_edited_audit_entry_is_named_by_audit_verify(
     execute("UPDATE OPS.AUDIT_LOG SET ACTOR = 'alice' WHERE KIND = 'correction.approved'")  # a self-approval, forged
     code, out, _ = cli("alice", "audit", "verify")
     assert code == 1
-    assert out.startswith(f"audit log broken at entry 2 (") and f"correction.approved on {cid}): edited" in out
+    assert out.startswith("audit log broken at entry 2 (") and f"correction.approved on {cid}): edited" in out
