@@ -107,8 +107,8 @@ def plan_adjustment(settings: Settings, corr: Correction, bundle: Bundle) -> Kin
 def _orders_scopes(order_ids: list[int]) -> list[Scope]:
     ids = {"order_ids": tuple(order_ids) or (-1,)}
     return [
-        Scope("CORE.ORDERS", "ORDER_ID IN %(order_ids)s", ids, ("ORDER_ID",)),
-        Scope("CORE.ORDER_LINES", "ORDER_ID IN %(order_ids)s", ids, ("ORDER_ID", "LINE_NO")),
+        Scope("CORE.ORDERS", "ORDER_ID IN (%(order_ids)s)", ids, ("ORDER_ID",)),
+        Scope("CORE.ORDER_LINES", "ORDER_ID IN (%(order_ids)s)", ids, ("ORDER_ID", "LINE_NO")),
     ]
 
 

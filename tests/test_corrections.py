@@ -12,15 +12,18 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from cli.main import main
 from flows.consistency import consistency_check
+from flows.orders_microbatch import orders_microbatch
+from northstar.batches import Window, batch_id
 from northstar.landing import landing_store
 from northstar.settings import load_settings
 from northstar.warehouse import open_warehouse
 from tests.consistency_seed import SourceBatch, commit, drop_finance, order_row, payment_row
-from tests.helpers import T0
+from tests.helpers import T0, order, source_row
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]
 DAY = T0.date()  # 2026-11-20, UTC business days
@@ -209,3 +212,92 @@ def test_an_edited_audit_entry_is_named_by_audit_verify(
     code, out, _ = cli("alice", "audit", "verify")
     assert code == 1
     assert out.startswith("audit log broken at entry 2 (") and f"correction.approved on {cid}): edited" in out
+
+
+def orders_window() -> dict[str, str]:
+    return {"start": T0.isoformat(), "end": (T0 + timedelta(minutes=15)).isoformat()}
+
+
+def approve_and_apply(cli: Callable[..., tuple[int, str, str]], cid: str) -> dict[str, Any]:
+    assert cli("bob", "corrections", "approve", cid)[0] == 0
+    code, out, err = cli("alice", "corrections", "apply", cid, "--json")
+    assert code == 0, out + err
+    return dict(json.loads(out))
+
+
+def test_a_quarantine_release_publishes_the_reviewed_row_after_rechecking_it(
+    pipeline_env: Callable[..., dict[str, str]], cli: Callable[..., tuple[int, str, str]], source_db: str,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    pipeline_env(**ROLES)
+    insert(source_db, source_row(1, 1), source_row(2, 2, status="PAYD"))
+    first = orders_microbatch(**orders_window())
+    assert (first.rows_published, first.rows_quarantined) == (1, 1)
+    reviewed = order(2, 2) | {"created_at": order(2, 2)["created_at"].isoformat(),
+                              "updated_at": order(2, 2)["updated_at"].isoformat()}  # fmt: skip
+    override = tmp_path / "reviewed.json"
+    override.write_text(json.dumps([reviewed]))
+    code, out, err = cli("alice", "corrections", "request", "--kind", "quarantine_release", "--source", "orders",
+                         "--reason", "status typo confirmed with the shop", "--ticket", "OPS-9",
+                         "--override", str(override), "--json")  # fmt: skip
+    assert code == 0, err
+    cid = json.loads(out)["correction_id"]
+    applied = approve_and_apply(cli, cid)
+    assert applied["status"] == "applied" and applied["gate"]["status"] == "COMMITTED"
+    (row,) = query("SELECT * FROM CORE.ORDERS WHERE ORDER_ID = 2")
+    assert (row["STATUS"], row["_BATCH_ID"]) == ("paid", f"orders-repair-{cid}")
+    (batch,) = query("SELECT * FROM OPS.LOAD_BATCHES WHERE BATCH_ID = %(b)s", {"b": f"orders-repair-{cid}"})
+    assert (batch["STATUS"], batch["ROWS_PASSED"], batch["ROWS_QUARANTINED"]) == ("COMMITTED", 1, 0)
+    checks = query("SELECT * FROM OPS.CHECK_RESULTS WHERE BATCH_ID = %(b)s", {"b": batch["BATCH_ID"]})
+    assert any(c["CHECK_ID"] == "schema.status_allowed" and c["OUTCOME"] == "passed" for c in checks)
+    diff = json.loads(landing_store(load_settings()).get(f"raw/corrections/{cid}/diff.json"))
+    assert diff["CORE.ORDERS"]["counts"] == {"added": 1, "removed": 0, "changed": 0, "unchanged": 0}
+    code, out, err = cli("carol", "corrections", "verify", cid)
+    assert code == 0 and "reproducible" in out, out + err
+
+
+def test_a_source_refresh_lands_a_new_version_beside_the_old_and_verify_names_a_lost_raw_object(
+    pipeline_env: Callable[..., dict[str, str]], cli: Callable[..., tuple[int, str, str]], source_db: str
+) -> None:
+    pipeline_env(**ROLES)
+    insert(source_db, source_row(1, 1), source_row(2, 2))
+    assert orders_microbatch(**orders_window()).rows_published == 2
+    with psycopg.connect(source_db) as conn:  # a bulk fix at the source that leaves updated_at alone
+        conn.execute("UPDATE orders SET total_amount_minor = 3000 WHERE order_id = 1")
+    w = orders_window()
+    code, out, err = cli("alice", "corrections", "request", "--kind", "source_refresh", "--source", "orders",
+                         "--start", w["start"], "--end", w["end"], "--reason", "source fixed order 1's total",
+                         "--ticket", "OPS-10", "--json")  # fmt: skip
+    assert code == 0, err
+    cid = json.loads(out)["correction_id"]
+    assert approve_and_apply(cli, cid)["status"] == "applied"
+    totals = {r["ORDER_ID"]: r["TOTAL_AMOUNT_MINOR"] for r in query("SELECT * FROM CORE.ORDERS")}
+    assert totals == {1: 3000, 2: 2500}
+    store = landing_store(load_settings())
+    batches = {k.split("/")[3] for k in store.keys("raw/orders/dt=2026-11-20/")}
+    assert batches == {f"batch={orders_batch_id()}", f"batch=orders-repair-{cid}"}  # the old raw kept beside
+    diff = json.loads(store.get(f"raw/corrections/{cid}/diff.json"))["CORE.ORDERS"]
+    assert diff["counts"] == {"added": 0, "removed": 0, "changed": 1, "unchanged": 1}
+    assert diff["sample"][0]["columns"]["TOTAL_AMOUNT_MINOR"] == {"before": 2500, "after": 3000}
+    code, out, err = cli("carol", "corrections", "verify", cid)
+    assert code == 0, out + err
+
+    inputs = json.loads(store.get(f"raw/corrections/{cid}/inputs.json"))
+    lost = next(i for i in inputs if i["key"].endswith(".parquet") and "/orders-" in i["key"])
+    (load_settings().landing_dir / lost["key"]).unlink()
+    code, out, _ = cli("carol", "corrections", "verify", cid)
+    assert code == 1 and f"input {lost['uri']} no longer exists" in out
+
+
+def orders_batch_id() -> str:
+    w = orders_window()
+    return batch_id("orders", Window.parse(w["start"], w["end"]))
+
+
+def insert(dsn: str, *rows: tuple[Any, ...]) -> None:
+    with psycopg.connect(dsn) as conn:
+        conn.cursor().executemany(
+            "INSERT INTO orders (order_id, customer_id, status, currency, total_amount_minor, created_at, updated_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            rows,
+        )
