@@ -42,6 +42,7 @@ DDL_FILES = (
     "snowflake/create_stripe_tables.sql",
     "snowflake/create_consistency_tables.sql",
     "snowflake/create_corrections_tables.sql",
+    "snowflake/create_replay_tables.sql",
 )
 STAGE = "OPS.LOAD_STAGE"
 _STAGE_PATH = re.compile(r"^[a-z0-9_\-/]+$")
