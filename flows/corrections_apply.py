@@ -15,7 +15,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flows.consistency import consistency_check
-from flows.corrections_kinds import PLANS, KindRun
+from flows.corrections_kinds import KindRun, Plan, plan_adjustment, plan_quarantine_release, plan_source_refresh
+from flows.corrections_reprocess import plan_reprocess
 from northstar.audit import verify_audit_chain
 from northstar.corrections import Correction, load_correction, record_event, require_applicable
 from northstar.evidence import Bundle, code_version, row_differences, snapshot
@@ -25,6 +26,13 @@ from northstar.loads import BatchStatus
 from northstar.settings import Settings
 from northstar.sqlfiles import read_sql
 from northstar.warehouse import Warehouse, jsonable, open_warehouse
+
+PLANS: dict[str, Plan] = {
+    "adjustment": plan_adjustment,
+    "quarantine_release": plan_quarantine_release,
+    "source_refresh": plan_source_refresh,
+    "reprocess": plan_reprocess,
+}
 
 
 class CorrectionHeld(RuntimeError):

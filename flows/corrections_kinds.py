@@ -54,6 +54,7 @@ class KindRun:
     gate_end: datetime  # the consistency gate runs for the 15-minute window ending here
     run: Callable[[Settings, LandingStore], dict[str, Any]]
     rebuilt: tuple[str, ...]  # the tables `run` writes (verify rebuilds them); the other scopes follow the gate
+    rebuild: Callable[[Settings, LandingStore], dict[str, Any]] | None = None  # verify's step, when not `run`
 
 
 def batch_of(corr: Correction) -> str:
@@ -104,7 +105,7 @@ def plan_adjustment(settings: Settings, corr: Correction, bundle: Bundle) -> Kin
     return KindRun([request], scopes, gate_end, insert, ("MARTS.REVENUE_ADJUSTMENTS",))
 
 
-def _orders_scopes(order_ids: list[int]) -> list[Scope]:
+def orders_scopes(order_ids: list[int]) -> list[Scope]:
     ids = {"order_ids": tuple(order_ids) or (-1,)}
     return [
         Scope("CORE.ORDERS", "ORDER_ID IN (%(order_ids)s)", ids, ("ORDER_ID",)),
@@ -125,9 +126,9 @@ def plan_quarantine_release(settings: Settings, corr: Correction, bundle: Bundle
 
     def publish(s: Settings, store: LandingStore) -> dict[str, Any]:
         landed = _landed_override(s, store, corr, ref, len(rows))
-        return _publish_orders(s, corr, landed, f"quarantine release {corr.correction_id}: {corr.reason}")
+        return publish_orders(s, corr, landed, f"quarantine release {corr.correction_id}: {corr.reason}")
 
-    return KindRun([ref], _orders_scopes(ids), last_closed_end(), publish, ("CORE.ORDERS",))
+    return KindRun([ref], orders_scopes(ids), last_closed_end(), publish, ("CORE.ORDERS",))
 
 
 def _order_row(raw: dict[str, Any]) -> dict[str, Any]:
@@ -172,9 +173,9 @@ def plan_source_refresh(settings: Settings, corr: Correction, bundle: Bundle) ->
 
     def publish(s: Settings, store: LandingStore) -> dict[str, Any]:
         again = _landed_from_refs(s, store, refs, batch)
-        return _publish_orders(s, corr, again, f"source refresh {corr.correction_id}: {corr.reason}", window)
+        return publish_orders(s, corr, again, f"source refresh {corr.correction_id}: {corr.reason}", window)
 
-    return KindRun(refs, _orders_scopes(ids), last_closed_end(), publish, ("CORE.ORDERS", "CORE.ORDER_LINES"))
+    return KindRun(refs, orders_scopes(ids), last_closed_end(), publish, ("CORE.ORDERS", "CORE.ORDER_LINES"))
 
 
 def _landed_from_refs(settings: Settings, store: LandingStore, refs: list[dict[str, Any]], batch: str) -> LandedBatch:
@@ -188,7 +189,7 @@ def _landed_from_refs(settings: Settings, store: LandingStore, refs: list[dict[s
     return LandedBatch(batch, prefix, manifest, store.local_copy(files[ORDERS], folder), local_lines)
 
 
-def _publish_orders(
+def publish_orders(
     settings: Settings, corr: Correction, landed: LandedBatch, reason: str, window: Window | None = None
 ) -> dict[str, Any]:
     """Check and publish a correction's orders batch through the engine's one-transaction load."""
@@ -219,17 +220,4 @@ def _publish_orders(
     return {"batch": outcome.__dict__, "checks": checks}
 
 
-def plan_reprocess(settings: Settings, corr: Correction, bundle: Bundle) -> KindRun:
-    """Replay batches of a source with the current code (flows.reprocess, the replay and backfill issue)."""
-    raise ValueError(
-        f"cannot apply {corr.correction_id}: reprocess corrections need flows.reprocess (the replay and backfill "
-        "issue), which this build does not have yet"
-    )
-
-
-PLANS: dict[str, Callable[[Settings, Correction, Bundle], KindRun]] = {
-    "adjustment": plan_adjustment,
-    "quarantine_release": plan_quarantine_release,
-    "source_refresh": plan_source_refresh,
-    "reprocess": plan_reprocess,
-}
+Plan = Callable[[Settings, Correction, Bundle], KindRun]

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flows.corrections_kinds import PLANS
+from flows.corrections_apply import PLANS
 from northstar.corrections import CorrectionRefused, load_correction, record_event
 from northstar.evidence import Bundle, code_differences, code_version, missing_or_changed, snapshot
 from northstar.identity import current_user
@@ -77,7 +77,7 @@ def _compare(
     """Rebuild in scratch, then compare rebuilt and live hashes with the recorded ones, table by table."""
     kind = PLANS[corr.kind](settings, corr, bundle)
     with scratch_settings(settings) as scratch:
-        kind.run(scratch, bundle.store)
+        (kind.rebuild or kind.run)(scratch, bundle.store)
         with open_warehouse(scratch) as swh:
             rebuilt = snapshot(swh, [s for s in kind.scopes if s.table in kind.rebuilt])
     with open_warehouse(settings) as wh:

@@ -15,6 +15,7 @@ from typing import Any
 import psycopg
 import pytest
 
+import flows.orders_microbatch as orders_flow
 from cli.main import main
 from flows.consistency import consistency_check
 from flows.orders_microbatch import orders_microbatch
@@ -301,3 +302,26 @@ def insert(dsn: str, *rows: tuple[Any, ...]) -> None:
             " VALUES (%s, %s, %s, %s, %s, %s, %s)",
             rows,
         )
+
+
+def test_a_reprocess_replays_a_batch_with_the_fixed_checks_and_reproduces_it(
+    pipeline_env: Callable[..., dict[str, str]], cli: Callable[..., tuple[int, str, str]], source_db: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    pipeline_env(**ROLES)
+    insert(source_db, source_row(1, 1), source_row(2, 2, total_amount_minor=-5))
+    assert orders_microbatch(**orders_window()).rows_quarantined == 1
+    allowed = tuple(c for c in orders_flow.ORDERS_CHECKS if c.check_id != "schema.amount_minor_non_negative")
+    monkeypatch.setattr(orders_flow, "ORDERS_CHECKS", allowed)  # the fixed code: a negative total is a credit note
+    code, out, err = cli("alice", "corrections", "request", "--kind", "reprocess", "--source", "orders",
+                         "--batch-id", orders_batch_id(), "--reason", "credit notes are valid orders",
+                         "--ticket", "ENG-5", "--json")  # fmt: skip
+    assert code == 0, err
+    cid = json.loads(out)["correction_id"]
+    assert approve_and_apply(cli, cid)["status"] == "applied"
+    totals = {r["ORDER_ID"]: (r["TOTAL_AMOUNT_MINOR"], r["_BATCH_ID"]) for r in query("SELECT * FROM CORE.ORDERS")}
+    assert totals == {1: (2500, orders_batch_id() + "-v2"), 2: (-5, orders_batch_id() + "-v2")}
+    outcome = json.loads(landing_store(load_settings()).get(f"raw/corrections/{cid}/outcome.json"))
+    assert [(b["superseded"], b["status"]) for b in outcome["did"]["batches"]] == [(orders_batch_id(), "COMMITTED")]
+    code, out, err = cli("carol", "corrections", "verify", cid)
+    assert code == 0 and "reproducible" in out, out + err
