@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from northstar.sqlfiles import SQL_DIR
 from northstar.warehouse import Warehouse, jsonable
 
 PREFIX = "raw/corrections/"
+RETENTION = timedelta(days=7 * 366)  # S3 Object Lock (compliance mode) on every evidence object: 7 years (SOX)
 SAMPLE_ROWS = 50  # row differences kept in full; the counts cover every row
 CHECK_DECLARATIONS = SQL_DIR.parent / "validators"
 
@@ -72,7 +74,8 @@ class Bundle:
     def write_bytes(self, name: str, data: bytes) -> dict[str, Any]:
         """Write raw bytes under `name`, once; EvidenceExists when the key already holds an object."""
         key = self.prefix + name
-        if not self.store.put_if_absent(key, data):
+        retain_until = datetime.now(UTC) + RETENTION
+        if not self.store.put_if_absent(key, data, retain_until=retain_until):
             raise EvidenceExists(f"{self.store.uri(key)} is already written: evidence is write-once")
         return object_ref(self.store, key, data)
 
