@@ -18,7 +18,7 @@ from flows.consistency import consistency_check
 from flows.corrections_kinds import KindRun, Plan, plan_adjustment, plan_quarantine_release, plan_source_refresh
 from flows.corrections_reprocess import plan_reprocess
 from northstar.audit import verify_audit_chain
-from northstar.corrections import Correction, load_correction, record_event, require_applicable
+from northstar.corrections import Correction, audited, load_correction, record_event, require_applicable
 from northstar.evidence import Bundle, code_version, row_differences, snapshot
 from northstar.identity import require_applier
 from northstar.landing import landing_store
@@ -64,7 +64,7 @@ def apply_correction(settings: Settings, correction_id: str) -> ApplyResult:
         status = corr.status(settings.required_approvals)
         if status.startswith("applied"):
             return ApplyResult(correction_id, status, False, f"{correction_id} is already {status}: nothing to do")
-        actor = require_applier(settings)
+        actor = audited(wh, settings, correction_id, "apply", lambda: require_applier(settings))
         try:
             return _apply(settings, wh, corr, actor)
         except Exception as exc:

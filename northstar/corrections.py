@@ -12,13 +12,14 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 from northstar.audit import append_audit, canonical_json
 from northstar.evidence import Bundle
-from northstar.identity import require_approver, require_requester
+from northstar.identity import NotPermitted, require_approver, require_requester
 from northstar.landing import landing_store
 from northstar.settings import Settings
 from northstar.sqlfiles import read_sql
@@ -147,7 +148,7 @@ def approve_correction(wh: Warehouse, settings: Settings, correction_id: str) ->
     """Record the acting approver's approval; refused for the requester, a non-approver, a second approval by the
     same person, and a correction already rejected or applied."""
     corr = load_correction(wh, correction_id)
-    user = require_approver(settings, corr.requested_by)
+    user = audited(wh, settings, correction_id, "approve", lambda: require_approver(settings, corr.requested_by))
     _refuse_decided(corr, settings, "approve")
     if user in corr.approvers():
         raise CorrectionRefused(f"{user} already approved {correction_id}")
@@ -164,7 +165,7 @@ def reject_correction(wh: Warehouse, settings: Settings, correction_id: str, rea
     if not reason.strip():
         raise ValueError("--reason must not be blank: say why the correction is rejected")
     corr = load_correction(wh, correction_id)
-    user = require_approver(settings, corr.requested_by)
+    user = audited(wh, settings, correction_id, "reject", lambda: require_approver(settings, corr.requested_by))
     _refuse_decided(corr, settings, "reject")
     rejection = {
         "correction_id": correction_id,
@@ -175,6 +176,16 @@ def reject_correction(wh: Warehouse, settings: Settings, correction_id: str, rea
     ref = Bundle(landing_store(settings), correction_id).write("rejection.json", rejection)
     record_event(wh, correction_id, "REJECTED", user, {"reason": reason, "evidence": ref})
     return load_correction(wh, correction_id)
+
+
+def audited(wh: Warehouse, settings: Settings, correction_id: str, action: str, check: Callable[[], str]) -> str:
+    """Run a role check; a refusal (NotPermitted) is itself an audit entry (`correction.refused`), then raised."""
+    try:
+        return check()
+    except NotPermitted as exc:
+        details = {"action": action, "refusal": str(exc)}
+        append_audit(wh, kind="correction.refused", actor=settings.user, subject=correction_id, details=details)
+        raise
 
 
 def _refuse_decided(corr: Correction, settings: Settings, action: str) -> None:

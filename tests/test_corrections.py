@@ -19,6 +19,7 @@ import flows.orders_microbatch as orders_flow
 from cli.main import main
 from flows.consistency import consistency_check
 from flows.orders_microbatch import orders_microbatch
+from northstar.audit import read_audit_log
 from northstar.batches import Window, batch_id
 from northstar.landing import landing_store
 from northstar.settings import load_settings
@@ -196,6 +197,11 @@ def test_rejected_corrections_are_never_applied_and_roles_are_refused_by_name(
     code, _, err = cli("carol", "corrections", "approve", cid)
     assert code == 2 and f"cannot approve {cid}: it is rejected" in err
     assert query("SELECT * FROM MARTS.REVENUE_ADJUSTMENTS") == []
+    code, _, err = cli("alice", "corrections", "approve", cid)
+    assert code == 2 and "segregation of duties" in err
+    with open_warehouse(load_settings()) as wh:
+        refused = [e for e in read_audit_log(wh) if e.kind == "correction.refused"]
+    assert [(e.actor, e.subject, json.loads(e.details)["action"]) for e in refused] == [("alice", cid, "approve")]
     code, _, err = cli("alice", "corrections", "show", "cor-nope")
     assert code == 2 and "no correction 'cor-nope'" in err
     assert [e["event"] for e in show(cli, cid)["events"]] == ["REQUESTED", "REJECTED"]
