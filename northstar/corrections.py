@@ -125,6 +125,8 @@ def request_correction(
     if not reason.strip() or not ticket.strip():
         raise ValueError("--reason and --ticket must not be blank: an auditor asks why, and under which ticket")
     checked = check_args(kind, args)
+    if kind == "quarantine_release":
+        _require_quarantined(wh, checked["override"])
     now = datetime.now(UTC)
     cid = new_correction_id(now)
     row = {
@@ -142,6 +144,17 @@ def request_correction(
     details = {"kind": kind, "reason": reason, "ticket": ticket, "args": checked, "evidence": ref}
     record_event(wh, cid, "REQUESTED", user, details)
     return load_correction(wh, cid)
+
+
+def _require_quarantined(wh: Warehouse, rows: list[dict[str, Any]]) -> None:
+    """ValueError naming the override's order ids that are not in QUARANTINE.ORDERS (nothing to release there)."""
+    ids: list[int] = sorted({int(r["order_id"]) for r in rows if isinstance(r.get("order_id"), int)})
+    if len(ids) != len(rows):
+        raise ValueError("--override: every row needs a whole-number order_id, once")
+    found = wh.query(read_sql("snowflake/select_quarantine_orders_quarantined_ids.sql"), {"order_ids": tuple(ids)})
+    missing = sorted(set(ids) - {int(r["ORDER_ID"]) for r in found})
+    if missing:
+        raise ValueError(f"--override: orders {', '.join(map(str, missing))} are not quarantined: nothing to release")
 
 
 def approve_correction(wh: Warehouse, settings: Settings, correction_id: str) -> Correction:

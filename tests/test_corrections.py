@@ -243,6 +243,10 @@ def test_a_quarantine_release_publishes_the_reviewed_row_after_rechecking_it(
     reviewed = order(2, 2) | {"created_at": order(2, 2)["created_at"].isoformat(),
                               "updated_at": order(2, 2)["updated_at"].isoformat()}  # fmt: skip
     override = tmp_path / "reviewed.json"
+    override.write_text(json.dumps([reviewed, {**reviewed, "order_id": 1}]))
+    code, _, err = cli("alice", "corrections", "request", "--kind", "quarantine_release", "--source", "orders",
+                       "--reason", "r", "--ticket", "OPS-9", "--override", str(override))  # fmt: skip
+    assert code == 2 and "--override: orders 1 are not quarantined: nothing to release" in err
     override.write_text(json.dumps([reviewed]))
     code, out, err = cli("alice", "corrections", "request", "--kind", "quarantine_release", "--source", "orders",
                          "--reason", "status typo confirmed with the shop", "--ticket", "OPS-9",
