@@ -335,3 +335,22 @@ def test_a_reprocess_replays_a_batch_with_the_fixed_checks_and_reproduces_it(
     assert [(b["superseded"], b["status"]) for b in outcome["did"]["batches"]] == [(orders_batch_id(), "COMMITTED")]
     code, out, err = cli("carol", "corrections", "verify", cid)
     assert code == 0 and "reproducible" in out, out + err
+
+
+def test_two_required_approvals_need_two_different_approvers(
+    pipeline_env: Callable[..., dict[str, str]], cli: Callable[..., tuple[int, str, str]]
+) -> None:
+    pipeline_env(**ROLES, NORTHSTAR_REQUIRED_APPROVALS="2")
+    cid = request_adjustment(cli, 100)
+    code, out, _ = cli("bob", "corrections", "approve", cid, "--json")
+    assert (code, json.loads(out)["status"]) == (0, "requested")
+    code, _, err = cli("bob", "corrections", "approve", cid)
+    assert code == 2 and f"bob already approved {cid}" in err
+    code, _, err = cli("alice", "corrections", "apply", cid)
+    assert code == 2 and "it has 1 of the 2 approvals it needs" in err
+    code, out, _ = cli("carol", "corrections", "approve", cid, "--json")
+    assert (code, json.loads(out)["status"]) == (0, "approved")
+    assert show(cli, cid)["approved_by"] == ["bob", "carol"]
+    assert set(landing_store(load_settings()).keys(f"raw/corrections/{cid}/approvals/")) == {
+        f"raw/corrections/{cid}/approvals/01-bob.json", f"raw/corrections/{cid}/approvals/02-carol.json",
+    }  # fmt: skip
