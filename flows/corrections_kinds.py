@@ -25,7 +25,7 @@ from flows.engine import BatchOutcome, Stopwatch, new_record, publish_or_hold
 from flows.orders_microbatch import validate_orders
 from flows.orders_repair import REPAIR_LOAD
 from northstar.batches import Window
-from northstar.corrections import Correction
+from northstar.corrections import ORDER_COLUMNS, Correction
 from northstar.evidence import Bundle, Scope, object_ref
 from northstar.landing import LandingStore, landing_store
 from northstar.settings import Settings
@@ -33,7 +33,6 @@ from northstar.sources.orders import SOURCE as ORDERS
 from northstar.sources.orders.landing import LandedBatch, land_orders
 from northstar.warehouse import open_warehouse
 
-ORDER_COLUMNS = ("order_id", "customer_id", "status", "currency", "total_amount_minor", "created_at", "updated_at")
 _TS = pa.timestamp("us", tz="UTC")
 ORDER_SCHEMA = pa.schema(
     list(zip(ORDER_COLUMNS, [pa.int64(), pa.int64(), pa.string(), pa.string(), pa.int64(), _TS, _TS], strict=True))
@@ -106,6 +105,7 @@ def plan_adjustment(settings: Settings, corr: Correction, bundle: Bundle) -> Kin
 
 
 def orders_scopes(order_ids: list[int]) -> list[Scope]:
+    """The CORE orders and order lines of these orders (no order: a scope matching nothing, order ids are >= 0)."""
     ids = {"order_ids": tuple(order_ids) or (-1,)}
     return [
         Scope("CORE.ORDERS", "ORDER_ID IN (%(order_ids)s)", ids, ("ORDER_ID",)),

@@ -28,6 +28,7 @@ from northstar.warehouse import Warehouse, jsonable
 KINDS = ("reprocess", "source_refresh", "quarantine_release", "adjustment")
 STATUSES = ("requested", "approved", "rejected", "applied", "applied, gate held")
 APPLIED_EVENTS = ("APPLIED", "APPLIED_GATE_HELD")
+ORDER_COLUMNS = ("order_id", "customer_id", "status", "currency", "total_amount_minor", "created_at", "updated_at")
 
 
 class CorrectionRefused(ValueError):
@@ -98,6 +99,10 @@ def check_args(kind: str, args: dict[str, Any]) -> dict[str, Any]:
         raise ValueError("source_refresh needs --start and --end (ISO-8601 with offset): the window to re-extract")
     if kind == "quarantine_release" and not args.get("override"):
         raise ValueError("quarantine_release needs --override FILE: the reviewed rows (JSON list of orders rows)")
+    for row in args.get("override") or []:
+        missing = [c for c in ORDER_COLUMNS if c not in row]
+        if missing:
+            raise ValueError(f"--override: the row of order {row.get('order_id')!r} lacks {', '.join(missing)}")
     if kind == "reprocess" and not (args.get("batch_ids") or (args.get("start") and args.get("end"))):
         raise ValueError("reprocess needs --batch-id (repeatable) or --start and --end")
     return {k: v for k, v in args.items() if v not in (None, [], "")}

@@ -247,6 +247,10 @@ def test_a_quarantine_release_publishes_the_reviewed_row_after_rechecking_it(
     code, _, err = cli("alice", "corrections", "request", "--kind", "quarantine_release", "--source", "orders",
                        "--reason", "r", "--ticket", "OPS-9", "--override", str(override))  # fmt: skip
     assert code == 2 and "--override: orders 1 are not quarantined: nothing to release" in err
+    override.write_text(json.dumps([{"order_id": 2, "status": "paid"}]))
+    code, _, err = cli("alice", "corrections", "request", "--kind", "quarantine_release", "--source", "orders",
+                       "--reason", "r", "--ticket", "OPS-9", "--override", str(override))  # fmt: skip
+    assert code == 2 and "the row of order 2 lacks customer_id, currency, total_amount_minor, created_at" in err
     override.write_text(json.dumps([reviewed]))
     code, out, err = cli("alice", "corrections", "request", "--kind", "quarantine_release", "--source", "orders",
                          "--reason", "status typo confirmed with the shop", "--ticket", "OPS-9",
