@@ -95,6 +95,9 @@ def _parser() -> argparse.ArgumentParser:
     from cli import alerts  # alerts, monitor, report
 
     alerts.add_commands(sub)
+    from cli import corrections  # corrections and audit verify
+
+    corrections.add_commands(sub)
     return parser
 
 

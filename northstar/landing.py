@@ -69,8 +69,9 @@ def verified_copy(store: LandingStore, key: str, sha256: str, directory: Path) -
 class LandingStore(Protocol):
     """Write-once object storage keyed like raw/<source>/dt=YYYY-MM-DD/..."""
 
-    def put_if_absent(self, key: str, data: bytes) -> bool:
-        """Store data under key unless the key exists; True when this call wrote it."""
+    def put_if_absent(self, key: str, data: bytes, retain_until: datetime | None = None) -> bool:
+        """Store data under key unless the key exists; True when this call wrote it. retain_until: lock the object
+        until then (S3 Object Lock in compliance mode; a local store's objects are write-once anyway)."""
         ...
 
     def get(self, key: str) -> bytes:
@@ -110,7 +111,7 @@ class LocalLanding:
             raise ValueError(f"landing key escapes the store: {key!r}")
         return path
 
-    def put_if_absent(self, key: str, data: bytes) -> bool:
+    def put_if_absent(self, key: str, data: bytes, retain_until: datetime | None = None) -> bool:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
@@ -164,9 +165,12 @@ class S3Landing:
         self.bucket = bucket
         self.client = client
 
-    def put_if_absent(self, key: str, data: bytes) -> bool:
+    def put_if_absent(self, key: str, data: bytes, retain_until: datetime | None = None) -> bool:
+        lock: dict[str, Any] = {}
+        if retain_until is not None:  # the bucket policy refuses evidence (raw/corrections/) put without it
+            lock = {"ObjectLockMode": "COMPLIANCE", "ObjectLockRetainUntilDate": retain_until}
         try:
-            self.client.put_object(Bucket=self.bucket, Key=key, Body=data, IfNoneMatch="*")
+            self.client.put_object(Bucket=self.bucket, Key=key, Body=data, IfNoneMatch="*", **lock)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in (
                 "PreconditionFailed",

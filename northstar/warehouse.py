@@ -47,6 +47,8 @@ DDL_FILES = (
     "snowflake/create_monitoring_tables.sql",
     "snowflake/create_ops_batch_resolutions.sql",
     "snowflake/create_ops_schema_versions.sql",
+    "snowflake/create_corrections_tables.sql",
+    "snowflake/create_replay_tables.sql",
 )
 STAGE = "OPS.LOAD_STAGE"
 _STAGE_PATH = re.compile(r"^[a-z0-9_\-/]+$")
