@@ -201,6 +201,8 @@ def test_a_muted_key_sends_nothing_and_the_mute_is_recorded(
     assert [(e["ALERT_KEY"], e["EVENT"], e["ACTOR"], e["REASON"]) for e in events] == [
         ("freshness:orders", "muted", "alice", "source DB maintenance until 14:00")
     ]
+    audit = wh.query("SELECT KIND, ACTOR, SUBJECT FROM OPS.AUDIT_LOG WHERE KIND = 'alert.muted'")
+    assert [(a["KIND"], a["ACTOR"], a["SUBJECT"]) for a in audit] == [("alert.muted", "alice", "freshness:orders")]
 
 
 def test_many_alerts_in_one_run_are_one_summary_message(settings: Settings, wh: Warehouse, slack: SlackStandIn) -> None:

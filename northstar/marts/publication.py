@@ -30,6 +30,7 @@ from typing import Any
 
 import yaml
 
+from northstar.audit import append_audit
 from northstar.landing import landing_store
 from northstar.marts.dbt_runner import DBT_PROJECT_DIR, DbtRun, dbt_vars, run_dbt
 from northstar.settings import Settings
@@ -160,6 +161,7 @@ def rollback(settings: Settings, to: str, reason: str, who: str | None = None) -
         _make_live(
             wh, target, event="rolled_back", who=who or actor(), reason=reason, swap=settings.snowflake is not None
         )
+        append_audit(wh, kind="marts.rollback", actor=who or actor(), subject=to, details={"reason": reason})
     return _replace(target, status=LIVE, reason=reason)
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from northstar.audit import append_audit
 from northstar.landing import landing_store
 from northstar.monitoring import slack
 from northstar.monitoring.alerting import Alert, delivered, evaluate, mute, undelivered
@@ -112,6 +113,7 @@ def mute_alert(settings: Settings, key: str, duration: timedelta, reason: str, a
         write_alerts(wh, [muted])
         until = f"until {now + duration:%Y-%m-%dT%H:%M:%SZ}"
         record_event(wh, key, "muted", actor, now, reason=reason, detail=until)
+        append_audit(wh, kind="alert.muted", actor=actor, subject=key, details={"reason": reason, "until": until})
     return muted
 
 
