@@ -106,6 +106,9 @@ def _parser() -> argparse.ArgumentParser:
     from cli.reconcile import add_commands  # reconcile-source and completeness
 
     add_commands(sub)
+    from cli.investigate import add_commands as add_investigate  # investigate and incidents (cli/investigate.py)
+
+    add_investigate(sub)
     return parser
 
 
