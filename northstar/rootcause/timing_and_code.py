@@ -23,8 +23,7 @@ def late_arriving_data(ev: Evidence) -> Finding:
                 f"{len(after)} payment/refund row(s) of {ev.subject.day} (amount {total} minor units) "
                 f"were published after the day was first reconciled (window ending {after[0]['RECONCILED_AT']}): "
                 + ", ".join(
-                    f"{r['KIND']} {r['KEY']} created {r['CREATED_AT']} in batch {r['BATCH_ID']}"
-                    for r in after[:5]
+                    f"{r['KIND']} {r['KEY']} created {r['CREATED_AT']} in batch {r['BATCH_ID']}" for r in after[:5]
                 ),
                 0.65,
                 "sql/rootcause/select_published_after_reconciled.sql",
