@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from cli import warehouse_admin
+from cli import corrections, investigate, warehouse_admin
 from northstar.batches import settled_window
 from northstar.landing import LandingCorrupt
 from northstar.settings import SettingsError, load_settings
@@ -106,9 +106,8 @@ def _parser() -> argparse.ArgumentParser:
     from cli.reconcile import add_commands  # reconcile-source and completeness
 
     add_commands(sub)
-    from cli.investigate import add_commands as add_investigate  # investigate and incidents (cli/investigate.py)
-
-    add_investigate(sub)
+    corrections.add_commands(sub)  # corrections and audit verify (cli/corrections.py)
+    investigate.add_commands(sub)  # investigate and incidents (cli/investigate.py, cli/incidents.py)
     return parser
 
 

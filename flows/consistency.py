@@ -139,8 +139,11 @@ class ConsistencySource:
     job = JOB
     cadence = timedelta(minutes=15)
 
+    def __init__(self, rerun_for: str | None = None) -> None:
+        self.rerun_for = rerun_for  # a correction's id: the gate runs again as its own batch (README, Corrections)
+
     def batch_id(self, window: Window) -> str:
-        return batch_id(SOURCE, window)
+        return f"{SOURCE}-{self.rerun_for}" if self.rerun_for else batch_id(SOURCE, window)
 
     def lineage_inputs(self, settings: Settings) -> list[DatasetRef]:
         namespace, db = warehouse_namespace(settings), settings.database
@@ -177,9 +180,10 @@ class ConsistencySource:
 
 
 @flow(name=JOB)
-def consistency_check(start: str | None = None, end: str | None = None) -> BatchOutcome:
-    """One consistency run for [start, end) (default: the last closed 15-minute window)."""
-    outcome = run_batch(ConsistencySource(), start, end)
+def consistency_check(start: str | None = None, end: str | None = None, rerun_for: str | None = None) -> BatchOutcome:
+    """One consistency run for [start, end) (default: the last closed 15-minute window); rerun_for, a correction's
+    id, runs the gate again after the correction as batch `consistency-<id>` (a window's own batch runs once)."""
+    outcome = run_batch(ConsistencySource(rerun_for), start, end)
     if outcome.status == "HELD":
         alert("consistency gate held, marts keep their previous state", source=SOURCE, batch_id=outcome.batch_id,
               details=outcome.reason or "")  # fmt: skip

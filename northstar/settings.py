@@ -15,6 +15,7 @@ The groups are pydantic models whose fields carry their variable's name as `vali
 
 from __future__ import annotations
 
+import getpass
 import os
 import re
 import socket
@@ -138,6 +139,21 @@ def _secrets(value: Any) -> Any:
     if isinstance(value, str):
         return tuple(part.strip() for part in value.split(",") if part.strip())
     return value
+
+
+def _users(value: Any) -> Any:
+    """Comma-separated user names (blanks dropped); a tuple passes through, None stays None."""
+    if value is None or isinstance(value, tuple | list):
+        return value if value is None else tuple(value)
+    return tuple(part.strip() for part in str(value).split(",") if part.strip())
+
+
+def _os_user() -> str:
+    """The operating system's user name (the acting user when NORTHSTAR_USER is unset)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
 
 
 Minutes = Annotated[timedelta, BeforeValidator(_whole("minutes", 0))]
@@ -365,6 +381,12 @@ class Settings(BaseSettings):
     )
     # host:port of a running local warehouse server shared by many homes (the tests'); None: the home's own
     warehouse_server: Annotated[str | None, BeforeValidator(_host_port)] = _var("NORTHSTAR_WAREHOUSE_SERVER")
+    # who acts (recorded with every audit entry), and who may request and approve corrections (README,
+    # "Corrections and audit"); requesters unset: anyone may request
+    user: str = Field(default_factory=_os_user, validation_alias="NORTHSTAR_USER")
+    approvers: Annotated[tuple[str, ...], BeforeValidator(_users)] = _var("NORTHSTAR_APPROVERS", ())
+    requesters: Annotated[tuple[str, ...] | None, BeforeValidator(_users)] = _var("NORTHSTAR_REQUESTERS")
+    required_approvals: Annotated[int, BeforeValidator(_integer(1))] = _var("NORTHSTAR_REQUIRED_APPROVALS", 1)
     orders: OrdersSettings = Field(default_factory=OrdersSettings)
     payments: PaymentsSettings = Field(default_factory=PaymentsSettings)
     fulfillment: FulfillmentSettings = Field(default_factory=FulfillmentSettings)

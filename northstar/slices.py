@@ -121,6 +121,8 @@ def _fetch_by_time(
     _insert(
         con, "day_duplicates", wh.query_arrow(read_sql("snowflake/select_consistency_day_duplicates.sql"), dup_days)
     )
+    adjustments = wh.query_arrow(read_sql("snowflake/select_consistency_day_adjustments.sql"), dup_days)
+    _insert(con, "day_adjustments", adjustments)
     age = timedelta(days=cfg.unshipped_days)
     aging = {"low": _naive_utc(window.start) - age, "high": _naive_utc(window.end) - age}
     _insert(con, "aging_orders", wh.query_arrow(read_sql("snowflake/select_consistency_aging_orders.sql"), aging))

@@ -41,6 +41,7 @@ DDL_FILES = (
     "snowflake/create_wms_tables.sql",
     "snowflake/create_stripe_tables.sql",
     "snowflake/create_consistency_tables.sql",
+    "snowflake/create_corrections_tables.sql",
     "snowflake/create_incidents_tables.sql",
 )
 STAGE = "OPS.LOAD_STAGE"

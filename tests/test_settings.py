@@ -54,6 +54,7 @@ def test_defaults_are_the_documented_ones(tmp_path: Path) -> None:
         3,
     )
     assert (s.landing.bucket, s.snowflake, s.lineage.marquez_url) == (None, None, None)
+    assert (s.approvers, s.requesters, s.required_approvals) == ((), None, 1) and s.user
     assert (s.landing_dir, s.warehouse_dir, s.lineage_dir, s.work_dir) == tuple(
         tmp_path / name for name in ("landing", "warehouse", "lineage", "work")
     )
@@ -100,8 +101,18 @@ def test_every_documented_variable_reaches_its_setting(tmp_path: Path) -> None:
             "STRIPE_WEBHOOK_SECRET": " whsec_new , whsec_old ",
             "STRIPE_API_KEY": "rk_live_x",
             "STRIPE_API_BASE": "http://127.0.0.1:12111",
+            "NORTHSTAR_USER": "alice",
+            "NORTHSTAR_APPROVERS": "bob, carol",
+            "NORTHSTAR_REQUESTERS": "alice,dave",
+            "NORTHSTAR_REQUIRED_APPROVALS": "2",
             "UNRELATED": "ignored",
         }
+    )
+    assert (s.user, s.approvers, s.requesters, s.required_approvals) == (
+        "alice",
+        ("bob", "carol"),
+        ("alice", "dave"),
+        2,
     )
     assert (s.profile, s.database, s.code_version, s.lease_ttl) == ("aws", "PROD", "abc123", timedelta(seconds=120))
     assert s.orders.pg_dsn.get_secret_value() == "postgresql://loader:pw@db:5432/shop"
@@ -171,6 +182,7 @@ def test_every_documented_variable_reaches_its_setting(tmp_path: Path) -> None:
         ("NORTHSTAR_SFTP_STABLE_SECONDS", "-0.1", "must be at least 0 seconds, not -0.1"),
         ("NORTHSTAR_SFTP_DOWNLOAD_ATTEMPTS", "0", "must be a whole number >= 1, not '0'"),
         ("NORTHSTAR_SFTP_DONE_MARKERS", "maybe", "must be true or false, not 'maybe'"),
+        ("NORTHSTAR_REQUIRED_APPROVALS", "0", "must be a whole number >= 1, not '0'"),
     ],
 )
 def test_a_bad_value_is_one_line_naming_its_variable(tmp_path: Path, variable: str, value: str, message: str) -> None:

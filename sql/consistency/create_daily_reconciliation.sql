@@ -1,5 +1,6 @@
 -- Revenue by business day and currency under one definition: captured (by the payment intent's creation time)
--- minus succeeded refunds (by the refund's creation time), each in the business timezone.
+-- minus succeeded refunds (by the refund's creation time), each in the business timezone, plus the approved revenue
+-- adjustments of the day (MARTS.REVENUE_ADJUSTMENTS, README "Corrections and audit").
 CREATE OR REPLACE TABLE daily_revenue AS
 WITH captured AS (
     SELECT CAST(timezone($tz, created_at AT TIME ZONE 'UTC') AS DATE) AS business_date, currency,
@@ -12,13 +13,19 @@ refunded AS (
            sum(amount) AS refunded_minor, count(*) AS refunds
     FROM day_refunds
     GROUP BY ALL
+),
+adjusted AS (
+    SELECT business_day AS business_date, currency, sum(amount_minor) AS adjustments_minor
+    FROM day_adjustments
+    GROUP BY ALL
 )
 SELECT business_date, currency,
        coalesce(c.captured_minor, 0) AS captured_minor, coalesce(r.refunded_minor, 0) AS refunded_minor,
-       coalesce(c.captured_minor, 0) - coalesce(r.refunded_minor, 0) AS net_minor,
+       coalesce(c.captured_minor, 0) - coalesce(r.refunded_minor, 0) + coalesce(a.adjustments_minor, 0) AS net_minor,
        coalesce(c.payments, 0) AS payments, coalesce(r.refunds, 0) AS refunds
 FROM captured AS c
-FULL JOIN refunded AS r USING (business_date, currency);
+FULL JOIN refunded AS r USING (business_date, currency)
+FULL JOIN adjusted AS a USING (business_date, currency);
 
 -- Against finance, for the days finance reported: variance = |ours - finance| / |finance| per currency; each side's
 -- captured and refunded kept for the explanation.

@@ -82,6 +82,8 @@ CREATE OR REPLACE TABLE day_refunds (
     counted_from VARCHAR  -- refund (a refund object) or charge (its refunded amount no refund object covers)
 );
 CREATE OR REPLACE TABLE day_orders (order_id BIGINT, created_at TIMESTAMP);
+-- The reconciled days' approved revenue adjustments (MARTS.REVENUE_ADJUSTMENTS, written by corrections), summed.
+CREATE OR REPLACE TABLE day_adjustments (business_day DATE, currency VARCHAR, amount_minor BIGINT);
 CREATE OR REPLACE TABLE day_duplicates (order_id BIGINT, business_date DATE);
 -- Finance's daily report for the reconciled days (northstar/sources/finance.py).
 CREATE OR REPLACE TABLE finance (

@@ -27,11 +27,13 @@ CREATE TABLE IF NOT EXISTS OPS.MART_PUBLICATION_EVENTS (
     EVENT_AT        TIMESTAMP_NTZ NOT NULL
 );
 
--- Revenue corrections per business day and currency, filled by the corrections feature (signed, minor units).
+-- Revenue corrections per business day and currency, filled by applied corrections (signed, minor units); the same
+-- statement as in sql/snowflake/create_corrections_tables.sql (whichever runs first creates it).
 CREATE TABLE IF NOT EXISTS MARTS.REVENUE_ADJUSTMENTS (
-    DAY            DATE NOT NULL,
+    BUSINESS_DAY   DATE NOT NULL,
     CURRENCY       VARCHAR NOT NULL,
     AMOUNT_MINOR   NUMBER(38, 0) NOT NULL,
     REASON         VARCHAR NOT NULL,
-    CORRECTION_ID  VARCHAR NOT NULL
+    CORRECTION_ID  VARCHAR NOT NULL,
+    CREATED_AT     TIMESTAMP_TZ NOT NULL
 );

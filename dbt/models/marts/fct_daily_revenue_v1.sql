@@ -20,7 +20,7 @@ disputes_lost as (
     group by 1, 2
 ),
 adjustments as (
-    select cast(day as date) as business_date, currency, {{ sum_minor('amount_minor') }} as adjustments_minor
+    select cast(business_day as date) as business_date, currency, {{ sum_minor('amount_minor') }} as adjustments_minor
     from {{ source('marts_inputs', 'revenue_adjustments') }}
     group by 1, 2
 ),

@@ -1,0 +1,5 @@
+-- Corrections, newest first; %(correction_id)s NULL for all of them.
+SELECT CORRECTION_ID, KIND, REASON, TICKET, REQUESTED_BY, REQUESTED_AT, ARGS
+FROM OPS.CORRECTIONS
+WHERE %(correction_id)s IS NULL OR CORRECTION_ID = %(correction_id)s
+ORDER BY REQUESTED_AT DESC, CORRECTION_ID DESC;
