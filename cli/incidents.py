@@ -62,8 +62,9 @@ def _show(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _correct(args: argparse.Namespace, out: TextIO) -> int:
-    with open_warehouse(load_settings()) as wh:
-        row = transition(wh, args.incident_id, CORRECTED, correction_id=args.correction)
+    settings = load_settings()
+    with open_warehouse(settings) as wh:
+        row = transition(wh, args.incident_id, CORRECTED, actor=settings.user, correction_id=args.correction)
     out.write(f"incident {row['INCIDENT_ID']}: corrected by {row['CORRECTION_ID']}\n")
     return 0
 
@@ -71,7 +72,8 @@ def _correct(args: argparse.Namespace, out: TextIO) -> int:
 def _close(args: argparse.Namespace, out: TextIO) -> int:
     if not args.reason.strip():
         raise ValueError("--reason is empty: say why the incident is closed")
-    with open_warehouse(load_settings()) as wh:
-        row = transition(wh, args.incident_id, CLOSED, reason=args.reason)
+    settings = load_settings()
+    with open_warehouse(settings) as wh:
+        row = transition(wh, args.incident_id, CLOSED, actor=settings.user, reason=args.reason)
     out.write(f"incident {row['INCIDENT_ID']}: closed ({args.reason})\n")
     return 0

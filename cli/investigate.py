@@ -51,7 +51,7 @@ def run_investigate(args: argparse.Namespace, out: TextIO) -> int:
         )
         verdict, ev = investigate(wh, settings, subject)
         if args.incident and get_incident(wh, args.incident)["STATUS"] in (OPEN, INVESTIGATING):
-            transition(wh, args.incident, INVESTIGATING, classification=verdict.classification)
+            transition(wh, args.incident, INVESTIGATING, actor=settings.user, classification=verdict.classification)
     marquez = settings.lineage.marquez_url
     if args.html:
         write_html(args.html, verdict, ev, marquez)

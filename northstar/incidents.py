@@ -9,16 +9,15 @@ incident.
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import logging
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from northstar.audit import append_audit
 from northstar.settings import Settings
 from northstar.sqlfiles import read_sql
 from northstar.warehouse import Warehouse, open_warehouse
@@ -55,11 +54,6 @@ class Cause:
         return f"{self.source}|{self.check_id}|{self.business_date.isoformat()}"
 
 
-def actor() -> str:
-    """Who did it: NORTHSTAR_USER, else the OS user."""
-    return os.environ.get("NORTHSTAR_USER") or getpass.getuser()
-
-
 def causes_of(
     source: str, window_start: datetime, tz: str, results: Iterable[Any], failing_days: Sequence[date] = ()
 ) -> list[Cause]:
@@ -77,7 +71,7 @@ def causes_of(
     return causes
 
 
-def record_causes(wh: Warehouse, causes: Sequence[Cause], batch_id: str) -> list[str]:
+def record_causes(wh: Warehouse, causes: Sequence[Cause], batch_id: str, actor: str) -> list[str]:
     """Open an incident per new cause, or count the batch on the cause's incident that is not closed yet;
     the incident ids touched, in order."""
     ids = []
@@ -88,7 +82,7 @@ def record_causes(wh: Warehouse, causes: Sequence[Cause], batch_id: str) -> list
             incident_id = existing[0]["INCIDENT_ID"]
             params = {"incident_id": incident_id, "batch_id": batch_id, "now": now}
             if wh.execute(read_sql("incidents/update_ops_incidents_seen.sql"), params):
-                _event(wh, incident_id, "seen_again", existing[0]["STATUS"], existing[0]["STATUS"], batch_id, "")
+                _event(wh, incident_id, "seen_again", existing[0]["STATUS"], existing[0]["STATUS"], batch_id, "", actor)
         else:
             incident_id = new_incident_id(cause, now)
             params = {
@@ -102,7 +96,7 @@ def record_causes(wh: Warehouse, causes: Sequence[Cause], batch_id: str) -> list
                 "now": now,
             }
             wh.execute(read_sql("incidents/insert_into_ops_incidents.sql"), params)
-            _event(wh, incident_id, "opened", None, OPEN, batch_id, cause.summary)
+            _event(wh, incident_id, "opened", None, OPEN, batch_id, cause.summary, actor)
         ids.append(incident_id)
     return ids
 
@@ -121,7 +115,7 @@ def report_batch(settings: Settings, source: str, batch_id: str, window_start: d
                 rows = wh.query(read_sql("incidents/select_failing_days_for_batch.sql"), {"batch_id": batch_id})
                 days = [r["BUSINESS_DATE"] for r in rows]
             causes = causes_of(source, window_start, settings.consistency.business_tz, failing, days)
-            return record_causes(wh, causes, batch_id)
+            return record_causes(wh, causes, batch_id, settings.user)
     except Exception as exc:  # the warehouse may be what failed; the batch's outcome stands
         log.warning("could not record the incidents of batch %s: %s", batch_id, exc)
         return []
@@ -156,6 +150,7 @@ def transition(
     incident_id: str,
     to_status: str,
     *,
+    actor: str,
     reason: str = "",
     classification: str | None = None,
     correction_id: str | None = None,
@@ -180,7 +175,7 @@ def transition(
     }
     wh.execute(read_sql("incidents/update_ops_incidents_status.sql"), params)
     details = reason or classification or correction_id or ""
-    _event(wh, incident_id, to_status, current, to_status, None, details)
+    _event(wh, incident_id, to_status, current, to_status, None, details, actor)
     return get_incident(wh, incident_id)
 
 
@@ -192,18 +187,23 @@ def _event(
     to_status: str,
     batch_id: str | None,
     details: str,
+    actor: str,
 ) -> None:
+    """One OPS.INCIDENT_EVENTS row; a change of status is also an entry of the audit log (OPS.AUDIT_LOG)."""
     params = {
         "incident_id": incident_id,
         "event": event,
         "from_status": from_status,
         "to_status": to_status,
         "batch_id": batch_id,
-        "actor": actor(),
+        "actor": actor,
         "details": details[:2000],
         "now": _now(),
     }
     wh.execute(read_sql("incidents/insert_into_ops_incident_events.sql"), params)
+    if from_status != to_status:
+        audit = {"event": event, "from": from_status, "to": to_status, "batch_id": batch_id, "details": details[:500]}
+        append_audit(wh, kind=f"incident.{event}", actor=actor, subject=incident_id, details=audit)
 
 
 def _now() -> datetime:

@@ -103,8 +103,10 @@ def test_a_refund_after_its_day_was_reconciled_and_an_order_after_its_payment_ar
     assert any("payment pi_9 -> order 9 pending" in c for c in late)
     refund_item = next(e for e in report["evidence"] if "refund re_3" in e["claim"])
     assert "payments-2" in refund_item["batch_ids"] and refund_item["query"].endswith(".sql")
-    assert report["next_step"].startswith("the late rows are in CORE now")
-    assert f"northstar corrections request --kind reprocess --source consistency --date {DAY}" in report["next_step"]
+    assert report["next_step"] == (  # the third run published the day: nothing to correct
+        f"none needed: the late rows arrived and {DAY} reconciles with finance now. "
+        f"northstar incidents close {incident['INCIDENT_ID']} --reason 'late rows arrived'"
+    )
     html = page.read_text()
     assert "late_arriving_data" in html and "payments-2" in html and "<script" not in html
     assert investigate("--metric", "daily_revenue", "--date", str(DAY))["classification"] == "late_arriving_data"
@@ -117,6 +119,11 @@ def test_a_refund_after_its_day_was_reconciled_and_an_order_after_its_payment_ar
     code, out = cli("incidents", "list", "--status", "closed", "--json")
     assert [json.loads(line)["INCIDENT_ID"] for line in out.splitlines()] == [incident["INCIDENT_ID"]]
     assert cli("incidents", "close", incident["INCIDENT_ID"], "--reason", "again")[0] == 2  # closed is final
+    audit = query("SELECT KIND, SUBJECT FROM OPS.AUDIT_LOG WHERE KIND LIKE 'incident.%' ORDER BY SEQ")
+    assert [(a["KIND"], a["SUBJECT"]) for a in audit] == [
+        (kind, incident["INCIDENT_ID"]) for kind in ("incident.opened", "incident.investigating", "incident.closed")
+    ]
+    assert cli("audit", "verify")[0] == 0
 
 
 def test_a_retyped_column_and_a_new_status_value_are_a_source_change(
@@ -147,7 +154,11 @@ def test_a_retyped_column_and_a_new_status_value_are_a_source_change(
     change = claims(report, "source_change")
     assert any(c.startswith("the source's contract changed: schema.column_types") for c in change)
     assert any("schema.status_allowed" in c for c in change)
-    assert "--kind source_refresh --source orders" in report["next_step"] and held.batch_id in report["next_step"]
+    start, end = (T0 + timedelta(minutes=30)).isoformat(), (T0 + timedelta(minutes=45)).isoformat()
+    assert report["next_step"].endswith(
+        f"--kind source_refresh --source orders --start {start} --end {end} --reason 'source_change on {DAY}' "
+        "--ticket TICKET"
+    )
     by_batch = investigate("--batch", held.batch_id)
     assert by_batch["classification"] == "source_change" and by_batch["affected_batches"] == [held.batch_id]
 
@@ -182,7 +193,7 @@ def test_batches_that_ran_an_older_code_version_than_the_good_days_are_an_etl_bu
     bug = claims(report, "etl_bug")
     assert any("ran code version v1; the trailing week's good batches ran v2" in c for c in bug)
     assert any("gave different results under code versions" in c for c in bug)
-    assert "--kind reprocess --source payments --batch payments-bad" in report["next_step"]
+    assert "--kind reprocess --source payments --batch-id payments-bad --batch-id payments-bad-r" in report["next_step"]
     assert {h["hypothesis"]: h["score"] for h in report["hypotheses"]}["late_arriving_data"] == 0
 
 
@@ -225,4 +236,5 @@ def test_a_mart_definition_changed_while_core_matches_finance_is_transformation_
     assert any("CORE agrees with finance" in c and "publication B does not (USD: mart 2400, CORE 2500" in c
                for c in logic)  # fmt: skip
     assert any("definition changed between the good publication A" in c for c in logic)
-    assert "northstar marts rollback --to A" in report["next_step"]
+    assert report["next_step"].startswith("`northstar marts rollback --to A --reason ...` or fix the mart's model")
+    assert f"--kind adjustment --date {DAY} --currency USD --amount-minor 100 " in report["next_step"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 from northstar.rootcause.evidence import Evidence
@@ -75,44 +76,70 @@ def classify(ev: Evidence) -> Verdict:
 
 
 def next_step(ev: Evidence, top: Finding) -> str:
-    """Which correction fits the cause, as a `northstar corrections request ...` line."""
+    """Which correction fits the cause, as a ready `northstar corrections request ...` line (cli/corrections.py; the
+    ticket is the incident id when investigating one, else the placeholder TICKET)."""
     s = ev.subject
-    batches = sorted({b for item in top.evidence for b in item.batch_ids})
-    source_batches = [
-        b for b in batches if any(x["BATCH_ID"] == b and x["SOURCE"] != "consistency" for x in ev.batches)
-    ]
-    source = next((x["SOURCE"] for x in ev.batches if x["BATCH_ID"] in source_batches), s.source or "consistency")
-    reason = f"{top.hypothesis} on {s.day}" + (f" ({s.incident_id})" if s.incident_id else "")
-    args: list[str] = ["northstar", "corrections", "request"]
+    source_batches = [b for b in ev.batches if b["SOURCE"] != "consistency"
+                      and b["BATCH_ID"] in {i for item in top.evidence for i in item.batch_ids}]  # fmt: skip
+    source = source_batches[0]["SOURCE"] if source_batches else (s.source or "orders")
+    tail = ["--reason", f"{top.hypothesis} on {s.day}", "--ticket", s.incident_id or "TICKET"]
+    request = ["northstar", "corrections", "request", "--kind"]
     if top.hypothesis == SOURCE_CHANGE:
-        kind = "source_refresh" if any("contract" in i.claim for i in top.evidence) else "quarantine_release"
-        args += ["--kind", kind, "--source", source, *_batch_args(source_batches)]
-        prefix = "update the contract for the new shape (validators/), then: "
-    elif top.hypothesis == LATE:
-        args += ["--kind", "reprocess", "--source", "consistency", "--date", s.day.isoformat()]
-        prefix = "the late rows are in CORE now; re-run the day's checks and marts: "
-    elif top.hypothesis == ETL_BUG:
-        args += ["--kind", "reprocess", "--source", source, *_batch_args(source_batches)]
-        prefix = "the current code loads the raw correctly; reprocess the affected batches: "
-    elif top.hypothesis == TRANSFORMATION:
+        held = [b for b in source_batches if b["STATUS"] == "HELD"] or source_batches
+        if held and any(i.claim.startswith("the source's contract changed") for i in top.evidence):
+            window = ["--start", _iso(held[0]["WINDOW_START"]), "--end", _iso(held[-1]["WINDOW_END"])]
+            cmd = [*request, "source_refresh", "--source", source, *window, *tail]
+            return (
+                "update the contract for the new shape (validators/), then re-extract the held window: "
+                + shlex.join(cmd)
+            )
+        cmd = [*request, "quarantine_release", "--source", source, "--override", "reviewed.json", *tail]
+        return "review the quarantined rows with the new values (northstar quarantine), then: " + shlex.join(cmd)
+    if top.hypothesis == ETL_BUG:
+        cmd = [*request, "reprocess", "--source", source, *_batch_args([b["BATCH_ID"] for b in source_batches]), *tail]
+        return "the current code loads the same raw differently; reprocess the affected batches: " + shlex.join(cmd)
+    gap = _gap(ev, top)
+    if top.hypothesis == LATE and not gap:
+        close = f"northstar incidents close {s.incident_id} --reason 'late rows arrived'" if s.incident_id else ""
+        return f"none needed: the late rows arrived and {s.day} reconciles with finance now. {close}".strip()
+    if not gap:
+        return "fix the cause above; no adjustment is needed (the published figures match finance)"
+    currency, amount = gap
+    cmd = [*request, "adjustment", "--date", s.day.isoformat(), "--currency", currency, "--amount-minor", str(amount)]
+    if top.hypothesis == TRANSFORMATION:
         good = _last_good_publication(top)
-        args += ["--kind", "adjustment", "--date", s.day.isoformat()]
-        prefix = (
-            f"roll the marts back (`northstar marts rollback --to {good} --reason ...`) or fix the model, then: "
-            if good
-            else "fix the mart's model (dbt/models/marts/), then: "
-        )
-    else:
-        return ""
-    if s.currency:
-        args += ["--currency", s.currency]
-    return prefix + shlex.join([*args, "--reason", reason])
+        rollback = f"`northstar marts rollback --to {good} --reason ...` or " if good else ""
+        return f"{rollback}fix the mart's model (dbt/models/marts/), or adjust: " + shlex.join([*cmd, *tail])
+    return "the day's figures are still off; adjust: " + shlex.join([*cmd, *tail])
+
+
+def _gap(ev: Evidence, top: Finding) -> tuple[str, int] | None:
+    """(currency, amount in minor units) that would bring the published figure to finance's, when it is off."""
+    latest: dict[str, dict[str, Any]] = {}
+    for r in ev.reconciliation:
+        latest[r["CURRENCY"]] = r
+    if top.hypothesis == TRANSFORMATION:
+        for item in top.evidence:
+            for currency, r in latest.items():
+                marker = f"{currency}: mart "
+                if marker in item.claim and r["FINANCE_NET_MINOR"] is not None:
+                    mart = int(item.claim.split(marker, 1)[1].split(",", 1)[0])
+                    return currency, int(r["FINANCE_NET_MINOR"]) - mart
+        return None
+    for currency, r in sorted(latest.items()):
+        if not r["WITHIN_SLA"] and r["FINANCE_NET_MINOR"] is not None:
+            return currency, int(r["FINANCE_NET_MINOR"]) - int(r["NET_MINOR"])
+    return None
+
+
+def _iso(moment: Any) -> str:
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
 
 
 def _batch_args(batch_ids: list[str]) -> list[str]:
     out: list[str] = []
-    for b in batch_ids[:20]:
-        out += ["--batch", b]
+    for b in sorted(set(batch_ids))[:20]:
+        out += ["--batch-id", b]
     return out
 
 
