@@ -105,6 +105,7 @@ class BatchRecord:
     rows_already_current: int | None = None  # passed rows another batch had already published (or newer)
     rows_requarantined: int | None = None  # quarantined rows another batch had already quarantined
     safe_until: datetime | None = None  # orders: how far the batch could safely read (open transactions)
+    supersedes: str | None = None  # a replayed version (flows/reprocess.py): the batch version it replaces
 
 
 def batch_status(wh: Warehouse, batch_id: str) -> str | None:
@@ -132,9 +133,7 @@ def publish(
     """
     if batch_status(wh, record.batch_id) == BatchStatus.COMMITTED:
         return None
-    wh.run_file(plan.stage_ddl)  # DDL commits implicitly in Snowflake, so it runs before BEGIN
-    for staged in plan.staged:
-        wh.put(staged.parquet, _stage_path(plan, record, staged))
+    stage_files(wh, plan, record)
     t0 = time.perf_counter()
     try:
         return _with_lock(
@@ -148,13 +147,8 @@ def _load(
     wh: Warehouse, plan: LoadPlan, record: BatchRecord, checks: Sequence[LedgerCheck], status: BatchStatus, t0: float
 ) -> BatchRecord:
     """The load's statements, inside the transaction and the source's lock."""
-    params = {"batch_id": record.batch_id, "loaded_at": record.started_at}
-    for staged in plan.staged:
-        wh.execute(f"DELETE FROM {staged.table}")  # only this transaction's rows are visible to it anyway
-        wh.execute(
-            f"COPY INTO {staged.table} FROM @{STAGE}/{_stage_path(plan, record, staged)}/ "
-            "FILE_FORMAT = (TYPE = PARQUET) MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE FORCE = TRUE"
-        )
+    params = load_params(record)
+    copy_staged(wh, plan, record)
     for relative in plan.load_files:
         wh.run_file(relative, params)
     counts = wh.query(read_sql(plan.count_published), params)[0]
@@ -169,10 +163,49 @@ def _load(
     )
     _write_checks(wh, record, checks)
     _record(wh, done)
-    for staged in plan.staged:
-        wh.execute(f"DELETE FROM {staged.table}")
+    empty_staging(wh, plan)
     fault_point("publish_before_commit")
     return done
+
+
+def load_params(record: BatchRecord) -> dict[str, Any]:
+    """The parameters every load file may bind: the batch, its load time, and the version it supersedes."""
+    return {"batch_id": record.batch_id, "loaded_at": record.started_at, "supersedes": record.supersedes}
+
+
+def stage_files(wh: Warehouse, plan: LoadPlan, record: BatchRecord) -> None:
+    """Create the plan's staging tables and upload its files (before the transaction: DDL commits implicitly)."""
+    wh.run_file(plan.stage_ddl)
+    for staged in plan.staged:
+        wh.put(staged.parquet, _stage_path(plan, record, staged))
+
+
+def copy_staged(wh: Warehouse, plan: LoadPlan, record: BatchRecord) -> None:
+    """Inside the load transaction: empty each staging table and COPY the batch's uploaded file into it."""
+    for staged in plan.staged:
+        wh.execute(f"DELETE FROM {staged.table}")  # only this transaction's rows are visible to it anyway
+        wh.execute(
+            f"COPY INTO {staged.table} FROM @{STAGE}/{_stage_path(plan, record, staged)}/ "
+            "FILE_FORMAT = (TYPE = PARQUET) MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE FORCE = TRUE"
+        )
+
+
+def empty_staging(wh: Warehouse, plan: LoadPlan) -> None:
+    """Inside the load transaction, last: nothing staged outlives it."""
+    for staged in plan.staged:
+        wh.execute(f"DELETE FROM {staged.table}")
+
+
+def record_batch(wh: Warehouse, record: BatchRecord, checks: Sequence[LedgerCheck]) -> BatchRecord:
+    """Inside a load transaction: the batch's check results and its guarded ledger row (AlreadyCommitted when a
+    COMMITTED row of the batch exists: the caller's transaction rolls back)."""
+    _write_checks(wh, record, checks)
+    return _record(wh, record)
+
+
+def with_load_lock(wh: Warehouse, source: str, owner: str, body: Callable[[], T]) -> T:
+    """Run body in one transaction holding the source's load lock (the lock every publish of source takes)."""
+    return _with_lock(wh, f"load:{source}", owner, body)
 
 
 def record_held(wh: Warehouse, record: BatchRecord, checks: Sequence[LedgerCheck]) -> BatchRecord | None:

@@ -43,6 +43,7 @@ DDL_FILES = (
     "snowflake/create_consistency_tables.sql",
     "snowflake/create_corrections_tables.sql",
     "snowflake/create_incidents_tables.sql",
+    "snowflake/create_replay_tables.sql",
 )
 STAGE = "OPS.LOAD_STAGE"
 _STAGE_PATH = re.compile(r"^[a-z0-9_\-/]+$")

@@ -68,7 +68,15 @@ def land_orders(
         manifest["line_count"] = lines.num_rows
         # First write wins: if a concurrent attempt landed first, its manifest is the batch of record.
         store.put_if_absent(manifest_key, json.dumps(manifest, indent=2).encode())
-    manifest = json.loads(store.get(manifest_key))
+    return open_landed(store, prefix, batch_id, work_dir)
+
+
+def open_landed(store: LandingStore, prefix: str, batch_id: str, work_dir: Path) -> LandedBatch:
+    """A batch landed under prefix, as its manifest describes it, its files verified (never re-extracted).
+
+    KeyError when the manifest or a file is gone (past the raw retention); LandingCorrupt when a file changed.
+    """
+    manifest = json.loads(store.get(prefix + "manifest.json"))
     files = {f.get("dataset", SOURCE): f for f in manifest["files"]}
     local = {name: verified_copy(store, f["key"], f["sha256"], work_dir) for name, f in files.items()}
     return LandedBatch(batch_id, prefix, manifest, local[SOURCE], local.get(LINES))
