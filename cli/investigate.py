@@ -7,11 +7,12 @@ import json
 from typing import Any, TextIO
 
 from cli.incidents import add_commands as add_incidents
+from flows.reprocess import ReprocessError, reprocess
 from northstar.incidents import INVESTIGATING, OPEN, get_incident, transition
-from northstar.rootcause import METRICS, investigate, resolve_subject
+from northstar.rootcause import METRICS, Evidence, Replayer, investigate, resolve_subject
 from northstar.rootcause.report import write_html, write_text
 from northstar.rootcause.verdict import as_dict
-from northstar.settings import load_settings
+from northstar.settings import Settings, load_settings
 from northstar.warehouse import open_warehouse
 
 
@@ -49,7 +50,7 @@ def run_investigate(args: argparse.Namespace, out: TextIO) -> int:
             order=args.order,
             batch=args.batch,
         )
-        verdict, ev = investigate(wh, settings, subject)
+        verdict, ev = investigate(wh, settings, subject, dry_run_replay(settings))
         if args.incident and get_incident(wh, args.incident)["STATUS"] in (OPEN, INVESTIGATING):
             transition(wh, args.incident, INVESTIGATING, actor=settings.user, classification=verdict.classification)
     marquez = settings.lineage.marquez_url
@@ -60,3 +61,41 @@ def run_investigate(args: argparse.Namespace, out: TextIO) -> int:
     else:
         write_text(out, verdict, ev, marquez)
     return 0 if verdict.classification == "none" else 1
+
+
+def dry_run_replay(settings: Settings) -> Replayer:
+    """Replay the affected orders batches that ran another code version than this one, as a dry run of
+    flows.reprocess (nothing is written); their per-table differences. Orders only: reprocess replays orders.
+    A batch whose raw is gone (ReprocessError) gives no replay, and the investigation goes on without it."""
+
+    def replay(ev: Evidence) -> list[dict[str, Any]]:
+        stale = sorted(
+            b["BATCH_ID"]
+            for b in ev.affected_batches()
+            if b["SOURCE"] == "orders"
+            and b["STATUS"] in ("COMMITTED", "HELD")
+            and b["CODE_VERSION"] not in (None, settings.code_version)
+        )
+        if not stale:
+            return []
+        reason = (
+            f"investigate: dry-run replay of {ev.subject.kind} {ev.subject.value} with code {settings.code_version}"
+        )
+        try:
+            report = reprocess(settings, "orders", batch_ids=stale, reason=reason, dry_run=True)
+        except ReprocessError:
+            return []
+        return [
+            {
+                "batch_id": b.superseded,
+                "table": d.table,
+                "added": d.added,
+                "removed": d.removed,
+                "changed": d.changed,
+                "sample": d.sample,
+            }
+            for b in report.batches
+            for d in b.diffs
+        ]
+
+    return replay

@@ -21,6 +21,7 @@ from northstar.settings import load_settings
 from northstar.warehouse import open_warehouse
 from tests.consistency_seed import SourceBatch, commit, drop_finance, naive, order_row, payment_row, window
 from tests.helpers import T0, source_row
+from validators.rules import in_range
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]
 DAY = date(2026, 11, 20)
@@ -195,6 +196,40 @@ def test_batches_that_ran_an_older_code_version_than_the_good_days_are_an_etl_bu
     assert any("gave different results under code versions" in c for c in bug)
     assert "--kind reprocess --source payments --batch-id payments-bad --batch-id payments-bad-r" in report["next_step"]
     assert {h["hypothesis"]: h["score"] for h in report["hypotheses"]}["late_arriving_data"] == 0
+
+
+def test_a_bug_fixed_between_code_versions_differs_in_a_dry_run_reprocess_of_the_old_batches_an_etl_bug(
+    pipeline_env: Callable[..., dict[str, str]], source_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipeline_env(NORTHSTAR_CODE_VERSION="v1")
+    before = T0 - timedelta(days=1)
+    rows = [source_row(1, 1 - 24 * 60, total_amount_minor=5000, created_at=before - timedelta(hours=1)),
+            source_row(2, 1, total_amount_minor=5000), source_row(3, 2)]  # fmt: skip
+    with psycopg.connect(source_db) as conn:
+        conn.cursor().executemany(INSERT, rows)
+    good = orders_flow.orders_microbatch(before.isoformat(), (before + timedelta(minutes=15)).isoformat())
+    assert (good.status, good.rows_quarantined) == ("COMMITTED", 0)
+    # v2 shipped a bad rule: totals above 4000 rejected (its mapping of the limit was in major units)
+    checks = orders_flow.ORDERS_CHECKS
+    monkeypatch.setenv("NORTHSTAR_CODE_VERSION", "v2")
+    monkeypatch.setattr(
+        orders_flow, "ORDERS_CHECKS", (*checks, in_range("schema.total_limit", "total_amount_minor", max=4000))
+    )
+    bad = orders_flow.orders_microbatch(T0.isoformat(), (T0 + timedelta(minutes=15)).isoformat())
+    assert bad.status == "COMMITTED"
+    quarantined = [r["ORDER_ID"] for r in query("SELECT ORDER_ID FROM QUARANTINE.ORDERS ORDER BY 1")]
+    assert quarantined == [1, 2]  # order 1 again too: the batch re-reads the overlap before its watermark
+    monkeypatch.setattr(orders_flow, "ORDERS_CHECKS", checks)  # v3, the current code, fixed it
+    monkeypatch.setenv("NORTHSTAR_CODE_VERSION", "v3")
+
+    report = investigate("--metric", "quarantine_rate", "--date", str(DAY), "--source", "orders")
+    assert report["classification"] == "etl_bug" and report["confidence"] >= 0.5
+    bug = claims(report, "etl_bug")
+    assert "1 affected orders batch(es) ran code version v2; the trailing week's good batches ran v1" in bug
+    replay = next(c for c in bug if c.startswith("a dry-run reprocess of the affected raw with the current code gives"))
+    assert "different rows: CORE.ORDERS: +1 -0 ~0" in replay and "QUARANTINE.ORDERS: +0 -2 ~0" in replay
+    assert query("SELECT ORDER_ID FROM CORE.ORDERS WHERE ORDER_ID = 2") == []  # a dry run wrote nothing
+    assert f"--kind reprocess --source orders --batch-id {bad.batch_id} " in report["next_step"]
 
 
 def _publication(wh: Any, pub: str, status: str, sql_hash: str, net: int, created_minutes: int) -> None:

@@ -7,6 +7,7 @@ writes the next step, `report` renders text and a self-contained HTML page.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -25,7 +26,16 @@ from northstar.rootcause.verdict import Verdict, classify
 from northstar.settings import Settings
 from northstar.warehouse import Warehouse
 
-__all__ = ["METRICS", "Evidence", "InvestigationError", "Subject", "Verdict", "investigate", "resolve_subject"]
+__all__ = [
+    "METRICS",
+    "Evidence",
+    "InvestigationError",
+    "Replayer",
+    "Subject",
+    "Verdict",
+    "investigate",
+    "resolve_subject",
+]
 
 
 def resolve_subject(
@@ -70,12 +80,16 @@ def resolve_subject(
     return Subject("metric", metric, metric, when, currency.upper() if currency else None, source)
 
 
+Replayer = Callable[[Evidence], list[dict[str, Any]]]
+
+
 def investigate(
-    wh: Warehouse, settings: Settings, subject: Subject, replay: list[dict[str, Any]] | None = None
+    wh: Warehouse, settings: Settings, subject: Subject, replayer: Replayer | None = None
 ) -> tuple[Verdict, Evidence]:
-    """Gather the subject's evidence, add a dry-run replay's differences (if the caller made one), and classify."""
+    """Gather the subject's evidence, add a dry-run replay's per-table differences (replayer: the caller's, since
+    replaying is a flow; dicts with batch_id, table, added, removed, changed, sample), and classify."""
     ev = gather(wh, subject, settings.consistency.business_tz, int(settings.orders.overlap.total_seconds() // 60))
-    ev.replay = list(replay or [])
+    ev.replay = replayer(ev) if replayer else []
     return classify(ev), ev
 
 

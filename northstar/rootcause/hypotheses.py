@@ -57,7 +57,7 @@ class Symptom:
 
 
 def _score(items: list[Item]) -> float:
-    return round(min(0.97, sum(i.weight for i in items)), 2)
+    return round(max(0.0, min(0.97, sum(i.weight for i in items))), 2)
 
 
 def _ids(ev: Evidence, batch_ids: set[str] | list[str]) -> dict[str, Any]:

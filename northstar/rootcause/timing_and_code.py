@@ -148,20 +148,33 @@ def _same_raw_two_versions(ev: Evidence) -> list[Item]:
 
 
 def _replay(ev: Evidence) -> list[Item]:
-    """A dry-run reprocess of the affected raw with the current code: any difference is the evidence."""
-    changed = [d for d in ev.replay if any(int(d.get(k) or 0) for k in ("added", "removed", "changed"))]
-    if not changed:
+    """A dry-run reprocess of the affected raw with the current code: a difference is the evidence; none at all
+    speaks against a bug (the current code would load the same rows)."""
+    if not ev.replay:
         return []
+    changed = [d for d in ev.replay if any(int(d.get(k) or 0) for k in ("added", "removed", "changed"))]
+    ids = _ids(ev, {str(d.get("batch_id")) for d in (changed or ev.replay)})
+    if not changed:
+        return [
+            Item(
+                ETL_BUG,
+                "a dry-run reprocess of the affected raw with the current code gives identical rows",
+                -0.3,
+                "flows.reprocess.reprocess(dry_run=True)",
+                **ids,
+            )
+        ]
     text = "; ".join(
-        f"{d['table']}: +{d.get('added', 0)} -{d.get('removed', 0)} ~{d.get('changed', 0)}" for d in changed
+        f"{d['table']}: +{d.get('added', 0)} -{d.get('removed', 0)} ~{d.get('changed', 0)} {d.get('sample') or ''}"
+        for d in changed
     )
     return [
         Item(
             ETL_BUG,
             f"a dry-run reprocess of the affected raw with the current code gives different rows: {text}",
             0.55,
-            "northstar reprocess --dry-run",
-            **_ids(ev, {str(d.get("batch_id")) for d in changed}),
+            "flows.reprocess.reprocess(dry_run=True)",
+            **ids,
             rows=tuple(changed[:10]),
         )
     ]

@@ -79,8 +79,11 @@ def next_step(ev: Evidence, top: Finding) -> str:
     """Which correction fits the cause, as a ready `northstar corrections request ...` line (cli/corrections.py; the
     ticket is the incident id when investigating one, else the placeholder TICKET)."""
     s = ev.subject
-    source_batches = [b for b in ev.batches if b["SOURCE"] != "consistency"
-                      and b["BATCH_ID"] in {i for item in top.evidence for i in item.batch_ids}]  # fmt: skip
+    source_batches = [
+        b
+        for b in ev.batches
+        if b["SOURCE"] != "consistency" and b["BATCH_ID"] in {i for item in top.evidence for i in item.batch_ids}
+    ]
     source = source_batches[0]["SOURCE"] if source_batches else (s.source or "orders")
     tail = ["--reason", f"{top.hypothesis} on {s.day}", "--ticket", s.incident_id or "TICKET"]
     request = ["northstar", "corrections", "request", "--kind"]
