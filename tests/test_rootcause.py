@@ -100,7 +100,9 @@ def test_a_refund_after_its_day_was_reconciled_and_an_order_after_its_payment_ar
     report = json.loads(out)
     assert code == 1 and report["classification"] == "late_arriving_data" and report["confidence"] >= 0.5
     late = claims(report, "late_arriving_data")
-    assert any("refund re_3" in c and "after the day was first reconciled" in c for c in late)
+    assert any(
+        "refund re_3" in c and "after a comparison of the day with finance that should have counted" in c for c in late
+    )
     assert any("payment pi_9 -> order 9 pending" in c for c in late)
     refund_item = next(e for e in report["evidence"] if "refund re_3" in e["claim"])
     assert "payments-2" in refund_item["batch_ids"] and refund_item["query"].endswith(".sql")

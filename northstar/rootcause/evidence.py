@@ -123,8 +123,9 @@ def gather(wh: Warehouse, subject: Subject, tz: str, overlap_minutes: int) -> Ev
     ev.failures = f.rows("select_check_failures_in_range.sql", wide)
     ev.quarantine = f.rows("select_quarantine_reasons_in_range.sql", wide)
     ev.reconciliation = f.rows("select_daily_reconciliation_day.sql", day)
-    ev.published_after = f.rows("select_published_after_reconciled.sql", day)
-    ev.late_rows = f.rows("select_late_event_rows.sql", day | {"overlap_minutes": overlap_minutes})
+    overlap = day | {"overlap_minutes": overlap_minutes}
+    ev.published_after = f.rows("select_published_after_reconciled.sql", overlap)
+    ev.late_rows = f.rows("select_late_event_rows.sql", overlap)
     ev.references = f.rows("select_reference_transitions_day.sql", day)
     trailing = {"low": low - timedelta(days=TRAILING_DAYS), "high": high}
     ev.distribution = f.rows("select_order_distribution.sql", trailing)

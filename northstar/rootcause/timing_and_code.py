@@ -21,7 +21,8 @@ def late_arriving_data(ev: Evidence) -> Finding:
             Item(
                 LATE,
                 f"{len(after)} payment/refund row(s) of {ev.subject.day} (amount {total} minor units) "
-                f"were published after the day was first reconciled (window ending {after[0]['RECONCILED_AT']}): "
+                "were published after a comparison of the day with finance that should have counted them (the one "
+                f"up to {after[0]['RECONCILED_AT']}): "
                 + ", ".join(
                     f"{r['KIND']} {r['KEY']} created {r['CREATED_AT']} in batch {r['BATCH_ID']}" for r in after[:5]
                 ),

@@ -1,9 +1,9 @@
--- Payments and refunds of the day (created in [low, high)) published by a source batch whose window began at or after
--- the end of the window of the first consistency batch that compared the day with finance: they were not there when
--- the day was reconciled (window times, not wall-clock times, so a rerun of an old window judges the same). At most
--- 100 rows.
-WITH first_check AS (
-    SELECT MIN(b.WINDOW_END) AS RECONCILED_AT
+-- Payments and refunds of the day (created in [low, high)) that a comparison with finance should have counted and
+-- did not: a consistency batch compared the day after the row's event time (plus the overlap) and before the window
+-- of the source batch that published the row. Window times, not wall-clock times, so a rerun of an old window
+-- judges the same. At most 100 rows.
+WITH checks AS (
+    SELECT DISTINCT b.WINDOW_END AS CHECKED_UNTIL
     FROM OPS.DAILY_RECONCILIATION AS d
     JOIN OPS.LOAD_BATCHES AS b ON b.BATCH_ID = d._BATCH_ID
     WHERE d.BUSINESS_DATE = %(day)s
@@ -16,10 +16,12 @@ day_rows AS (
     FROM CORE.PAYMENTS WHERE CREATED_AT >= %(low)s AND CREATED_AT < %(high)s
 )
 SELECT r.KIND, r.KEY, r.PAYMENT_INTENT_ID, r.AMOUNT, r.CURRENCY, r.CREATED_AT, r._BATCH_ID AS BATCH_ID,
-       r._LOADED_AT AS LOADED_AT, f.RECONCILED_AT, b.WINDOW_START, b.RAW_URI, b.LINEAGE_RUN_ID
+       r._LOADED_AT AS LOADED_AT, MIN(c.CHECKED_UNTIL) AS RECONCILED_AT, b.WINDOW_START, b.RAW_URI, b.LINEAGE_RUN_ID
 FROM day_rows AS r
-CROSS JOIN first_check AS f
 JOIN OPS.LOAD_BATCHES AS b ON b.BATCH_ID = r._BATCH_ID
-WHERE f.RECONCILED_AT IS NOT NULL AND b.WINDOW_START >= f.RECONCILED_AT
+JOIN checks AS c
+  ON c.CHECKED_UNTIL > DATEADD('minute', %(overlap_minutes)s, r.CREATED_AT) AND c.CHECKED_UNTIL <= b.WINDOW_START
+GROUP BY r.KIND, r.KEY, r.PAYMENT_INTENT_ID, r.AMOUNT, r.CURRENCY, r.CREATED_AT, r._BATCH_ID, r._LOADED_AT,
+         b.WINDOW_START, b.RAW_URI, b.LINEAGE_RUN_ID
 ORDER BY b.WINDOW_START, r.KEY
 LIMIT 100
