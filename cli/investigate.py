@@ -7,7 +7,6 @@ import json
 from typing import Any, TextIO
 
 from cli.incidents import add_commands as add_incidents
-from flows.reprocess import ReprocessError, reprocess
 from northstar.incidents import INVESTIGATING, OPEN, get_incident, transition
 from northstar.rootcause import METRICS, Evidence, Replayer, investigate, resolve_subject
 from northstar.rootcause.report import write_html, write_text
@@ -69,6 +68,8 @@ def dry_run_replay(settings: Settings) -> Replayer:
     A batch whose raw is gone (ReprocessError) gives no replay, and the investigation goes on without it."""
 
     def replay(ev: Evidence) -> list[dict[str, Any]]:
+        from flows.reprocess import ReprocessError, reprocess  # the flows import Prefect: only when replaying
+
         stale = sorted(
             b["BATCH_ID"]
             for b in ev.affected_batches()
