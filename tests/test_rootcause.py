@@ -275,3 +275,20 @@ def test_a_mart_definition_changed_while_core_matches_finance_is_transformation_
     assert any("definition changed between the good publication A" in c for c in logic)
     assert report["next_step"].startswith("`northstar marts rollback --to A --reason ...` or fix the mart's model")
     assert f"--kind adjustment --date {DAY} --currency USD --amount-minor 100 " in report["next_step"]
+
+
+def test_bad_input_is_one_line_and_exit_2(pipeline_env: Callable[..., dict[str, str]], capsys: Any) -> None:
+    pipeline_env()
+    cases = [
+        (["investigate", "--metric", "daily_revenue"], "--metric daily_revenue needs --date YYYY-MM-DD"),
+        (["investigate", "--metric", "freshness", "--date", "20-11-2026"], "is not a date written YYYY-MM-DD"),
+        (["investigate", "--incident", "INC-1", "--date", "2026-11-20"], "--date goes with --metric"),
+        (["investigate", "--incident", "INC-nope"], "no incident 'INC-nope'"),
+        (["investigate", "--batch", "orders-nope"], "no batch 'orders-nope' in the ledger"),
+        (["investigate", "--order", "424242"], "order 424242 is in neither CORE.ORDERS nor QUARANTINE.ORDERS"),
+        (["incidents", "close", "INC-nope", "--reason", "x"], "no incident 'INC-nope'"),
+    ]
+    for argv, message in cases:
+        assert cli(*argv)[0] == 2, argv
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, (argv, err)
