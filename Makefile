@@ -73,6 +73,7 @@ bench: venv pg
 	$(BIN)/python -m benchmarks.stripe_receiver
 	$(BIN)/python -m benchmarks.consistency_suite
 	$(BIN)/python -m benchmarks.marts_publication
+	$(BIN)/python -m benchmarks.investigate_day
 	$(BIN)/python -m benchmarks.source_reconcile --orders 1000000 3000000
 
 # Re-resolve the lock file after changing dependencies in pyproject.toml.

@@ -97,6 +97,8 @@ class Evidence:
             return False
         if sources is not None:
             return batch["SOURCE"] in sources
+        if self.subject.source is None and self.subject.metric in REVENUE_METRICS and self.subject.kind != "order":
+            return batch["SOURCE"] == "payments"  # revenue is counted from payments and refunds
         return self.subject.source is None or batch["SOURCE"] == self.subject.source
 
 

@@ -102,7 +102,7 @@ def symptom(ev: Evidence) -> Symptom:
                     rows=tuple(off[-3:]),
                 )
             )
-    if s.metric in ("quarantine_rate", "checks") or s.kind in ("batch", "incident", "order"):
+    if s.metric in ("quarantine_rate", "checks"):
         items += _check_symptom(ev)
     if s.kind == "order":
         flagged = [f for f in ev.order_facts if f["WHERE_FOUND"] != "core"]
