@@ -118,13 +118,15 @@ def test_a_refund_after_its_day_was_reconciled_and_an_order_after_its_payment_ar
     shown = json.loads(out)
     assert code == 1 and (shown["status"], shown["classification"]) == ("investigating", "late_arriving_data")
     assert [e["event"] for e in shown["events"]] == ["opened", "seen_again", "investigating"]
+    assert investigate("--order", "9")["classification"] == "late_arriving_data"  # its payment came first
+    assert cli("incidents", "correct", incident["INCIDENT_ID"], "--correction", "cor-20261120t1300-abc123")[0] == 0
     assert cli("incidents", "close", incident["INCIDENT_ID"], "--reason", "late refund arrived; day published")[0] == 0
     code, out = cli("incidents", "list", "--status", "closed", "--json")
     assert [json.loads(line)["INCIDENT_ID"] for line in out.splitlines()] == [incident["INCIDENT_ID"]]
     assert cli("incidents", "close", incident["INCIDENT_ID"], "--reason", "again")[0] == 2  # closed is final
     audit = query("SELECT KIND, SUBJECT FROM OPS.AUDIT_LOG WHERE KIND LIKE 'incident.%' ORDER BY SEQ")
     assert [(a["KIND"], a["SUBJECT"]) for a in audit] == [
-        (kind, incident["INCIDENT_ID"]) for kind in ("incident.opened", "incident.investigating", "incident.closed")
+        (f"incident.{kind}", incident["INCIDENT_ID"]) for kind in ("opened", "investigating", "corrected", "closed")
     ]
     assert cli("audit", "verify")[0] == 0
 
