@@ -59,8 +59,9 @@ LEDGER_SQL = tuple(
 )
 EVIDENCE_SQL = (
     "INSERT INTO OPS.CHECK_RESULTS SELECT b.BATCH_ID, b.SOURCE, c.CHECK_ID, b.SOURCE, 'error', 'passed', 500, 0,"
-    " 'rule', '0 rows', NULL, b.FINISHED_AT FROM OPS.LOAD_BATCHES AS b CROSS JOIN (SELECT 'schema.check_' || (SEQ8() + 1)"
-    " AS CHECK_ID FROM TABLE(GENERATOR(ROWCOUNT => 5))) AS c WHERE b.SOURCE <> 'consistency'",
+    " 'rule', '0 rows', NULL, b.FINISHED_AT FROM OPS.LOAD_BATCHES AS b CROSS JOIN"
+    " (SELECT 'schema.check_' || (SEQ8() + 1) AS CHECK_ID FROM TABLE(GENERATOR(ROWCOUNT => 5))) AS c"
+    " WHERE b.SOURCE <> 'consistency'",
     "INSERT INTO OPS.QUARANTINE_SIGHTINGS SELECT 'QUARANTINE.ORDERS', 'k' || BATCH_ID, BATCH_ID,"
     " PARSE_JSON('[\"schema.status_allowed\"]'), 1, FINISHED_AT FROM OPS.LOAD_BATCHES"
     " WHERE SOURCE = 'orders' AND MOD(HASH(BATCH_ID), 10) = 0",
