@@ -21,7 +21,16 @@ SOURCE_CHANGE, LATE, ETL_BUG, TRANSFORMATION, NONE = (
     "transformation_logic",
     "none",
 )
-CONTRACT_CHECKS = ("schema.columns_present", "schema.column_types", "schema.no_new_columns")
+# a column dropped, retyped or added (orders), a WMS file in no known format or without its keys, a Stripe body that
+# is not the JSON object its contract describes
+CONTRACT_CHECKS = (
+    "schema.columns_present",
+    "schema.column_types",
+    "schema.no_new_columns",
+    "file.parseable",
+    "schema.keys_present",
+    "schema.payload_parseable",
+)
 VALUE_CHECKS = ("schema.status_allowed", "schema.currency_iso4217", "schema.event_type_handled")
 
 
