@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-from datetime import datetime
 from typing import Any, TextIO
 
 from northstar.rootcause.evidence import Evidence
@@ -65,31 +64,28 @@ def _evidence_row(item: Any, marquez_url: str | None) -> str:
 
 
 def _timeline(ev: Evidence) -> str:
-    """One lane per affected batch: a bar from its start to its finish, placed on the span they cover."""
-    batches = [b for b in ev.affected_batches() if b["STARTED_AT"]]
+    """One lane per affected batch and per consistency batch that compared the day with finance: a bar over its
+    window (held in red, failed in grey), in window order; when it ran, its code version and raw in its title."""
+    gates = {r["BATCH_ID"] for r in ev.reconciliation}
+    batches = ev.affected_batches() + [b for b in ev.batches if b["BATCH_ID"] in gates]
     if not batches:
         return "<p>(no affected batch)</p>"
-    t0 = min(min(b["WINDOW_START"], b["STARTED_AT"]) for b in batches)
-    t1 = max(_end(b) for b in batches)
+    t0 = min(b["WINDOW_START"] for b in batches)
+    t1 = max(b["WINDOW_END"] for b in batches)
     span = max((t1 - t0).total_seconds(), 1.0)
     lanes = []
-    for b in sorted(batches, key=lambda b: b["STARTED_AT"]):
+    for b in sorted(batches, key=lambda b: (b["WINDOW_START"], b["BATCH_ID"])):
         left = (b["WINDOW_START"] - t0).total_seconds() / span * 100
-        width = max((_end(b) - b["WINDOW_START"]).total_seconds() / span * 100, 0.5)
+        width = max((b["WINDOW_END"] - b["WINDOW_START"]).total_seconds() / span * 100, 0.5)
         css = {"HELD": " held", "FAILED": " failed"}.get(b["STATUS"], "")
         title = html.escape(
             f"{b['BATCH_ID']} {b['STATUS']} window {b['WINDOW_START']} - {b['WINDOW_END']}, "
             f"ran {b['STARTED_AT']} - {b['FINISHED_AT']}, code {b['CODE_VERSION']}, raw {b['RAW_URI']}"
         )
         lanes.append(
-            f"<tr><td>{html.escape(b['BATCH_ID'])}<br><small>{b['STATUS']} · {html.escape(str(b['CODE_VERSION']))}"
-            f'</small></td><td style="width:70%"><div class="lane"><div class="bar{css}" title="{title}" '
-            f'style="left:{left:.2f}%;width:{width:.2f}%"></div></div></td></tr>'
+            f"<tr><td>{html.escape(b['BATCH_ID'])}<br><small>{b['SOURCE']} · {b['STATUS']} · "
+            f'{html.escape(str(b["CODE_VERSION"]))}</small></td><td style="width:60%"><div class="lane">'
+            f'<div class="bar{css}" title="{title}" style="left:{left:.2f}%;width:{width:.2f}%"></div></div></td></tr>'
         )
-    head = f"<p>{t0:%Y-%m-%d %H:%M} to {t1:%Y-%m-%d %H:%M} UTC (window start to run end)</p>"
+    head = f"<p>Batch windows from {t0:%Y-%m-%d %H:%M} to {t1:%Y-%m-%d %H:%M} UTC</p>"
     return f"{head}<table>{''.join(lanes)}</table>"
-
-
-def _end(batch: dict[str, Any]) -> datetime:
-    finished = batch["FINISHED_AT"] or batch["WINDOW_END"]
-    return max(batch["WINDOW_END"], finished)
