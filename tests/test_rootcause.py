@@ -159,6 +159,7 @@ def test_a_retyped_column_and_a_new_status_value_are_a_source_change(
     change = claims(report, "source_change")
     assert any(c.startswith("the source's contract changed: schema.column_types") for c in change)
     assert any("schema.status_allowed" in c for c in change)
+    assert "new values the source sends, unseen in the trailing week: status 'on_hold' (1 rows)" in change
     start, end = (T0 + timedelta(minutes=30)).isoformat(), (T0 + timedelta(minutes=45)).isoformat()
     assert report["next_step"].endswith(
         f"--kind source_refresh --source orders --start {start} --end {end} --reason 'source_change on {DAY}' "

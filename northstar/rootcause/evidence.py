@@ -53,6 +53,7 @@ class Evidence:
     batches: list[dict[str, Any]] = field(default_factory=list)  # the ledger from a week before to two days after
     failures: list[dict[str, Any]] = field(default_factory=list)
     quarantine: list[dict[str, Any]] = field(default_factory=list)
+    unknown_values: list[dict[str, Any]] = field(default_factory=list)  # quarantined orders' unknown status/currency
     reconciliation: list[dict[str, Any]] = field(default_factory=list)
     sla: list[dict[str, Any]] = field(default_factory=list)
     published_after: list[dict[str, Any]] = field(default_factory=list)
@@ -124,6 +125,7 @@ def gather(wh: Warehouse, subject: Subject, tz: str, overlap_minutes: int) -> Ev
     ev.batches = f.rows("select_batches_in_range.sql", wide)
     ev.failures = f.rows("select_check_failures_in_range.sql", wide)
     ev.quarantine = f.rows("select_quarantine_reasons_in_range.sql", wide)
+    ev.unknown_values = f.rows("select_unknown_values_in_range.sql", wide)
     ev.reconciliation = f.rows("select_daily_reconciliation_day.sql", day)
     overlap = day | {"overlap_minutes": overlap_minutes}
     ev.published_after = f.rows("select_published_after_reconciled.sql", overlap)

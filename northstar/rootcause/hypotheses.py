@@ -219,8 +219,33 @@ def source_change(ev: Evidence) -> Finding:
                     rows=tuple(hits[:5]),
                 )
             )
+    items += _new_values(ev, affected, baseline)
     items += _stripe_shift(ev, affected, baseline) + _reason_shift(ev, affected, baseline) + _amount_shift(ev)
     return Finding(SOURCE_CHANGE, _score(items), tuple(items))
+
+
+def _new_values(ev: Evidence, affected: set[str], baseline: set[str]) -> list[Item]:
+    """The unknown status and currency values the affected batches quarantined that the trailing week never sent."""
+    before = {(r["STATUS"], r["CURRENCY"]) for r in ev.unknown_values if r["BATCH_ID"] in baseline}
+    counts: Counter[str] = Counter()
+    batches = set()
+    for r in ev.unknown_values:
+        if r["BATCH_ID"] in affected and (r["STATUS"], r["CURRENCY"]) not in before:
+            column = "status" if r["REASON"] == "schema.status_allowed" else "currency"
+            counts[f"{column} {r[column.upper()]!r}"] += int(r["N"])
+            batches.add(r["BATCH_ID"])
+    if not counts:
+        return []
+    text = ", ".join(f"{value} ({n} rows)" for value, n in counts.most_common(5))
+    return [
+        Item(
+            SOURCE_CHANGE,
+            f"new values the source sends, unseen in the trailing week: {text}",
+            0.1,
+            "sql/rootcause/select_unknown_values_in_range.sql",
+            **_ids(ev, batches),
+        )
+    ]
 
 
 def _stripe_shift(ev: Evidence, affected: set[str], baseline: set[str]) -> list[Item]:
