@@ -78,6 +78,7 @@ bench: venv pg
 	$(BIN)/python -m benchmarks.consistency_suite
 	$(BIN)/python -m benchmarks.marts_publication
 	$(BIN)/python -m benchmarks.audit_history
+	$(BIN)/python -m benchmarks.investigate_day
 	$(BIN)/python -m benchmarks.source_reconcile --orders 1000000 3000000
 	$(BIN)/python -m benchmarks.cli_fixed_cost
 

@@ -98,6 +98,9 @@ def _parser() -> argparse.ArgumentParser:
     from cli import corrections  # corrections and audit verify
 
     corrections.add_commands(sub)
+    from cli import investigate  # investigate and incidents
+
+    investigate.add_commands(sub)
     return parser
 
 

@@ -20,6 +20,7 @@ from demo.feeds import (
     land_stripe,
 )
 from demo.marts_story import print_marts
+from demo.root_cause_story import print_investigation
 from flows.engine import BatchOutcome
 from northstar.batches import Window
 from northstar.landing import LocalLanding, landing_store
@@ -66,6 +67,7 @@ def run_cross_system(out: TextIO, settings: Settings, dsn: str, live_end: dateti
     published = consistency_check(**quarter(4))
     _summary(out, settings, feeds, [orders_only, payments, shipments, held, late, published])
     print_marts(out, settings, published.batch_id)  # the certified marts the passed gates published
+    print_investigation(out, settings, held.batch_id)  # the held day's incident, classified (demo/root_cause_story.py)
 
 
 def _published_orders(settings: Settings) -> list[DemoOrder]:

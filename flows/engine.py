@@ -25,6 +25,7 @@ from lineage.events import DatasetRef, new_run_id, run_event
 from northstar.alerts import alert
 from northstar.batches import Window, settled_window
 from northstar.faults import fault_point
+from northstar.incidents import report_batch
 from northstar.loads import (
     BatchRecord,
     BatchStatus,
@@ -176,6 +177,8 @@ def _run(
         with watch.stage("publish"):
             done = publish_or_hold(settings, validated, record)
         fault_point("after_commit")
+        if done.status != BatchStatus.SKIPPED:  # an error-severity failure or a hold opens (or counts) an incident
+            report_batch(settings, source.name, batch, window.start, validated.results)
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
         run.fail(error, validated.results if validated else None)

@@ -48,6 +48,7 @@ DDL_FILES = (
     "snowflake/create_ops_batch_resolutions.sql",
     "snowflake/create_ops_schema_versions.sql",
     "snowflake/create_corrections_tables.sql",
+    "snowflake/create_incidents_tables.sql",
     "snowflake/create_replay_tables.sql",
 )
 STAGE = "OPS.LOAD_STAGE"

@@ -1,0 +1,79 @@
+"""`northstar incidents list|show|correct|close`: incidents opened by failed error checks and held gates."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any, TextIO
+
+from cli.output import print_rows
+from northstar.incidents import CLOSED, CORRECTED, STATUSES, get_incident, incident_events, list_incidents, transition
+from northstar.settings import load_settings
+from northstar.warehouse import jsonable, open_warehouse
+
+
+def add_commands(sub: Any) -> None:
+    """Register `incidents` and its actions on the CLI's subparsers."""
+    parser = sub.add_parser("incidents", help="incidents: one per failing cause (source, check, business day)")
+    actions = parser.add_subparsers(required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help="incidents, newest first")
+    listing.add_argument("--status", choices=STATUSES)
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=_list)
+    show = actions.add_parser("show", help="one incident and its transitions")
+    show.add_argument("incident_id", metavar="ID")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(handler=_show)
+    correct = actions.add_parser("correct", help="mark an incident corrected by a correction")
+    correct.add_argument("incident_id", metavar="ID")
+    correct.add_argument("--correction", required=True, help="the correction's id (northstar corrections request)")
+    correct.set_defaults(handler=_correct)
+    close = actions.add_parser("close", help="close an incident")
+    close.add_argument("incident_id", metavar="ID")
+    close.add_argument("--reason", required=True, help="why it is closed (kept in OPS.INCIDENT_EVENTS)")
+    close.set_defaults(handler=_close)
+
+
+def _list(args: argparse.Namespace, out: TextIO) -> int:
+    with open_warehouse(load_settings()) as wh:
+        rows = list_incidents(wh, args.status)
+    print_rows(rows, out, as_json=args.json)
+    return 0
+
+
+def _show(args: argparse.Namespace, out: TextIO) -> int:
+    """The incident's row and its events; exit 1 when it is still open or investigating."""
+    with open_warehouse(load_settings()) as wh:
+        row = get_incident(wh, args.incident_id)
+        events = incident_events(wh, args.incident_id)
+    if args.json:
+        report = {k.lower(): jsonable(v) for k, v in row.items()}
+        report["events"] = [{k.lower(): jsonable(v) for k, v in e.items()} for e in events]
+        out.write(json.dumps(report) + "\n")
+    else:
+        width = max(len(k) for k in row)
+        for key, value in row.items():
+            out.write(f"{key.ljust(width)}  {'' if value is None else jsonable(value)}\n")
+        out.write("\nTransitions (OPS.INCIDENT_EVENTS):\n")
+        print_rows(events, out, as_json=False)
+        if row["STATUS"] in ("open", "investigating"):
+            out.write(f"Next: northstar investigate --incident {row['INCIDENT_ID']}\n")
+    return 0 if row["STATUS"] in (CORRECTED, CLOSED) else 1
+
+
+def _correct(args: argparse.Namespace, out: TextIO) -> int:
+    settings = load_settings()
+    with open_warehouse(settings) as wh:
+        row = transition(wh, args.incident_id, CORRECTED, actor=settings.user, correction_id=args.correction)
+    out.write(f"incident {row['INCIDENT_ID']}: corrected by {row['CORRECTION_ID']}\n")
+    return 0
+
+
+def _close(args: argparse.Namespace, out: TextIO) -> int:
+    if not args.reason.strip():
+        raise ValueError("--reason is empty: say why the incident is closed")
+    settings = load_settings()
+    with open_warehouse(settings) as wh:
+        row = transition(wh, args.incident_id, CLOSED, actor=settings.user, reason=args.reason)
+    out.write(f"incident {row['INCIDENT_ID']}: closed ({args.reason})\n")
+    return 0

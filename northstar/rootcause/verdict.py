@@ -1,0 +1,195 @@
+"""The verdict: the symptom, the four hypotheses ranked, a confidence, and the next step as a ready command line."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any
+
+from northstar.rootcause.evidence import Evidence
+from northstar.rootcause.hypotheses import (
+    ETL_BUG,
+    LATE,
+    NONE,
+    SOURCE_CHANGE,
+    TRANSFORMATION,
+    Finding,
+    Item,
+    Symptom,
+    source_change,
+    symptom,
+)
+from northstar.rootcause.timing_and_code import etl_bug, late_arriving_data, transformation_logic
+
+MIN_SCORE = 0.15  # below it a hypothesis has no real support
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The classification (one of the four, or none), its confidence (0..1), the ranked findings, the next step."""
+
+    classification: str
+    confidence: float
+    symptom: Symptom
+    ranked: tuple[Finding, ...]
+    next_step: str
+
+    @property
+    def evidence(self) -> list[Item]:
+        """The symptom's items, then the winning hypothesis's, then the others' (ranked)."""
+        items = list(self.symptom.items)
+        for finding in self.ranked:
+            items += finding.evidence
+        return items
+
+
+def classify(ev: Evidence) -> Verdict:
+    """Test every hypothesis on ev and rank them. Nothing inconsistent: `none`, confidence 1 - the best score."""
+    seen = symptom(ev)
+    ranked = tuple(
+        sorted(
+            (source_change(ev), late_arriving_data(ev), etl_bug(ev), transformation_logic(ev)), key=lambda f: -f.score
+        )
+    )
+    top = ranked[0]
+    if not seen.inconsistent:
+        return Verdict(
+            NONE,
+            round(1 - top.score / 2, 2),
+            seen,
+            ranked,
+            f"nothing to correct: {ev.subject.metric} on {ev.subject.day} is consistent",
+        )
+    if top.score < MIN_SCORE:
+        return Verdict(
+            NONE,
+            0.3,
+            seen,
+            ranked,
+            "inconsistent, but no hypothesis is supported by the evidence: "
+            f"read `northstar checks --date {ev.subject.day}` and the batches listed",
+        )
+    total = sum(f.score for f in ranked) or 1.0
+    confidence = round(min(0.97, top.score * (0.5 + 0.5 * top.score / total)), 2)
+    return Verdict(top.hypothesis, confidence, seen, ranked, next_step(ev, top))
+
+
+def next_step(ev: Evidence, top: Finding) -> str:
+    """Which correction fits the cause, as a ready `northstar corrections request ...` line (cli/corrections.py; the
+    ticket is the incident id when investigating one, else the placeholder TICKET)."""
+    s = ev.subject
+    source_batches = [
+        b
+        for b in ev.batches
+        if b["SOURCE"] != "consistency" and b["BATCH_ID"] in {i for item in top.evidence for i in item.batch_ids}
+    ]
+    source = source_batches[0]["SOURCE"] if source_batches else (s.source or "orders")
+    tail = ["--reason", f"{top.hypothesis} on {s.day}", "--ticket", s.incident_id or "TICKET"]
+    request = ["northstar", "corrections", "request", "--kind"]
+    if top.hypothesis == SOURCE_CHANGE:
+        held = [b for b in source_batches if b["STATUS"] == "HELD"] or source_batches
+        if held and any(i.claim.startswith("the source's contract changed") for i in top.evidence):
+            window = ["--start", _iso(held[0]["WINDOW_START"]), "--end", _iso(held[-1]["WINDOW_END"])]
+            cmd = [*request, "source_refresh", "--source", source, *window, *tail]
+            return (
+                "update the contract for the new shape (validators/), then re-extract the held window: "
+                + shlex.join(cmd)
+            )
+        cmd = [*request, "quarantine_release", "--source", source, "--override", "reviewed.json", *tail]
+        return "review the quarantined rows with the new values (northstar quarantine), then: " + shlex.join(cmd)
+    if top.hypothesis == ETL_BUG:
+        cmd = [*request, "reprocess", "--source", source, *_batch_args([b["BATCH_ID"] for b in source_batches]), *tail]
+        return "the current code loads the same raw differently; reprocess the affected batches: " + shlex.join(cmd)
+    gap = _gap(ev, top)
+    if top.hypothesis == LATE and not gap:
+        close = f"northstar incidents close {s.incident_id} --reason 'late rows arrived'" if s.incident_id else ""
+        return f"none needed: the late rows arrived and {s.day} reconciles with finance now. {close}".strip()
+    if not gap:
+        return "fix the cause above; no adjustment is needed (the published figures match finance)"
+    currency, amount = gap
+    cmd = [*request, "adjustment", "--date", s.day.isoformat(), "--currency", currency, "--amount-minor", str(amount)]
+    if top.hypothesis == TRANSFORMATION:
+        good = _last_good_publication(top)
+        rollback = f"`northstar marts rollback --to {good} --reason ...` or " if good else ""
+        return f"{rollback}fix the mart's model (dbt/models/marts/), or adjust: " + shlex.join([*cmd, *tail])
+    return "the day's figures are still off; adjust: " + shlex.join([*cmd, *tail])
+
+
+def _gap(ev: Evidence, top: Finding) -> tuple[str, int] | None:
+    """(currency, amount in minor units) that would bring the published figure to finance's, when it is off."""
+    latest: dict[str, dict[str, Any]] = {}
+    for r in ev.reconciliation:
+        latest[r["CURRENCY"]] = r
+    if top.hypothesis == TRANSFORMATION:
+        for item in top.evidence:
+            for currency, r in latest.items():
+                marker = f"{currency}: mart "
+                if marker in item.claim and r["FINANCE_NET_MINOR"] is not None:
+                    mart = int(item.claim.split(marker, 1)[1].split(",", 1)[0])
+                    return currency, int(r["FINANCE_NET_MINOR"]) - mart
+        return None
+    for currency, r in sorted(latest.items()):
+        if not r["WITHIN_SLA"] and r["FINANCE_NET_MINOR"] is not None:
+            return currency, int(r["FINANCE_NET_MINOR"]) - int(r["NET_MINOR"])
+    return None
+
+
+def _iso(moment: Any) -> str:
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+
+
+def _batch_args(batch_ids: list[str]) -> list[str]:
+    out: list[str] = []
+    for b in sorted(set(batch_ids))[:20]:
+        out += ["--batch-id", b]
+    return out
+
+
+def _last_good_publication(top: Finding) -> str | None:
+    for item in top.evidence:
+        if item.claim.startswith("the marts' definition changed between the good publication "):
+            return item.claim.split("the good publication ", 1)[1].split(" ", 1)[0]
+    return None
+
+
+def as_dict(verdict: Verdict, ev: Evidence, marquez_url: str | None = None) -> dict[str, Any]:
+    """The JSON report: classification, confidence, evidence (each with its query and ids), next_step, and more."""
+    return {
+        "classification": verdict.classification,
+        "confidence": verdict.confidence,
+        "evidence": [_item(i, marquez_url) for i in verdict.evidence],
+        "next_step": verdict.next_step,
+        "subject": {
+            "kind": ev.subject.kind,
+            "value": ev.subject.value,
+            "metric": ev.subject.metric,
+            "date": ev.subject.day.isoformat(),
+            "currency": ev.subject.currency,
+            "source": ev.subject.source,
+            "incident_id": ev.subject.incident_id,
+        },
+        "hypotheses": [{"hypothesis": f.hypothesis, "score": f.score} for f in verdict.ranked],
+        "affected_batches": [b["BATCH_ID"] for b in ev.affected_batches()],
+        "queries": sorted(set(ev.queries)),
+    }
+
+
+def _item(item: Item, marquez_url: str | None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "hypothesis": item.hypothesis,
+        "claim": item.claim,
+        "weight": item.weight,
+        "query": item.query,
+        "batch_ids": list(item.batch_ids),
+        "raw_uris": list(item.raw_uris),
+        "lineage_run_ids": list(item.lineage_run_ids),
+    }
+    if marquez_url and item.lineage_run_ids:
+        out["marquez_links"] = [marquez_link(marquez_url, r) for r in item.lineage_run_ids]
+    return out
+
+
+def marquez_link(base: str, run_id: str) -> str:
+    """Marquez's page of a lineage run (its API: /api/v1/jobs/runs/<run id>)."""
+    return f"{base.rstrip('/')}/api/v1/jobs/runs/{run_id}"

@@ -1,0 +1,5 @@
+-- The consistency flow's curated revenue (MARTS.DAILY_REVENUE) for one business day.
+SELECT BUSINESS_DATE, CURRENCY, NET_MINOR, _BATCH_ID AS BATCH_ID
+FROM MARTS.DAILY_REVENUE
+WHERE BUSINESS_DATE = %(day)s AND (%(currency)s IS NULL OR CURRENCY = %(currency)s)
+ORDER BY CURRENCY

@@ -1,0 +1,13 @@
+-- One order: its CORE row and batch, or its quarantined sightings, and what the checks found about it.
+SELECT 'core' AS WHERE_FOUND, o.ORDER_ID, o.STATUS, o.CURRENCY, o.TOTAL_AMOUNT_MINOR, o.CREATED_AT,
+       o._BATCH_ID AS BATCH_ID, NULL AS DETAILS
+FROM CORE.ORDERS AS o WHERE o.ORDER_ID = %(order_id)s
+UNION ALL
+SELECT 'quarantine', q.ORDER_ID, NULL, NULL, NULL, q._QUARANTINED_AT, q._BATCH_ID, q.REASONS::VARCHAR
+FROM QUARANTINE.ORDERS AS q WHERE q.ORDER_ID = %(order_id)s
+UNION ALL
+SELECT 'reconciliation', r.ORDER_ID, r.ORDER_STATUS, r.CURRENCY, r.EXPECTED_MINOR, r._FOUND_AT, r._BATCH_ID, r.REASON
+FROM OPS.ORDER_RECONCILIATION AS r WHERE r.ORDER_ID = %(order_id)s
+UNION ALL
+SELECT 'status_violation', v.ORDER_ID, NULL, NULL, NULL, v._FOUND_AT, v._BATCH_ID, v.RULE_ID
+FROM OPS.STATUS_VIOLATIONS AS v WHERE v.ORDER_ID = %(order_id)s

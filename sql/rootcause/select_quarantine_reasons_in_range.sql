@@ -1,0 +1,8 @@
+-- Quarantined rows per batch and reason, for the batches whose window overlaps [low, high).
+SELECT s.BATCH_ID, s.QUARANTINE_TABLE, r.VALUE::VARCHAR AS REASON, COUNT(*) AS N
+FROM OPS.QUARANTINE_SIGHTINGS AS s
+JOIN OPS.LOAD_BATCHES AS b ON b.BATCH_ID = s.BATCH_ID,
+LATERAL FLATTEN(input => s.REASONS) AS r
+WHERE b.WINDOW_END > %(low)s AND b.WINDOW_START < %(high)s
+GROUP BY s.BATCH_ID, s.QUARANTINE_TABLE, r.VALUE::VARCHAR
+ORDER BY s.BATCH_ID, REASON
