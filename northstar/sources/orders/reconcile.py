@@ -245,7 +245,7 @@ def _known_quarantined(sides: _Sides, low: datetime, high: datetime) -> dict[int
     """The orders created in [low, high) whose latest source version is one of their quarantined versions, with
     their digests on both sides (one query for the quarantine, then per 1,000 such orders one per side)."""
     versions: dict[int, set[int]] = {}
-    for row in sides.wh.query(read_sql("snowflake/select_quarantine_orders_since.sql"), {"low": _naive(low)}):
+    for row in sides.core("snowflake/select_quarantine_orders_since.sql", {"low": _naive(low)}):
         versions.setdefault(int(row["ORDER_ID"]), set()).add(_record_us(row["RAW_RECORD"]))
     known: dict[int, _Known] = {}
     for chunk in _chunks(sorted(versions), 1000):
