@@ -244,7 +244,7 @@ def _classify(cur: Any, wh: Warehouse, diff: OrdersDiff, extra: set[int]) -> Non
 def _known_quarantined(sides: _Sides, low: datetime, high: datetime) -> dict[int, _Known]:
     """The orders created in [low, high) whose latest source version is one of their quarantined versions, with
     their digests on both sides (one query for the quarantine, one on the source per 100,000 quarantined orders,
-    one on the warehouse per 1,000 of them that are the source's latest version)."""
+    one on the warehouse)."""
     versions: dict[int, set[int]] = {}
     for row in sides.core("snowflake/select_quarantine_orders_since.sql", {"low": _naive(low)}):
         versions.setdefault(int(row["ORDER_ID"]), set()).add(_record_us(row["RAW_RECORD"]))
@@ -254,10 +254,11 @@ def _known_quarantined(sides: _Sides, low: datetime, high: datetime) -> dict[int
                                                       (low, high, ",".join(map(str, chunk)))):  # fmt: skip
             if (NO_STAMP if us is None else int(us)) in versions[int(order_id)]:
                 known[int(order_id)] = _Known(day, (int(r1), int(r2)))
-    for chunk in _chunks(sorted(known), 1000):
-        for row in sides.core("snowflake/reconcile_core_orders_by_ids.sql", {"ids": tuple(chunk)}):
+    if known:
+        for row in sides.core("snowflake/reconcile_core_orders_quarantined.sql", {"low": _naive(low)}):
             k = int(row["ORDER_ID"])
-            known[k] = _Known(known[k].source_day, known[k].source, row["DAY"], (int(row["R1"]), int(row["R2"])))
+            if k in known:
+                known[k] = _Known(known[k].source_day, known[k].source, row["DAY"], (int(row["R1"]), int(row["R2"])))
     return known
 
 

@@ -1,5 +1,7 @@
--- Source reconciliation, the orders known to be quarantined, the warehouse's side: for the given ids, the published
--- order not marked deleted, its created day and its own digest (the formula of reconcile_core_orders_keys.sql).
+-- Source reconciliation, the orders known to be quarantined, the warehouse's side: the published orders (not marked
+-- deleted) that have a row in QUARANTINE.ORDERS quarantined since %(low)s, each with its created day and its own
+-- digest (the formula of reconcile_core_orders_keys.sql). One query; the caller keeps the orders whose latest
+-- source version is the quarantined one.
 WITH keyed AS (
     SELECT ORDER_ID, CREATED_AT::DATE AS DAY,
            MOD(ORDER_ID, 2147483647) AS ID_P,
@@ -8,7 +10,9 @@ WITH keyed AS (
            CASE STATUS WHEN 'pending' THEN 1 WHEN 'paid' THEN 2 WHEN 'shipped' THEN 3 WHEN 'delivered' THEN 4
                        WHEN 'cancelled' THEN 5 WHEN 'refunded' THEN 6 ELSE 7 END AS ST
     FROM CORE.ORDERS
-    WHERE _DELETED_AT IS NULL AND ORDER_ID IN (%(ids)s)
+    WHERE _DELETED_AT IS NULL AND ORDER_ID IN (
+        SELECT ORDER_ID FROM QUARANTINE.ORDERS WHERE ORDER_ID IS NOT NULL AND _QUARANTINED_AT >= %(low)s
+    )
 ),
 mixed AS (
     SELECT ORDER_ID, DAY,
