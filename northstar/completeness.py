@@ -116,29 +116,36 @@ def _inventory(
     return inv
 
 
+def missed_objects(wh: Warehouse, inventories: list[SourceInventory]) -> dict[str, list[Finding]]:
+    """Per source, the unprocessed objects landed before the source's latest committed batch started (that batch
+    could have taken them and did not): what a source's next batch should be handed."""
+    started = {
+        r["SOURCE"]: r["LAST_STARTED"].replace(tzinfo=UTC)
+        for r in wh.query(read_sql("snowflake/select_completeness_progress.sql"))
+    }
+    missed: dict[str, list[Finding]] = {}
+    for inv in inventories:
+        passed = started.get(inv.source)
+        missed[inv.source] = [f for f in inv.unprocessed if passed is not None and f.written_at < passed]
+    return missed
+
+
 def hand_over_missed(
     store: LandingStore, wh: Warehouse, inventories: list[SourceInventory], now: datetime, run_id: str
 ) -> dict[str, int]:
     """Hand the payments and fulfillment objects no batch took to each source's next batch; per source, how many.
 
-    Only objects landed before the source's latest committed batch started (that batch could have taken them),
-    and not already handed over and still waiting, are handed over."""
-    started = {
-        r["SOURCE"]: r["LAST_STARTED"].replace(tzinfo=UTC)
-        for r in wh.query(read_sql("snowflake/select_completeness_progress.sql"))
-    }
+    Only missed objects (missed_objects) not already handed over and still waiting are handed over."""
+    missed = missed_objects(wh, inventories)
     handed: dict[str, int] = {}
-    for inv in inventories:
-        passed = started.get(inv.source)
-        missed = [f for f in inv.unprocessed if passed is not None and f.written_at < passed]
-        if inv.source == "payments":
-            handed["payments"] = sum(record_catchup_arrival(store, f.key, now, run_id) for f in missed)
-        elif inv.source == "fulfillment" and missed:
-            waiting = {f.key for f in pending_catchup(store, wh)}
-            files = [landed_file(store, f.key, f.written_at) for f in missed if f.key not in waiting]
-            if files:
-                request_wms_catchup(store, files, now, run_id)
-            handed["fulfillment"] = len(files)
+    if "payments" in missed:
+        handed["payments"] = sum(record_catchup_arrival(store, f.key, now, run_id) for f in missed["payments"])
+    if "fulfillment" in missed:
+        waiting = {f.key for f in pending_catchup(store, wh)} if missed["fulfillment"] else set()
+        files = [landed_file(store, f.key, f.written_at) for f in missed["fulfillment"] if f.key not in waiting]
+        if files:
+            request_wms_catchup(store, files, now, run_id)
+        handed["fulfillment"] = len(files)
     return handed
 
 

@@ -11,9 +11,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 import flows.fulfillment_hourly as wms_flow
+import flows.orders_microbatch as orders_flow
 import flows.payments_microbatch as payments_flow
 from flows.completeness import completeness_check, run_completeness
 from lineage.validate import validate_event
@@ -25,6 +27,7 @@ from northstar.sources.stripe.landing import land_event, prepare_event
 from northstar.warehouse import open_warehouse
 from tests import stripe_payloads as sp
 from tests import wms_samples as w
+from tests.helpers import T0, source_row
 from tests.sftp_server import SftpTestServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]
@@ -152,3 +155,34 @@ def test_a_wms_file_landed_by_a_batch_that_never_committed_is_taken_by_the_next_
         "completeness.landed_unprocessed": False,
         "completeness.processed_twice": True,
     }
+
+
+def test_an_orders_batch_killed_after_landing_is_run_again_by_the_inventory(
+    pipeline_env: Callable[..., dict[str, str]], source_db: str
+) -> None:
+    pipeline_env(NORTHSTAR_COMPLETENESS_GRACE_MINUTES="0")
+    settings = load_settings()
+    insert = "INSERT INTO orders VALUES (%s, %s, %s, %s, %s, %s, %s)"
+    with psycopg.connect(source_db) as conn:
+        conn.execute(insert, source_row(1, 1))
+    quarter = [Window(T0 + timedelta(minutes=15 * i), T0 + timedelta(minutes=15 * (i + 1))) for i in range(3)]
+    assert orders_flow.orders_microbatch(start=quarter[0].start.isoformat(), end=quarter[0].end.isoformat())
+    with psycopg.connect(source_db) as conn:
+        conn.execute(insert, source_row(2, 16))
+    crashed = batch_id("orders", quarter[1])
+    landed = orders_flow.extract_orders.fn(settings, quarter[1], crashed)  # then the process was killed
+    orders_flow.orders_microbatch(start=quarter[2].start.isoformat(), end=quarter[2].end.isoformat())
+    assert len(query("SELECT * FROM CORE.ORDERS")) == 2  # the watermark never moved: the next batch read order 2
+
+    report = run_completeness(settings, "orders")
+    (finding,) = report.as_dict()["unprocessed"]
+    assert finding["key"] == landed.prefix + "manifest.json" and report.handed_over == {"orders": 1}
+    with open_warehouse(settings) as wh:
+        (rerun,) = wh.query(
+            "SELECT STATUS, ROWS_EXTRACTED FROM OPS.LOAD_BATCHES WHERE BATCH_ID = %(b)s", {"b": crashed}
+        )
+    assert rerun["STATUS"] == "COMMITTED" and rerun["ROWS_EXTRACTED"] == landed.rows  # what it landed, taken once
+    after = run_completeness(settings, "orders").as_dict()
+    assert failed(after, "orders") == {"completeness.landed_unprocessed": 0, "completeness.processed_twice": 0}
+    assert after["handed_over"] == {"orders": 0}
+    assert len(query("SELECT * FROM CORE.ORDERS")) == 2
