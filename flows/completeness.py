@@ -6,7 +6,8 @@ run_completeness() turns each source's inventory (northstar/completeness.py) int
 under a completeness batch id with its ledger row (source `completeness`), in one transaction. Then it hands
 what the payments and fulfillment batches missed to their next batch (northstar/completeness.py,
 hand_over_missed) and runs again each orders batch killed after landing (rerun_orders_batches). Each run is an
-OpenLineage run (START, then COMPLETE or FAIL) with the checks as assertions on the landing prefixes it read. `northstar completeness` runs it, and the flow `completeness-check` on a schedule.
+OpenLineage run (START, then COMPLETE or FAIL) with the checks as assertions on the landing prefixes it read.
+`northstar completeness` runs it, and the flow `completeness-check` on a schedule.
 """
 
 from __future__ import annotations
