@@ -27,7 +27,8 @@ def add_commands(sub: Any) -> None:
 
 
 def reconcile_source(args: argparse.Namespace, out: TextIO) -> int:
-    """Exit 0 when the source and CORE agree (or were repaired), 1 when a repair batch was held."""
+    """Exit 0 when the source and CORE agree (or were repaired), 1 when the mass-delete guard held the run or a
+    repair batch was held."""
     from flows.orders_repair import reconcile_source_orders
     from northstar.settings import load_settings
 
@@ -40,14 +41,17 @@ def reconcile_source(args: argparse.Namespace, out: TextIO) -> int:
             f"Source reconciliation {report.run_id}: orders created {d.low:%Y-%m-%d}..{d.high:%Y-%m-%d}, "
             f"{d.days_checked} days, {len(d.days_differing)} differing ({d.queries} queries, {d.seconds:.2f} s)\n"
             f"  missing {d.missing}\n  stale {d.stale}\n  moved {d.moved}\n"
-            f"  deleted at the source (marked) {d.deleted}\n  quarantined (nothing to repair) {d.quarantined}\n"
+            f"  deleted at the source ({'NOT marked: held' if report.held_reason else 'marked'}) {d.deleted}\n"
+            f"  quarantined (nothing to repair) {d.quarantined}\n"
         )
         if report.repair:
             r = report.repair
             out.write(f"  repair batch {r.batch_id}: {r.status}, {r.rows_published} published, "
                       f"{r.rows_quarantined} quarantined\n")  # fmt: skip
         print_rows([c.as_dict() for c in report.checks], out, as_json=False)
-    return 1 if report.repair and report.repair.status == "HELD" else 0
+        if report.held_reason:
+            out.write(f"HELD {report.run_id}: {report.held_reason}\n")
+    return 1 if report.held_reason or (report.repair and report.repair.status == "HELD") else 0
 
 
 def completeness(args: argparse.Namespace, out: TextIO) -> int:
@@ -65,4 +69,7 @@ def completeness(args: argparse.Namespace, out: TextIO) -> int:
         rows = [{k: c.as_dict()[k] for k in ("check_id", "dataset", "outcome", "rows_checked", "rows_failed", "actual")}
                 for c in report.checks]  # fmt: skip
         print_rows(rows, out, as_json=False)
+        for source, n in report.handed_over.items():
+            if n:
+                out.write(f"  {n} {source} object(s) no batch took handed to the next {source} batch\n")
     return 1 if report.failed else 0

@@ -87,6 +87,8 @@ def run_watermark_story(out: TextIO, settings: Settings, dsn: str) -> None:
     rows = [{k: c.as_dict()[k] for k in ("check_id", "dataset", "outcome", "rows_checked", "rows_failed")}
             for c in inventory.checks]  # fmt: skip
     print_rows(rows, out, as_json=False)
+    handed = {source: n for source, n in inventory.handed_over.items() if n}
+    out.write(f"Handed to each source's next batch: {handed or 'nothing (every landed object was taken)'}\n")
 
 
 def _wait_until(moment: datetime) -> None:

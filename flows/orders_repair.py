@@ -4,8 +4,15 @@ reconcile_source_orders() compares PostgreSQL with CORE per created day (northst
 marks the orders deleted at the source and records the run (its checks, its deletes, its ledger row, source
 `source_reconcile`) in one transaction, then re-extracts the missing and stale orders into a repair batch.
 repair_orders() is that batch: the orders flow's landing, checks and one-transaction load with a key list instead of
-a window, its own ledger row (source `orders`, batch id `orders-repair-...`, REASON saying why). Both are plain
-functions so the shared batch engine can call them; the CLI runs them as `northstar reconcile-source orders`.
+a window, its own ledger row (source `orders`, batch id `orders-repair-...`, REASON saying why).
+
+Mass-delete guard: when the deletes found exceed both NORTHSTAR_RECONCILE_MAX_DELETES and
+NORTHSTAR_RECONCILE_MAX_DELETE_PERCENT of CORE's orders in the range, the run is HELD: nothing is marked deleted and
+nothing repaired (a wrong source connection or a truncated table must not wipe CORE), the ledger row says why.
+
+Each run is an OpenLineage run (START, then COMPLETE, or FAIL when held or failed). The flow
+`reconcile-source-orders` runs it on a schedule (prefect.yaml: hourly over the recent days, daily over the whole
+history); the CLI runs it as `northstar reconcile-source orders`.
 """
 
 from __future__ import annotations
@@ -16,12 +23,24 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flows.engine import BatchOutcome, Stopwatch, new_record, publish_or_hold
-from flows.orders_microbatch import ORDERS_LOAD, validate_orders
+from prefect import flow, get_run_logger
+
+from flows.engine import (
+    BatchOutcome,
+    LineageRun,
+    Stopwatch,
+    current_flow_run_id,
+    lineage_emitter,
+    new_record,
+    publish_or_hold,
+    warehouse_namespace,
+)
+from flows.orders_microbatch import ORDERS_LOAD, lineage_inputs, validate_orders
+from lineage.events import DatasetRef
 from northstar.batches import Window
 from northstar.landing import landing_store
 from northstar.loads import BatchRecord, BatchStatus
-from northstar.settings import Settings
+from northstar.settings import Settings, load_settings
 from northstar.sources.orders import SOURCE
 from northstar.sources.orders.landing import land_orders_by_keys
 from northstar.sources.orders.reconcile import OrdersDiff, mark_deleted, reconcile_orders
@@ -30,6 +49,7 @@ from northstar.warehouse import open_warehouse
 from validators.result import CheckResult, Severity
 
 RECONCILE_SOURCE = "source_reconcile"
+JOB = "reconcile-source-orders"
 # The orders load, except that an equal version replaces CORE's row (the reconciliation found its content differs).
 REPAIR_LOAD = replace(
     ORDERS_LOAD, load_files=("snowflake/merge_into_core_orders_repair.sql", *ORDERS_LOAD.load_files[1:])
@@ -46,6 +66,7 @@ class ReconcileReport:
     deletes_marked: int
     repair: BatchOutcome | None
     checks: list[CheckResult] = field(default_factory=list)
+    held_reason: str | None = None  # set when the mass-delete guard held the run: nothing marked, nothing repaired
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -54,6 +75,8 @@ class ReconcileReport:
             "deletes_marked": self.deletes_marked,
             "repair": asdict(self.repair) if self.repair else None,
             "checks": [c.as_dict() for c in self.checks],
+            "status": str(BatchStatus.HELD if self.held_reason else BatchStatus.COMMITTED),
+            "held_reason": self.held_reason,
         }
 
 
@@ -68,12 +91,56 @@ def reconcile_source_orders(settings: Settings, days: int | None, now: datetime 
     tomorrow = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
     low = HISTORY_START if days is None else tomorrow - timedelta(days=days)
     run_id = f"{RECONCILE_SOURCE}-{now:%Y%m%dt%H%M%S}-{hashlib.sha256(now.isoformat().encode()).hexdigest()[:8]}"
+    namespace, db = warehouse_namespace(settings), settings.database
+    inputs = [*lineage_inputs(settings), DatasetRef(namespace, f"{db}.CORE.ORDERS")]
+    run = LineageRun(lineage_emitter(settings), JOB, Window(low, tomorrow), current_flow_run_id(), inputs)
+    run.start()
+    try:
+        report = _reconcile(settings, run_id, Window(low, tomorrow), now, run.run_id)
+    except Exception as exc:
+        run.fail(f"{type(exc).__name__}: {exc}")
+        raise
+    if report.held_reason:
+        run.fail(f"held: {report.held_reason}", report.checks)
+    else:
+        outputs = [DatasetRef(namespace, f"{db}.{t}") for t in ("CORE.ORDERS", "CORE.ORDER_LINES")]
+        counts = {"OPS.SOURCE_DELETES": report.deletes_marked, "OPS.LOAD_BATCHES": 1 + (report.repair is not None)}
+        outputs += [DatasetRef(namespace, f"{db}.{t}", row_count=n) for t, n in counts.items()]
+        run.complete(outputs, report.checks)
+    return report
+
+
+@flow(name=JOB)
+def reconcile_source_orders_flow(days: int | None = 3) -> dict[str, Any]:
+    """The scheduled source reconciliation of orders over the created days ending today (None: the whole history).
+
+    Returns the report; the flow run fails when the mass-delete guard held the run or its repair batch was held."""
+    report = reconcile_source_orders(load_settings(), days)
+    if report.held_reason or (report.repair and report.repair.status == BatchStatus.HELD):
+        get_run_logger().error("source reconciliation %s held: %s", report.run_id,
+                               report.held_reason or (report.repair.reason if report.repair else ""))  # fmt: skip
+        raise ReconcileHeld(report.held_reason or "the repair batch was held")
+    return report.as_dict()
+
+
+class ReconcileHeld(RuntimeError):
+    """The source reconciliation (or its repair batch) was held; the ledger row says why."""
+
+
+def _reconcile(settings: Settings, run_id: str, window: Window, now: datetime, lineage_run: str) -> ReconcileReport:
+    """Compare, guard, record (marking deletes unless held), then repair what is missing or stale unless held."""
     with open_warehouse(settings) as wh:
-        diff = reconcile_orders(settings.orders.pg_dsn.get_secret_value(), wh, low, tomorrow)
-        checks = _checks(diff)
-        record = _reconcile_record(settings, run_id, Window(low, tomorrow), diff, now)
+        diff = reconcile_orders(settings.orders.pg_dsn.get_secret_value(), wh, window.start, window.end)
+        held = mass_delete_reason(settings, diff)
+        checks = _checks(diff, held)
+        record = replace(
+            _reconcile_record(settings, run_id, window, diff, now, held),
+            lineage_run_id=lineage_run, flow_run_id=current_flow_run_id(),
+        )  # fmt: skip
         with wh.transaction():
-            marked = mark_deleted(wh, diff.deleted, run_id, now, "source_reconciliation") if diff.deleted else 0
+            marked = 0
+            if diff.deleted and not held:
+                marked = mark_deleted(wh, diff.deleted, run_id, now, "source_reconciliation")
             for check in checks:
                 wh.run_file(
                     "snowflake/insert_into_ops_check_results.sql",
@@ -81,13 +148,27 @@ def reconcile_source_orders(settings: Settings, days: int | None, now: datetime 
                 )
             wh.run_file("snowflake/insert_into_ops_load_batches.sql", asdict(replace(record, rows_published=marked)))
     repair = None
-    if diff.to_repair:
+    if diff.to_repair and not held:
         reason = (
             f"repair ({run_id}): {len(diff.missing)} missing, {len(diff.stale)} stale, {len(diff.moved)} moved "
             "orders re-extracted by the source reconciliation"
         )
         repair = repair_orders(settings, diff.to_repair, reason, now)
-    return ReconcileReport(run_id, diff, marked, repair, checks)
+    return ReconcileReport(run_id, diff, marked, repair, checks, held)
+
+
+def mass_delete_reason(settings: Settings, diff: OrdersDiff) -> str | None:
+    """Why the deletes found are too many to mark (more than both limits), or None."""
+    limit = max(settings.orders.max_deletes, diff.core_orders * settings.orders.max_delete_percent // 100)
+    if len(diff.deleted) <= limit:
+        return None
+    return (
+        f"mass-delete guard: {len(diff.deleted)} of {diff.core_orders} orders in CORE are gone from the source, more "
+        f"than NORTHSTAR_RECONCILE_MAX_DELETES={settings.orders.max_deletes} and "
+        f"NORTHSTAR_RECONCILE_MAX_DELETE_PERCENT={settings.orders.max_delete_percent}%; nothing marked or repaired. "
+        "Check NORTHSTAR_SOURCE_PG_DSN points at the right database and the orders table is whole, then rerun "
+        "(raise the limits for a real bulk delete)"
+    )
 
 
 def repair_orders(settings: Settings, order_ids: list[int], reason: str, now: datetime | None = None) -> BatchOutcome:
@@ -120,21 +201,30 @@ def repair_orders(settings: Settings, order_ids: list[int], reason: str, now: da
     )  # fmt: skip
 
 
-def _checks(diff: OrdersDiff) -> list[CheckResult]:
-    """The run's verdicts: missing or stale orders (error, repaired by the run), deletes (warn), quarantined (info)."""
+def _checks(diff: OrdersDiff, held: str | None = None) -> list[CheckResult]:
+    """The run's verdicts: missing or stale orders (error, repaired by the run), deletes (warn; error and not marked
+    when the mass-delete guard held the run), quarantined (info)."""
     checked = diff.keys_fetched
     repair = len(diff.to_repair)
+    guard = [
+        CheckResult(
+            "reconcile.orders_mass_delete", "orders", Severity.ERROR, diff.core_orders, len(diff.deleted),
+            "the deletes found are within NORTHSTAR_RECONCILE_MAX_DELETES or _MAX_DELETE_PERCENT", held,
+        )
+    ] if held else []  # fmt: skip
     return [
+        *guard,
         CheckResult(
             "reconcile.orders_missing", "orders", Severity.ERROR, checked, repair,
             "every source order is in CORE.ORDERS with its latest updated_at",
             f"{len(diff.missing)} missing, {len(diff.stale)} stale, {len(diff.moved)} moved over "
-            f"{len(diff.days_differing)} of {diff.days_checked} created days (re-extracted into a repair batch)",
+            f"{len(diff.days_differing)} of {diff.days_checked} created days "
+            f"({'not repaired: held' if held else 're-extracted into a repair batch'})",
         ),
         CheckResult(
             "reconcile.orders_deleted", "orders", Severity.WARN, checked, len(diff.deleted),
             "no order in CORE.ORDERS is gone from the source",
-            f"{len(diff.deleted)} deleted at the source (marked _DELETED_AT)",
+            f"{len(diff.deleted)} deleted at the source ({'not marked: held' if held else 'marked _DELETED_AT'})",
         ),
         CheckResult(
             "reconcile.orders_quarantined", "orders", Severity.INFO, checked, len(diff.quarantined),
@@ -144,7 +234,9 @@ def _checks(diff: OrdersDiff) -> list[CheckResult]:
     ]  # fmt: skip
 
 
-def _reconcile_record(settings: Settings, run_id: str, window: Window, diff: OrdersDiff, now: datetime) -> BatchRecord:
+def _reconcile_record(
+    settings: Settings, run_id: str, window: Window, diff: OrdersDiff, now: datetime, held: str | None
+) -> BatchRecord:
     summary = (
         f"orders created {window.start:%Y-%m-%d}..{window.end:%Y-%m-%d}: {diff.days_checked} days, "
         f"{len(diff.days_differing)} differing; {len(diff.missing)} missing, {len(diff.stale)} stale, "
@@ -153,8 +245,9 @@ def _reconcile_record(settings: Settings, run_id: str, window: Window, diff: Ord
     return BatchRecord(
         batch_id=run_id, source=RECONCILE_SOURCE, window_start=window.start, window_end=window.end,
         watermark_low=None, watermark_high=None, rows_extracted=diff.keys_fetched, rows_passed=0,
-        rows_quarantined=len(diff.quarantined), rows_published=0, status=str(BatchStatus.COMMITTED),
-        reason=summary, raw_uri=None,
+        rows_quarantined=len(diff.quarantined), rows_published=0,
+        status=str(BatchStatus.HELD if held else BatchStatus.COMMITTED),
+        reason=f"{held} ({summary})" if held else summary, raw_uri=None,
         code_version=settings.code_version, flow_run_id=None, lineage_run_id=None, started_at=now,
         finished_at=datetime.now(UTC), extract_seconds=round(diff.seconds, 3), validate_seconds=None,
         publish_seconds=None,

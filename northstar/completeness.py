@@ -10,7 +10,14 @@ Compares what the landing store holds (northstar/landing.py, keys under raw/) wi
 - finance: each business day's latest report (raw/finance/dt=<day>/, the file the reconciliation reads; an earlier
   one it replaced is not expected) was reconciled by a consistency batch (OPS.DAILY_RECONCILIATION.FINANCE_FILE).
   Every consistency run re-reads its days' reports by design, so finance is never "taken twice".
-An object younger than the grace period is not yet expected to be taken.
+An object younger than the grace period is not yet expected to be taken (a Stripe event: counted from its latest
+arrival entry, so an event whose arrival was recorded again is given the grace period again).
+
+Catch-up (hand_over_missed): a payments or fulfillment object found unprocessed, landed before the source's latest
+committed batch started (so that batch could have taken it and did not), is handed to the source's next batch: a
+Stripe event gets a new arrival entry, now (northstar/sources/stripe/landing.py), so the batch of the window that
+holds `now` takes it; a WMS file is named in a catch-up request the next fulfillment batch reads
+(northstar/sources/wms/landing.py). Each is taken by that one batch; until then it stays a finding.
 """
 
 from __future__ import annotations
@@ -18,11 +25,13 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
 from northstar.landing import LandingStore
+from northstar.sources.stripe.landing import envelope_key_of_arrival, record_catchup_arrival
+from northstar.sources.wms.landing import landed_file, pending_catchup, request_wms_catchup
 from northstar.sqlfiles import read_sql
 from northstar.warehouse import Warehouse
 
@@ -73,12 +82,14 @@ def take_inventory(
             objects = [(k, t) for k, t in landed if k.endswith("/manifest.json")]
             taken = _by_key(prefix, ((r["RAW_URI"], r["BATCH_ID"]) for r in ledger if r["SOURCE"] == "orders"))
         elif source == "payments":
-            objects = [(k, t) for k, t in landed if k.endswith(".json") and not _is_manifest(k)]
+            objects = _latest_arrival([(k, t) for k, t in landed if k.endswith(".json")])
             taken = _events_taken(store, prefix, [r for r in ledger if r["SOURCE"] == "payments"])
         elif source == "fulfillment":
-            objects = [(k, t) for k, t in landed if not k.endswith("/manifest.json")]
+            objects = [(k, t) for k, t in landed if not _is_manifest(k)]
             rows = wh.query(read_sql("snowflake/select_completeness_wms_files.sql"))
-            taken = _by_key(prefix, ((r["LANDED_URI"], r["BATCH_ID"]) for r in rows))
+            taken = _by_key(prefix, ((r["LANDED_URI"], r["BATCH_ID"]) for r in rows if r["STATUS"] != "DUPLICATE"))
+            for key, ids in _by_key(prefix, ((r["LANDED_URI"], r["BATCH_ID"]) for r in rows)).items():
+                taken.setdefault(key, sorted(ids)[:1])  # only seen again as a duplicate: its content was taken
         else:
             objects = _latest_per_day([(k, t) for k, t in landed if k.endswith(".csv")])
             rows = wh.query(read_sql("snowflake/select_completeness_finance_files.sql"))
@@ -103,6 +114,49 @@ def _inventory(
         if not batches:
             inv.unprocessed.append(Finding(source, key, written, ()))
     return inv
+
+
+def missed_objects(wh: Warehouse, inventories: list[SourceInventory]) -> dict[str, list[Finding]]:
+    """Per source, the unprocessed objects landed before the source's latest committed batch started (that batch
+    could have taken them and did not): what a source's next batch should be handed."""
+    started = {
+        r["SOURCE"]: r["LAST_STARTED"].replace(tzinfo=UTC)
+        for r in wh.query(read_sql("snowflake/select_completeness_progress.sql"))
+    }
+    missed: dict[str, list[Finding]] = {}
+    for inv in inventories:
+        passed = started.get(inv.source)
+        missed[inv.source] = [f for f in inv.unprocessed if passed is not None and f.written_at < passed]
+    return missed
+
+
+def hand_over_missed(
+    store: LandingStore, wh: Warehouse, inventories: list[SourceInventory], now: datetime, run_id: str
+) -> dict[str, int]:
+    """Hand the payments and fulfillment objects no batch took to each source's next batch; per source, how many.
+
+    Only missed objects (missed_objects) not already handed over and still waiting are handed over."""
+    missed = missed_objects(wh, inventories)
+    handed: dict[str, int] = {}
+    if "payments" in missed:
+        handed["payments"] = sum(record_catchup_arrival(store, f.key, now, run_id) for f in missed["payments"])
+    if "fulfillment" in missed:
+        waiting = {f.key for f in pending_catchup(store, wh)} if missed["fulfillment"] else set()
+        files = [landed_file(store, f.key, f.written_at) for f in missed["fulfillment"] if f.key not in waiting]
+        if files:
+            request_wms_catchup(store, files, now, run_id)
+        handed["fulfillment"] = len(files)
+    return handed
+
+
+def _latest_arrival(objects: list[tuple[str, datetime]]) -> list[tuple[str, datetime]]:
+    """The landed Stripe events, each with the later of its own write and its latest arrival entry's."""
+    arrived: dict[str, datetime] = {}
+    for key, written in objects:
+        envelope = envelope_key_of_arrival(key)
+        if envelope is not None:
+            arrived[envelope] = max(written, arrived.get(envelope, written))
+    return [(k, max(t, arrived.get(k, t))) for k, t in objects if not _is_manifest(k)]
 
 
 def _events_taken(store: LandingStore, prefix: str, batches: list[dict[str, Any]]) -> dict[str, list[str]]:
@@ -138,8 +192,8 @@ def _latest_per_day(objects: list[tuple[str, datetime]]) -> list[tuple[str, date
 
 
 def _is_manifest(key: str) -> bool:
-    """Bookkeeping, not landed data: batch manifests, and the Stripe arrival entries that point at events."""
-    return key.endswith("/manifest.json") or "/_batches/" in key or "/_arrivals/" in key
+    """Bookkeeping, not landed data: batch manifests, Stripe arrival entries, catch-up requests."""
+    return key.endswith("/manifest.json") or any(f"/{d}/" in key for d in ("_batches", "_arrivals", "_catchup"))
 
 
 def _uri_prefix(store: LandingStore) -> str:

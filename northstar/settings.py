@@ -206,6 +206,12 @@ class OrdersSettings(_Group):
     pg_dsn: SecretStr = _var("NORTHSTAR_SOURCE_PG_DSN", SecretStr(DEFAULT_PG_DSN))  # may carry a password
     overlap: Minutes = _var("NORTHSTAR_ORDERS_OVERLAP_MINUTES", timedelta(minutes=5))  # re-read before the watermark
     settle: Seconds = _var("NORTHSTAR_ORDERS_SETTLE_SECONDS", timedelta(seconds=60))  # after a window's end
+    # the source reconciliation holds (marks nothing, repairs nothing) when the deletes it finds exceed both: a wrong
+    # connection or a truncated table must not wipe CORE
+    max_deletes: Annotated[int, BeforeValidator(_integer(0))] = _var("NORTHSTAR_RECONCILE_MAX_DELETES", 100)
+    max_delete_percent: Annotated[int, BeforeValidator(_integer(0))] = _var(
+        "NORTHSTAR_RECONCILE_MAX_DELETE_PERCENT", 1
+    )  # of CORE's orders in the reconciled range
 
 
 class PaymentsSettings(_Group):

@@ -92,3 +92,26 @@ def test_completeness_names_what_no_batch_took_and_what_two_batches_took(
     assert len(stored) == 4  # results like any other, under the completeness batch id
     code, out = run_cli("completeness", "--source", "fulfillment")
     assert code == 0 and "completeness.landed_unprocessed" in out
+
+
+def test_checks_without_a_date_shows_the_latest_day_with_a_gate_result_with_offsets(
+    pipeline_env: Callable[..., dict[str, str]],
+) -> None:
+    pipeline_env()
+    start, end = T0.isoformat(), (T0 + timedelta(minutes=15)).isoformat()
+    code, out = run_cli("run", "consistency", "--start", start, "--end", end)
+    assert code == 0 and json.loads(out)["status"] == "COMMITTED"
+    with open_warehouse(load_settings()) as wh:  # a later run that failed: it recorded no gate result
+        wh.execute(
+            "INSERT INTO OPS.LOAD_BATCHES (BATCH_ID, SOURCE, WINDOW_START, WINDOW_END, ROWS_EXTRACTED, ROWS_PASSED,"
+            " ROWS_QUARANTINED, ROWS_PUBLISHED, STATUS, REASON) VALUES ('consistency-failed', 'consistency',"
+            " '2026-11-22 12:00:00', '2026-11-22 12:15:00', 0, 0, 0, 0, 'FAILED', 'RuntimeError: gone')"
+        )
+    code, out = run_cli("checks", "--json")  # no --date: not an empty today, not the failed run's day
+    report = json.loads(out)
+    assert code == 0 and report["date"] == "2026-11-20" and report["batch"]["STATUS"] == "COMMITTED"
+    assert report["batch"]["WINDOW_END"] == "2026-11-20T12:15:00+00:00"  # feeds back into --start/--end as is
+    assert report["batch"]["FINISHED_AT"].endswith("+00:00") and report["checks"]
+    assert all(c["CHECKED_AT"].endswith("+00:00") for c in report["checks"] if c.get("CHECKED_AT"))
+    code, text = run_cli("checks")
+    assert code == 0 and "2026-11-20" in text and "1970" not in text

@@ -18,12 +18,15 @@ def test_top_level_packages_are_the_projects_own(package: str) -> None:
     assert Path(module.__file__ or "").resolve().parent == ROOT / package  # not a PyPI namesake
 
 
-# The batch flows: every module of flows/ that declares a @flow (engine.py is the engine; completeness.py and
-# orders_repair.py hold the inventory and source-reconciliation runs, plain functions the CLI calls, no flow yet).
-# monitor.py and status_report.py are flows that publish nothing (they read the ledger): not batches.
+# The batch flows: every module of flows/ that declares a @flow and runs a batch on the engine (engine.py is the
+# engine). monitor.py and status_report.py are flows that publish nothing (they read the ledger); completeness.py and
+# orders_repair.py declare the inventory's and the source reconciliation's flows, check runs that are not batches.
 NOT_BATCHES = {"monitor", "status_report"}
+CHECK_FLOW_MODULES = ("completeness", "orders_repair")
 FLOW_MODULES = sorted(
-    p for p in (ROOT / "flows").glob("*.py") if "@flow(" in p.read_text() and p.stem not in NOT_BATCHES
+    p
+    for p in (ROOT / "flows").glob("*.py")
+    if "@flow(" in p.read_text() and p.stem not in NOT_BATCHES and p.stem not in CHECK_FLOW_MODULES
 )
 
 
@@ -41,6 +44,13 @@ def test_the_batch_flows_are_the_four_sources() -> None:
         "orders_microbatch",
         "payments_microbatch",
     ]
+
+
+@pytest.mark.parametrize("stem", CHECK_FLOW_MODULES)
+def test_the_check_runs_declare_one_flow_each(stem: str) -> None:
+    module = importlib.import_module(f"flows.{stem}")
+    flows = [v for v in vars(module).values() if isinstance(v, Flow) and v.__module__ == module.__name__]
+    assert len(flows) == 1 and flows[0].name == flows[0].name.lower() and "_" not in flows[0].name
 
 
 @pytest.mark.parametrize("path", FLOW_MODULES, ids=lambda p: p.name)

@@ -3,6 +3,8 @@ touch updated_at, a NULL updated_at) are found by the source reconciliation, rep
 
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -11,7 +13,9 @@ import psycopg
 import pytest
 
 import flows.orders_microbatch as orders_flow
+from cli.main import main
 from flows.orders_repair import reconcile_source_orders
+from lineage.validate import validate_event
 from northstar.loads import BatchStatus
 from northstar.settings import load_settings
 from northstar.warehouse import open_warehouse
@@ -84,3 +88,73 @@ def test_deletes_and_rows_the_watermark_missed_are_found_repaired_and_marked(
     with open_warehouse(settings) as wh:
         (low,) = wh.query("SELECT WATERMARK_LOW FROM OPS.LOAD_BATCHES WHERE BATCH_ID = %(b)s", {"b": nxt.batch_id})
     assert low["WATERMARK_LOW"] == (T0 + timedelta(minutes=14 - 5)).replace(tzinfo=None)
+
+
+def lineage_events(job: str) -> list[dict[str, Any]]:
+    path = load_settings().lineage_dir / "events.jsonl"
+    events = [json.loads(line) for line in path.read_text().splitlines()]
+    return [e for e in events if e["job"]["name"] == job]
+
+
+def test_a_day_whose_only_differences_are_quarantined_rows_proves_complete_without_bisecting(
+    pipeline_env: Callable[..., dict[str, str]], source_db: str
+) -> None:
+    pipeline_env()
+    sql(source_db, INSERT, *(source_row(i, i) for i in (1, 2, 3)), source_row(4, 4, currency="usd"),
+        source_row(5, 5, total_amount_minor=-1))  # fmt: skip
+    assert orders_flow.orders_microbatch(**window(0)).rows_quarantined == 2
+    report = reconcile_source_orders(load_settings(), days=None)
+    diff = report.diff
+    assert diff.complete and diff.quarantined == [4, 5]  # accounted for, and still reported
+    assert diff.days_checked == 1 and diff.days_differing == [] and diff.keys_fetched == 0  # no bisection
+    assert diff.queries == 5  # a day digest per side, the quarantine, the quarantined orders' digests per side
+    quarantined = {c.check_id: (c.rows_failed, c.actual) for c in report.checks}["reconcile.orders_quarantined"]
+    assert quarantined == (2, "2 in QUARANTINE.ORDERS at the source's version")
+
+    sql(source_db, "UPDATE orders SET currency = 'USD', updated_at = updated_at + interval '1 second' "
+                   "WHERE order_id = 4")  # fmt: skip
+    fixed = reconcile_source_orders(load_settings(), days=None)  # a fixed row is no longer the quarantined version
+    assert (fixed.diff.missing, fixed.diff.quarantined) == ([4], [5])
+    assert fixed.repair is not None and fixed.repair.rows_published == 1
+
+    events = lineage_events("reconcile-source-orders")
+    assert [e["eventType"] for e in events] == ["START", "COMPLETE", "START", "COMPLETE"]
+    for event in events:
+        validate_event(event)
+    (orders,) = [i for i in events[1]["inputs"] if i["name"].endswith(".public.orders")]
+    assertions = orders["inputFacets"]["dataQualityAssertions"]
+    assert {a["assertion"] for a in assertions["assertions"]} == {
+        "reconcile.orders_missing", "reconcile.orders_deleted", "reconcile.orders_quarantined",
+    }  # fmt: skip
+
+
+def test_more_deletes_than_the_guard_allows_are_held_not_marked(
+    pipeline_env: Callable[..., dict[str, str]], source_db: str
+) -> None:
+    pipeline_env(NORTHSTAR_RECONCILE_MAX_DELETES="2", NORTHSTAR_RECONCILE_MAX_DELETE_PERCENT="50")
+    sql(source_db, INSERT, *(source_row(i, i) for i in (1, 2, 3, 4, 5)))
+    assert orders_flow.orders_microbatch(**window(0)).rows_published == 5
+    sql(source_db, "DELETE FROM orders WHERE order_id <> 5")  # a truncated table: 4 of 5 gone (> 2 and > 50%)
+    sql(source_db, INSERT, source_row(6, 2))  # missing too, but a held run repairs nothing either
+
+    out = io.StringIO()
+    assert main(["reconcile-source", "orders", "--all"], out=out) == 1
+    text = out.getvalue()
+    assert "HELD" in text and "mass-delete guard: 4 of 5 orders in CORE are gone from the source" in text
+    assert "NORTHSTAR_SOURCE_PG_DSN" in text  # what to check next
+    settings = load_settings()
+    with open_warehouse(settings) as wh:
+        marked = wh.query("SELECT ORDER_ID FROM CORE.ORDERS WHERE _DELETED_AT IS NOT NULL")
+        deletes = wh.query("SELECT * FROM OPS.SOURCE_DELETES")
+        (ledger,) = wh.query("SELECT STATUS, REASON FROM OPS.LOAD_BATCHES WHERE SOURCE = 'source_reconcile'")
+        orders = wh.query("SELECT ORDER_ID FROM CORE.ORDERS")
+    assert (marked, deletes) == ([], [])
+    assert sorted(r["ORDER_ID"] for r in orders) == [1, 2, 3, 4, 5]  # order 6 not repaired by a held run
+    assert ledger["STATUS"] == "HELD" and ledger["REASON"].startswith("mass-delete guard: 4 of 5")
+    (held,) = lineage_events("reconcile-source-orders")[1:]
+    assert held["eventType"] == "FAIL" and "mass-delete guard" in held["run"]["facets"]["errorMessage"]["message"]
+    validate_event(held)
+
+    pipeline_env(NORTHSTAR_RECONCILE_MAX_DELETES="4")  # a real bulk delete: the limit raised, the run goes through
+    report = reconcile_source_orders(load_settings(), days=None)
+    assert report.held_reason is None and report.deletes_marked == 4 and report.repair is not None

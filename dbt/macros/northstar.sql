@@ -22,3 +22,9 @@
 {% macro generate_schema_name(custom_schema_name, node) -%}
     {{ target.schema }}
 {%- endmacro %}
+
+{# CORE.ORDERS or CORE.ORDER_LINES without the orders deleted at the source (_DELETED_AT, set by the source
+   reconciliation and kept for audit): what every mart reads, so a deleted order leaves the marts. #}
+{% macro live(table) -%}
+    (select * from {{ source('core', table) }} where _deleted_at is null)
+{%- endmacro %}

@@ -6,7 +6,7 @@ with mart as (
 ),
 core as (
     select currency, count(*) as orders, sum(total_amount_minor) as total
-    from {{ source('core', 'orders') }} group by currency
+    from {{ live('orders') }} group by currency
 ),
 customers as (
     select sum(orders) + sum(duplicate_orders) as orders from {{ ref('dim_customer') }}
@@ -18,4 +18,4 @@ where coalesce(m.orders, 0) <> coalesce(c.orders, 0) or coalesce(m.total, 0) <> 
 union all
 select 'all', (select count(*) from {{ ref('fct_orders') }}), orders, null, null
 from customers
-where orders <> (select count(*) from {{ source('core', 'orders') }})
+where orders <> (select count(*) from {{ live('orders') }})

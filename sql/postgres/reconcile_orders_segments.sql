@@ -8,7 +8,7 @@ WITH latest AS (
     SELECT DISTINCT ON (order_id) order_id, customer_id, status, total_amount_minor, created_at, updated_at
     FROM orders
     WHERE order_id IS NOT NULL AND created_at >= $1 AND created_at < $2 AND order_id >= $3 AND order_id <= $4
-    ORDER BY order_id, updated_at DESC NULLS LAST
+    ORDER BY order_id, updated_at DESC NULLS LAST, ctid  -- ctid: one pick among equal versions in the snapshot
 ),
 keyed AS (
     SELECT order_id,

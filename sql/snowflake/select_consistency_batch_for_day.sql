@@ -1,7 +1,8 @@
--- The latest consistency batch whose window ended within a business day ([low, high) in UTC).
+-- The latest consistency batch with a gate result (COMMITTED or HELD) whose window ended within a business day
+-- ([low, high) in UTC).
 SELECT BATCH_ID, STATUS, REASON, WINDOW_START, WINDOW_END, ROWS_EXTRACTED, ROWS_QUARANTINED, ROWS_PUBLISHED,
        FINISHED_AT
 FROM OPS.LOAD_BATCHES
-WHERE SOURCE = 'consistency' AND WINDOW_END > %(low)s AND WINDOW_END <= %(high)s
+WHERE SOURCE = 'consistency' AND STATUS IN ('COMMITTED', 'HELD') AND WINDOW_END > %(low)s AND WINDOW_END <= %(high)s
 ORDER BY WINDOW_END DESC, FINISHED_AT DESC
 LIMIT 1;

@@ -6,7 +6,7 @@ with paid as (
            count(*) as payments,
            count_if(p.currency is distinct from o.currency and coalesce(p.amount_captured, 0) > 0) as foreign_payments
     from {{ source('core', 'payments') }} as p
-    join {{ source('core', 'orders') }} as o on o.order_id = p.order_id
+    join {{ live('orders') }} as o on o.order_id = p.order_id
     group by p.order_id
 ),
 refunded as (
@@ -14,7 +14,7 @@ refunded as (
            count_if(r.currency is distinct from o.currency) as foreign_refunds
     from {{ source('core', 'refunds') }} as r
     join {{ source('core', 'payments') }} as p on p.payment_intent_id = r.payment_intent_id
-    join {{ source('core', 'orders') }} as o on o.order_id = p.order_id
+    join {{ live('orders') }} as o on o.order_id = p.order_id
     where r.status = 'succeeded'
     group by p.order_id
 ),
@@ -27,7 +27,7 @@ lost as (
 ),
 ordered as (
     select order_id, {{ sum_minor('quantity') }} as ordered_quantity
-    from {{ source('core', 'order_lines') }}
+    from {{ live('order_lines') }}
     group by order_id
 ),
 shipped as (
@@ -55,7 +55,7 @@ facts as (
            duplicates.duplicate_of_order_id,
            case when o.status in ('paid', 'shipped', 'delivered') then o.total_amount_minor
                 when o.status in ('cancelled', 'refunded') then 0 end as expected_minor
-    from {{ source('core', 'orders') }} as o
+    from {{ live('orders') }} as o
     left join paid on paid.order_id = o.order_id
     left join refunded on refunded.order_id = o.order_id
     left join lost on lost.order_id = o.order_id

@@ -14,7 +14,7 @@ shipments as (
 late as (
     select {{ business_day('s.shipped_at') }} as business_date, count(distinct s.shipment_id) as late_shipments
     from {{ source('core', 'shipment_lines') }} as s
-    join {{ source('core', 'orders') }} as o on o.order_id = s.order_id
+    join {{ live('orders') }} as o on o.order_id = s.order_id
     where s.shipped_at > dateadd('day', {{ var('late_after_days') }}, o.created_at)
     group by 1
 ),

@@ -1,7 +1,7 @@
 -- One row per order and SKU of a known order: ordered against shipped, days to ship, late.
 with ordered as (
     select order_id, sku, {{ sum_minor('quantity') }} as ordered_quantity
-    from {{ source('core', 'order_lines') }}
+    from {{ live('order_lines') }}
     group by order_id, sku
 ),
 shipped as (
@@ -38,4 +38,4 @@ select
          as boolean) as is_late,
     {{ business_day('o.created_at') }} as business_date
 from lines as l
-join {{ source('core', 'orders') }} as o on o.order_id = l.order_id
+join {{ live('orders') }} as o on o.order_id = l.order_id

@@ -25,6 +25,6 @@ select
     cast(p.created_at as timestamp_ntz) as created_at,
     {{ business_day('p.created_at') }} as business_date
 from {{ source('core', 'payments') }} as p
-left join {{ source('core', 'orders') }} as o on o.order_id = p.order_id
+left join {{ live('orders') }} as o on o.order_id = p.order_id
 left join refunded as r on r.payment_intent_id = p.payment_intent_id
 left join lost as l on l.payment_intent_id = p.payment_intent_id

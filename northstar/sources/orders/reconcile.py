@@ -9,8 +9,11 @@ reconcile_core_orders_*.sql: the same formula in both dialects). Where a day dif
 
 Differences are classified: `missing` (in the source, not in CORE), `stale` (CORE holds another updated_at),
 `deleted` (in CORE, no row left in the source), `quarantined` (the source's version is in QUARANTINE.ORDERS:
-nothing to repair). mark_deleted() records deletes; re-extracting missing and stale orders is the repair batch's
-job (flows/orders_repair.py).
+nothing to repair). Orders whose latest source version is known to be quarantined (with its reasons) are accounted
+for before any comparison: their own digests are taken out of both sides' day and range digests, so a day whose
+only differences are quarantined rows proves complete in one query per side; they are still reported.
+mark_deleted() records deletes; re-extracting missing and stale orders is the repair batch's job
+(flows/orders_repair.py).
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ class OrdersDiff:
     moved: list[int] = field(default_factory=list)  # in CORE under another created day than the source says
     queries: int = 0  # digest and key queries run, both sides
     keys_fetched: int = 0
+    core_orders: int = 0  # CORE's orders (not marked deleted) created in the range: what the deletes are out of
     seconds: float = 0.0
 
     @property
@@ -74,9 +78,20 @@ class OrdersDiff:
             "quarantined": self.quarantined,
             "queries": self.queries,
             "keys_fetched": self.keys_fetched,
+            "core_orders": self.core_orders,
             "seconds": round(self.seconds, 3),
             "complete": self.complete,
         }
+
+
+@dataclass(frozen=True)
+class _Known:
+    """An order whose latest source version is quarantined: its day and own digest (r1, r2) on each side."""
+
+    source_day: date
+    source: tuple[int, int]
+    core_day: date | None = None
+    core: tuple[int, int] | None = None
 
 
 class _Sides:
@@ -84,6 +99,7 @@ class _Sides:
 
     def __init__(self, cur: Any, wh: Warehouse, diff: OrdersDiff) -> None:
         self.cur, self.wh, self.diff = cur, wh, diff
+        self.known: dict[int, _Known] = {}  # orders whose latest source version is quarantined
 
     def source(self, relative: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         self.diff.queries += 1
@@ -118,16 +134,23 @@ def reconcile_orders(dsn: str, wh: Warehouse, low: datetime, high: datetime, thr
                     "snowflake/reconcile_core_orders_by_day.sql", {"low": naive_low, "high": naive_high}
                 )
             }
+            diff.core_orders = sum(int(v[0]) for v in core_days.values())
+            sides.known = _known_quarantined(sides, diff.low, diff.high)
+            for known in sides.known.values():
+                _subtract(source_days, known.source_day, known.source)
+                if known.core_day is not None and known.core is not None:
+                    _subtract(core_days, known.core_day, known.core)
+            diff.quarantined = sorted(sides.known)
             days = sorted(set(source_days) | set(core_days))
             diff.days_checked = len(days)
             extra: set[int] = set()
             for day in days:
                 s, c = source_days.get(day), core_days.get(day)
-                if s is not None and c is not None and _digest(s) == _digest(c):
+                if _digest(s or (0, 0, 0)) == _digest(c or (0, 0, 0)):
                     continue
                 diff.days_differing.append(day)
-                lo = min(int(v[3]) for v in (s, c) if v is not None)
-                hi = max(int(v[4]) for v in (s, c) if v is not None)
+                lo = min(int(v[3]) for v in (s, c) if v is not None and v[3] is not None)
+                hi = max(int(v[4]) for v in (s, c) if v is not None and v[4] is not None)
                 day_low = datetime.combine(day, datetime.min.time(), UTC)
                 bounds = (max(day_low, diff.low), min(day_low + timedelta(days=1), diff.high))
                 _bisect(sides, bounds, lo, hi, threshold, extra)
@@ -153,13 +176,21 @@ def _bisect(
         for r in sides.core("snowflake/reconcile_core_orders_segments.sql", params)
     }
     span = hi - lo + 1
+    day = low.date()
+    for order_id, known in sides.known.items():
+        if lo <= order_id <= hi:
+            bucket = (order_id - lo) * FANOUT // span
+            if known.source_day == day:
+                source[bucket] = _minus(source.get(bucket), known.source)
+            if known.core_day == day and known.core is not None:
+                core[bucket] = _minus(core.get(bucket), known.core)
     for bucket in sorted(set(source) | set(core)):
-        s, c = source.get(bucket), core.get(bucket)
+        s, c = source.get(bucket, (0, 0, 0)), core.get(bucket, (0, 0, 0))
         if s == c:
             continue
         b_lo = lo + (bucket * span + FANOUT - 1) // FANOUT
         b_hi = lo + ((bucket + 1) * span + FANOUT - 1) // FANOUT - 1
-        biggest = max(d[0] for d in (s, c) if d is not None)
+        biggest = max(s[0], c[0])
         if biggest <= threshold or b_hi - b_lo + 1 <= FANOUT:
             _compare_keys(sides, (low, high), b_lo, b_hi, extra)
         else:
@@ -176,6 +207,12 @@ def _compare_keys(sides: _Sides, bounds: tuple[datetime, datetime], lo: int, hi:
         for r in sides.core("snowflake/reconcile_core_orders_keys.sql", params)
     }
     sides.diff.keys_fetched += len(source) + len(core)
+    day = low.date()
+    for order_id, known in sides.known.items():  # accounted for already
+        if known.source_day == day:
+            source.pop(order_id, None)
+        if known.core_day == day:
+            core.pop(order_id, None)
     for order_id, digest in source.items():
         if order_id not in core:
             sides.diff.missing.append(order_id)
@@ -199,9 +236,42 @@ def _classify(cur: Any, wh: Warehouse, diff: OrdersDiff, extra: set[int]) -> Non
     source_us = {int(k): (NO_STAMP if v is None else int(v)) for k, v in cur.fetchall()}
     versions = _quarantined_versions(wh, suspects)
     quarantined = {k for k in suspects if k in source_us and source_us[k] in versions.get(k, set())}
-    diff.quarantined = sorted(quarantined)
+    diff.quarantined = sorted(set(diff.quarantined) | quarantined)
     diff.missing = sorted(set(diff.missing) - quarantined)
     diff.stale = sorted(set(diff.stale) - quarantined)
+
+
+def _known_quarantined(sides: _Sides, low: datetime, high: datetime) -> dict[int, _Known]:
+    """The orders created in [low, high) whose latest source version is one of their quarantined versions, with
+    their digests on both sides (one query for the quarantine, one on the source per 100,000 quarantined orders,
+    one on the warehouse)."""
+    versions: dict[int, set[int]] = {}
+    for row in sides.core("snowflake/select_quarantine_orders_since.sql", {"low": _naive(low)}):
+        versions.setdefault(int(row["ORDER_ID"]), set()).add(_record_us(row["RAW_RECORD"]))
+    known: dict[int, _Known] = {}
+    for chunk in _chunks(sorted(versions), 100_000):  # one text parameter: PostgreSQL takes a long list at once
+        for order_id, day, us, r1, r2 in sides.source("postgres/reconcile_orders_by_ids.sql",
+                                                      (low, high, ",".join(map(str, chunk)))):  # fmt: skip
+            if (NO_STAMP if us is None else int(us)) in versions[int(order_id)]:
+                known[int(order_id)] = _Known(day, (int(r1), int(r2)))
+    if known:
+        for row in sides.core("snowflake/reconcile_core_orders_quarantined.sql", {"low": _naive(low)}):
+            k = int(row["ORDER_ID"])
+            if k in known:
+                known[k] = _Known(known[k].source_day, known[k].source, row["DAY"], (int(row["R1"]), int(row["R2"])))
+    return known
+
+
+def _subtract(days: dict[Any, tuple[Any, ...]], day: date, own: tuple[int, int]) -> None:
+    """Take one order's own digest out of a day's (count, h1, h2, lo, hi); the key range is kept."""
+    if day in days:
+        n, h1, h2, *bounds = days[day]
+        days[day] = (int(n) - 1, int(h1 or 0) - own[0], int(h2 or 0) - own[1], *bounds)
+
+
+def _minus(digest: Digest | None, own: tuple[int, int]) -> Digest:
+    n, h1, h2 = digest or (0, 0, 0)
+    return n - 1, h1 - own[0], h2 - own[1]
 
 
 def _quarantined_versions(wh: Warehouse, order_ids: list[int]) -> dict[int, set[int]]:

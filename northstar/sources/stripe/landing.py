@@ -40,7 +40,12 @@ ARRIVALS = f"{PREFIX}_arrivals/"
 SOURCES = ("webhook", "recovery")
 THIN_EVENT = "v2.core.event"
 _EVENT_ID = re.compile(r"evt_[A-Za-z0-9_]{1,250}")  # Stripe ids; nothing that could bend a key (/, ..)
-_ARRIVAL_NAME = re.compile(r"(evt_[A-Za-z0-9_]{1,250})\.created=(\d{4}-\d{2}-\d{2})\.json")
+# <event_id>.created=<day>.json, or <event_id>.created=<day>.catchup=<run>.json: an arrival recorded by a
+# completeness run for an event no batch took (record_catchup_arrival)
+_ARRIVAL_NAME = re.compile(
+    r"(evt_[A-Za-z0-9_]{1,250})\.created=(\d{4}-\d{2}-\d{2})(?:\.catchup=[A-Za-z0-9-]{1,100})?\.json"
+)
+_ENVELOPE_KEY = re.compile(r"raw/stripe/dt=(\d{4}-\d{2}-\d{2})/(evt_[A-Za-z0-9_]{1,250})\.json")
 # RFC 3339 date-time (section 5.6) with a mandatory offset: what a thin event's `created` is.
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})")
 
@@ -102,6 +107,18 @@ def envelope_key_of_arrival(key: str) -> str | None:
     if not key.startswith(ARRIVALS) or match is None:
         return None
     return f"{PREFIX}dt={match.group(2)}/{match.group(1)}.json"
+
+
+def record_catchup_arrival(store: LandingStore, envelope: str, now: datetime, run_id: str) -> bool:
+    """Record a new arrival, now, for a landed event that no payments batch took (a completeness catch-up), so the
+    batch of the window containing `now` takes it; False when envelope is not an event key or the entry exists.
+    The entry's name carries the run: raw/stripe/_arrivals/dt=<now>/<event_id>.created=<day>.catchup=<run>.json."""
+    match = _ENVELOPE_KEY.fullmatch(envelope)
+    if match is None or not re.fullmatch(r"[A-Za-z0-9-]{1,100}", run_id):
+        return False
+    day, event_id = match.groups()
+    key = f"{ARRIVALS}dt={now.astimezone(UTC):%Y-%m-%d}/{event_id}.created={day}.catchup={run_id}.json"
+    return store.put_if_absent(key, json.dumps({"key": envelope, "catchup": run_id}).encode())
 
 
 def parse_event(text: str) -> tuple[str, str, int]:

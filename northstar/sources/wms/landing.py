@@ -6,6 +6,12 @@ against the listing, then stored under raw/wms/dt=YYYY-MM-DD/<sha256>/<name> (pu
 dropped connection never leaves half a file landed. The batch's manifest
 (raw/wms/dt=YYYY-MM-DD/batch=<batch_id>/manifest.json) names the files; a rerun of the batch reuses it
 and never goes back to the server, as orders reuse their landed Parquet.
+
+Catch-up: a file landed by a batch that never committed (killed after landing) and gone from the drop folder
+since would never be taken by another batch. The completeness run (northstar/completeness.py) finds it and
+writes a catch-up request, raw/wms/_catchup/dt=YYYY-MM-DD/<run>.json, naming the landed files; the next batch
+pins the requested files that OPS.WMS_FILES has not recorded in its manifest, beside the drop's new files, and
+takes them from the landing store (request_wms_catchup, pending_catchup).
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +41,8 @@ from northstar.warehouse import Warehouse
 log = logging.getLogger(__name__)
 SYSTEM = "wms"  # raw data is kept under the system it came from: raw/wms/
 LOOKUP_CHUNK = 2000  # keys bound into one IN (...) list
+CATCHUP = f"raw/{SYSTEM}/_catchup/"
+CATCHUP_DAYS = 7  # a batch reads the catch-up requests of the last days (a later completeness run asks again)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
@@ -81,10 +89,14 @@ def land_drop(
     """Land the batch's files once; a rerun reuses the manifest that the first run wrote."""
     prefix = landing_prefix(SYSTEM, window, batch)
     if not store.exists(prefix + "manifest.json"):
+        caught_up = pending_catchup(store, wh)
+        requested = {(f.remote_path, f.size, f.mtime) for f in caught_up}
         with open_drop(cfg) as drop:
             files, recorded = _pick(drop, cfg, wh, window)
+            files = [f for f in files if (f.path, f.size, f.mtime) not in requested]  # landed already
             work_dir.mkdir(parents=True, exist_ok=True)
             landed = [f for f in (_land_one(store, drop, f, window, work_dir) for f in files) if f is not None]
+        landed = caught_up + landed
         manifest = {
             "batch_id": batch,
             "source": SOURCE,
@@ -139,6 +151,41 @@ def _land_one(
     key = file_key(window, sha256, file.name)
     store.put_if_absent(key, data)  # the same content under the same name is already there: same bytes
     return LandedFile(file.path, file.name, file.size, file.mtime, sha256, key)
+
+
+def request_wms_catchup(store: LandingStore, files: list[LandedFile], now: datetime, run_id: str) -> str:
+    """Ask the next batch to take landed files no batch recorded; the request's key (written once per run)."""
+    key = f"{CATCHUP}dt={now.astimezone(UTC):%Y-%m-%d}/{run_id}.json"
+    body = {"requested_by": run_id, "requested_at": now.isoformat(), "files": [_jsonable(asdict(f)) for f in files]}
+    store.put_if_absent(key, json.dumps(body, indent=2).encode())
+    return key
+
+
+def pending_catchup(store: LandingStore, wh: Warehouse) -> list[LandedFile]:
+    """The files of the last CATCHUP_DAYS' catch-up requests that OPS.WMS_FILES has not recorded, once each, oldest
+    first (whatever the window: the first batch to run after a request takes its files)."""
+    today = datetime.now(UTC).date()
+    wanted: dict[str, LandedFile] = {}
+    for n in range(CATCHUP_DAYS, -1, -1):
+        for key in store.keys(f"{CATCHUP}dt={today - timedelta(days=n):%Y-%m-%d}/"):
+            for entry in json.loads(store.get(key))["files"]:
+                wanted.setdefault(entry["key"], LandedFile(**_dated(entry)))
+    uris = {store.uri(k): k for k in wanted}
+    taken = {uris[r["LANDED_URI"]] for r in lookup(wh, "snowflake/select_ops_wms_files_by_landed_uri.sql", "uris",
+                                                     list(uris))}  # fmt: skip
+    return sorted((f for k, f in wanted.items() if k not in taken), key=lambda f: (f.mtime, f.remote_path))
+
+
+def landed_file(store: LandingStore, key: str, written: datetime) -> LandedFile:
+    """What a batch needs to take a landed file again: its entry in a manifest of its dt= folder, or, for a file no
+    manifest names, what its key and bytes say (remote path unknown: the key; mtime: when it was landed)."""
+    folder = key.split("/")[2]  # raw/wms/dt=YYYY-MM-DD/<sha256>/<name>
+    for manifest in (k for k in store.keys(f"raw/{SYSTEM}/{folder}/") if k.endswith("/manifest.json")):
+        for entry in json.loads(store.get(manifest))["files"]:
+            if entry["key"] == key:
+                return LandedFile(**_dated(entry))
+    sha256, name = key.split("/")[3:5]
+    return LandedFile(key, name, len(store.get(key)), written.astimezone(UTC), sha256, key)
 
 
 def lookup(wh: Warehouse, relative: str, name: str, values: list[str]) -> Iterator[dict[str, Any]]:
