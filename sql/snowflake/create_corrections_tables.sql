@@ -35,13 +35,5 @@ CREATE TABLE IF NOT EXISTS OPS.CORRECTION_EVENTS (
     DETAILS        VARCHAR NOT NULL         -- JSON: a reason, the batch ids, the gate's verdict, ...
 );
 
--- Finance-approved adjustments no source will ever carry (a write-off, a currency correction); the certified
--- revenue adds them by business day and currency. Rows are only ever inserted, by an applied correction.
-CREATE TABLE IF NOT EXISTS MARTS.REVENUE_ADJUSTMENTS (
-    BUSINESS_DAY   DATE NOT NULL,
-    CURRENCY       VARCHAR NOT NULL,
-    AMOUNT_MINOR   NUMBER(38, 0) NOT NULL,
-    REASON         VARCHAR NOT NULL,
-    CORRECTION_ID  VARCHAR NOT NULL,
-    CREATED_AT     TIMESTAMP_TZ NOT NULL
-);
+-- MARTS.REVENUE_ADJUSTMENTS, where an applied adjustment's rows go, is created with the marts' own tables
+-- (sql/marts/create_marts_tables.sql, before this file in northstar.warehouse.DDL_FILES).
