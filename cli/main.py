@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from cli import backfill as backfill_cli
 from cli import warehouse_admin
 from northstar.batches import settled_window
 from northstar.landing import LandingCorrupt
@@ -106,6 +107,7 @@ def _parser() -> argparse.ArgumentParser:
     from cli.reconcile import add_commands  # reconcile-source and completeness
 
     add_commands(sub)
+    backfill_cli.add_commands(sub)  # backfill, backfills (cli/backfill.py)
     return parser
 
 

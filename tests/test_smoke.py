@@ -20,7 +20,10 @@ def test_top_level_packages_are_the_projects_own(package: str) -> None:
 
 # The batch flows: every module of flows/ that declares a @flow (engine.py is the engine; completeness.py and
 # orders_repair.py hold the inventory and source-reconciliation runs, plain functions the CLI calls, no flow yet).
-FLOW_MODULES = sorted(p for p in (ROOT / "flows").glob("*.py") if "@flow(" in p.read_text())
+# backfill.py declares the flow that runs the others' windows (no source of its own).
+FLOW_MODULES = sorted(
+    p for p in (ROOT / "flows").glob("*.py") if "@flow(" in p.read_text() and p.stem not in {"backfill"}
+)
 
 
 def test_the_batch_flows_are_the_four_sources() -> None:
