@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from cli import backfill as backfill_cli
+from cli import reprocess as reprocess_cli
 from cli import warehouse_admin
 from northstar.batches import settled_window
 from northstar.landing import LandingCorrupt
@@ -108,6 +109,7 @@ def _parser() -> argparse.ArgumentParser:
 
     add_commands(sub)
     backfill_cli.add_commands(sub)  # backfill, backfills (cli/backfill.py)
+    reprocess_cli.add_commands(sub)  # reprocess (cli/reprocess.py)
     return parser
 
 

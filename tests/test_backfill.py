@@ -38,7 +38,7 @@ def test_bad_cli_input_exits_2_with_one_line_before_anything_runs(pipeline_env: 
         (("--source", "orders", "--start", start, "--end", end, "--window", "1h"), "does not divide"),
         (("--source", "orders", "--start", start, "--end", end, "--workers", "0"), "--workers 0"),
     ):
-        out, err, code = northstar("backfill", *args)
+        _, err, code = northstar("backfill", *args)
         assert (code, err.count("\n"), message in err) == (2, 1, True), err
 
 
