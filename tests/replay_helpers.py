@@ -20,12 +20,14 @@ INSERT = (
 )
 
 
-def northstar(*args: str, extra_env: dict[str, str] | None = None, wait: bool = True) -> Any:
+def northstar(*args: str, extra_env: dict[str, str] | None = None, wait: bool = True, new_session: bool = False) -> Any:
     """`northstar ARGS` as a subprocess on the test's home, using the session's Prefect server: (out, err, code),
-    or the Popen when wait is False."""
+    or the Popen when wait is False (new_session: its own process group, for killing it with its children)."""
     env = dict(os.environ) | {"PREFECT_API_URL": str(PREFECT_API_URL.value())} | (extra_env or {})
     cmd = [str(Path(sys.executable).parent / "northstar"), *args]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=new_session
+    )
     return (*proc.communicate(timeout=600), proc.returncode) if wait else proc
 
 
