@@ -38,8 +38,8 @@ def seed_windows(dsn: str, windows: int, per_window: int = 3) -> int:
     for w in range(windows):
         for i in range(per_window):
             order_id = w * 100 + i + 1
-            bad = {"total_amount_minor": -5} if i == per_window - 1 else {}
-            rows.append(source_row(order_id, 15 * w + 1 + i, **bad))
+            total = -5 if i == per_window - 1 else 2500 + order_id  # distinct purchases: no duplicate orders
+            rows.append(source_row(order_id, 15 * w + 1 + i, customer_id=1000 + order_id, total_amount_minor=total))
     with psycopg.connect(dsn) as conn:
         conn.cursor().executemany(INSERT, rows)
     return len(rows)
