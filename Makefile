@@ -74,6 +74,7 @@ bench: venv pg
 	$(BIN)/python -m benchmarks.consistency_suite
 	$(BIN)/python -m benchmarks.marts_publication
 	$(BIN)/python -m benchmarks.source_reconcile --orders 1000000 3000000
+	$(BIN)/python -m benchmarks.backfill --orders 24000 240000 --days 1 2 --window 1h --workers 2
 
 # Re-resolve the lock file after changing dependencies in pyproject.toml.
 lock: venv
