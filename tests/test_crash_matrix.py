@@ -38,6 +38,8 @@ STAGING = (
     "OPS.STAGE_ORDER_LINES",
     "OPS.STAGE_ORDER_LINES_QUARANTINE",
 )
+# Per-run lookup tables (CREATE OR REPLACE before any transaction, read by joins), not load staging.
+LOOKUPS = frozenset({"STAGE_WMS_KEYS", "STAGE_CONSISTENCY_KEYS", "STAGE_CONSISTENCY_ORDERS"})
 _baselines: dict[str, dict[str, list[str]]] = {}  # per scenario: the uninterrupted run's published tables
 
 
@@ -191,8 +193,8 @@ def _assert_nothing_left_or_lost(scenario: str) -> None:
             "SELECT TABLE_NAME FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = 'OPS' AND TABLE_NAME LIKE 'STAGE%'"
         )
         assert staging, "the run created its staging tables"
-        for row in staging:  # the *_KEYS tables are per-run lookups replaced before any transaction, not loads
-            if row["TABLE_NAME"].endswith("_KEYS"):
+        for row in staging:
+            if row["TABLE_NAME"] in LOOKUPS:
                 continue
             table = f"OPS.{row['TABLE_NAME']}"
             assert wh.query(f"SELECT COUNT(*) AS N FROM {table}") == [{"N": 0}], table
