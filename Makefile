@@ -81,6 +81,7 @@ bench: venv pg
 	$(BIN)/python -m benchmarks.investigate_day
 	$(BIN)/python -m benchmarks.source_reconcile --orders 1000000 3000000
 	$(BIN)/python -m benchmarks.cli_fixed_cost
+	$(BIN)/python -m benchmarks.backfill --orders 24000 240000 --days 1 2 --window 1h --workers 2
 
 # Re-resolve the lock file after changing dependencies in pyproject.toml.
 lock: venv

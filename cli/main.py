@@ -101,6 +101,10 @@ def _parser() -> argparse.ArgumentParser:
     from cli import investigate  # investigate and incidents
 
     investigate.add_commands(sub)
+    from cli import backfill, reprocess  # backfill, backfills; reprocess
+
+    backfill.add_commands(sub)
+    reprocess.add_commands(sub)
     return parser
 
 

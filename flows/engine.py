@@ -36,6 +36,7 @@ from northstar.loads import (
     batch_status,
     new_owner,
     publish,
+    reap_expired_leases,
     record_failed,
     record_held,
     release_lease,
@@ -139,6 +140,7 @@ def run_batch(source: BatchSource, start: str | None = None, end: str | None = N
     with open_warehouse(settings) as wh:
         if batch_status(wh, batch) == BatchStatus.COMMITTED:
             logger.info("batch %s is already committed: nothing to do", batch)
+            run.close_committed(reap_expired_leases(wh, batch))
             return BatchOutcome(source.name, batch, BatchStatus.SKIPPED, reason="already committed")
         try:
             lease = acquire_lease(wh, batch, source.name, owner, settings.lease_ttl, run.run_id)
@@ -300,6 +302,13 @@ class LineageRun:
         LineageRun(self.emitter, self.job_name, self.window, self.parent_run_id, self.inputs, run_id).fail(
             f"run abandoned (its process stopped); taken over by run {self.run_id}"
         )
+
+    def close_committed(self, leases: list[dict[str, Any]]) -> None:
+        """COMPLETE, re-emitted, for each run killed after its batch committed (its lease expired, its START open)."""
+        for lease in leases:
+            if lease.get("LINEAGE_RUN_ID"):
+                LineageRun(self.emitter, self.job_name, self.window, self.parent_run_id, self.inputs,
+                           lease["LINEAGE_RUN_ID"]).complete([], [])  # fmt: skip
 
     def _emit(self, kind: str, outputs: list[DatasetRef], checks: list[CheckResult], error: str | None = None) -> None:
         self.emitter.emit(

@@ -35,6 +35,7 @@ from northstar.loads import (
     empty_staging,
     load_params,
     new_owner,
+    reap_expired_leases,
     record_batch,
     record_held,
     release_lease,
@@ -265,6 +266,8 @@ def _replay_one(
     """Replay one window under the new version's lease: validate its landed raw, then publish or hold it."""
     run = LineageRun(lineage_emitter(settings), replay.job, target.window, None, replay.lineage_inputs(settings))
     with open_warehouse(settings) as wh:
+        if not dry_run:  # a reprocess killed after committing the version published now left its lease
+            run.close_committed(reap_expired_leases(wh, target.current))
         try:
             lease = acquire_lease(
                 wh, target.version, replay.source, new_owner(), settings.lease_ttl, None if dry_run else run.run_id

@@ -306,6 +306,20 @@ def acquire_lease(
     return _with_lock(wh, "leases", owner, take)
 
 
+def reap_expired_leases(wh: Warehouse, batch_id: str) -> list[dict[str, Any]]:
+    """Remove the batch's expired leases (runs killed after their work was done: the batch is committed) and
+    return them, so the caller can close what those runs left open (their lineage runs)."""
+
+    def reap() -> list[dict[str, Any]]:
+        rows = wh.query(read_sql("snowflake/select_ops_batch_leases.sql"), {"batch_id": batch_id})
+        expired = [r for r in rows if r["EXPIRES_AT"].replace(tzinfo=UTC) <= _now()]
+        for row in expired:
+            wh.run_file("snowflake/delete_from_ops_batch_leases.sql", {"batch_id": batch_id, "owner": row["OWNER"]})
+        return expired
+
+    return _with_lock(wh, "leases", batch_id, reap)
+
+
 def renew_lease(wh: Warehouse, lease: Lease) -> None:
     """Push the lease's expiry one ttl from now (called at each step boundary of the run)."""
     now = _now()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import psycopg
 import pytest
@@ -138,7 +140,7 @@ def test_a_new_version_replaces_the_superseded_rows_keeps_history_and_spares_lat
         assert orders(wh)[1] == ("shipped", 2500, later + "-v2")
 
 
-BAD_INPUT = [
+BAD_INPUT: list[tuple[dict[str, Any], str]] = [
     ({"source": "ledger", "batch_ids": ["x"]}, "unknown source 'ledger'"),
     ({"source": "orders", "batch_ids": ["orders-nope"]}, "unknown batch 'orders-nope'"),
     ({"source": "orders", "start": "2026-11-20T13:00:00+00:00", "end": "2026-11-20T12:00:00+00:00"}, "not after"),
@@ -162,9 +164,31 @@ def test_bad_input_is_a_clear_error_and_changes_nothing(
             shutil.rmtree(settings.landing_dir / landing_prefix("orders", W0, base))
             kwargs = kwargs | {"batch_ids": [base]}
         with pytest.raises(ReprocessError, match=message):
-            reprocess(settings, reason="bad input", **kwargs)  # type: ignore[arg-type]
+            reprocess(settings, reason="bad input", **kwargs)
     with pytest.raises(ReprocessError, match="--reason"):
         reprocess(settings, "orders", batch_ids=[batch_id("orders", W1)], reason=" ")
     with open_warehouse(settings) as wh:
         assert table_hashes(wh, PUBLISHED) == before
         assert wh.query("SELECT COUNT(*) AS N FROM OPS.BATCH_LEASES") == [{"N": 0}]
+
+
+def test_a_version_the_new_checks_hold_leaves_the_previous_one_published_and_says_so(
+    pipeline_env: Callable[..., dict[str, str]], source_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipeline_env()
+    seed_and_run(source_db)
+    settings = load_settings()
+    base = batch_id("orders", W0)
+    with open_warehouse(settings) as wh:
+        before = table_hashes(wh, PUBLISHED[:4])
+    # 'new code' whose contract wants a column the landed raw does not have: a batch-level failure
+    contract = replace(orders_flow.ORDERS, columns={**orders_flow.ORDERS.columns, "channel": frozenset({"VARCHAR"})})
+    monkeypatch.setattr(orders_flow, "ORDERS", contract)
+    report = reprocess(settings, "orders", batch_ids=[base], reason="new contract")
+    (held,) = report.held
+    assert (held.batch_id, held.superseded, report.new_batch_ids) == (base + "-v2", base, [])
+    assert f"{base} stays published" in held.message and "channel" in held.message
+    with open_warehouse(settings) as wh:
+        assert table_hashes(wh, PUBLISHED[:4]) == before
+        rows = wh.query("SELECT STATUS, SUPERSEDES FROM OPS.LOAD_BATCHES WHERE BATCH_ID = %(b)s", {"b": base + "-v2"})
+        assert rows == [{"STATUS": "HELD", "SUPERSEDES": base}]

@@ -1,0 +1,78 @@
+"""backfill: windows planned over a range, run N at a time on the engine, resumable, never one window twice."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+import flows.orders_microbatch as orders_flow
+from flows.backfill import BackfillError, plan_windows
+from northstar.batches import Window
+from northstar.settings import load_settings
+from northstar.warehouse import open_warehouse
+from tests.helpers import T0
+from tests.replay_helpers import northstar, seed_windows, span
+
+
+def test_windows_cut_the_range_exactly_and_bad_ranges_are_refused() -> None:
+    windows = plan_windows(T0, T0 + timedelta(hours=1), timedelta(minutes=15))
+    assert [w.start for w in windows] == [T0 + timedelta(minutes=15 * i) for i in range(4)]
+    assert windows[-1] == Window(T0 + timedelta(minutes=45), T0 + timedelta(hours=1))
+    with pytest.raises(BackfillError, match="not after"):
+        plan_windows(T0, T0, timedelta(minutes=15))
+    with pytest.raises(BackfillError, match="does not divide"):
+        plan_windows(T0, T0 + timedelta(minutes=20), timedelta(minutes=15))
+    with pytest.raises(BackfillError, match="boundary"):
+        plan_windows(T0 + timedelta(minutes=5), T0 + timedelta(minutes=20), timedelta(minutes=15))
+
+
+def test_bad_cli_input_exits_2_with_one_line_before_anything_runs(pipeline_env: Callable[..., dict[str, str]]) -> None:
+    pipeline_env()
+    start, end = span(1)
+    for args, message in (
+        (("--source", "orders", "--start", end, "--end", start), "is not after"),
+        (("--source", "orders", "--start", start, "--end", end, "--window", "1h"), "does not divide"),
+        (("--source", "orders", "--start", start, "--end", end, "--workers", "0"), "--workers 0"),
+    ):
+        _, err, code = northstar("backfill", *args)
+        assert (code, err.count("\n"), message in err) == (2, 1, True), err
+
+
+@pytest.mark.integration
+@pytest.mark.usefixtures("prefect_harness")
+def test_two_backfills_of_one_range_at_once_commit_each_window_once_and_resume_skips(
+    pipeline_env: Callable[..., dict[str, str]], source_db: str
+) -> None:
+    pipeline_env()
+    seeded = seed_windows(source_db, 4)
+    start, end = span(4)
+    first = T0 + timedelta(minutes=15)
+    assert orders_flow.orders_microbatch(T0.isoformat(), first.isoformat()).status == "COMMITTED"  # resumed past it
+    args = ("backfill", "--source", "orders", "--start", start, "--end", end, "--workers", "2", "--json")
+    procs = [northstar(*args, "--reason", f"test {i}", wait=False) for i in (1, 2)]
+    results = [(*p.communicate(timeout=600), p.returncode) for p in procs]
+    Path("/tmp/h11-bf-err.txt").write_text("\n=====\n".join(err + out for out, err, _ in results))
+    assert [code for _, _, code in results] == [0, 0], [err[-3000:] for _, err, _ in results]
+    lines = [[json.loads(x) for x in out.splitlines()] for out, _, _ in results]
+    windows = [[x for x in run if "summary" not in x] for run in lines]
+    assert [len(w) for w in windows] == [4, 4]
+    committed = sorted(x["window_start"] for run in windows for x in run if x["status"] == "COMMITTED")
+    assert committed == sorted({x["window_start"] for x in windows[0]} - {T0.isoformat()})  # each once, by one
+    summaries = [run[-1]["summary"] for run in lines]
+    assert sum(s["committed"] for s in summaries) == 3 and sum(s["skipped"] for s in summaries) == 5
+    with open_warehouse(load_settings()) as wh:
+        ledger = wh.query("SELECT STATUS, ROWS_EXTRACTED, ROWS_PASSED, ROWS_QUARANTINED FROM OPS.LOAD_BATCHES")
+        assert [r["STATUS"] for r in ledger] == ["COMMITTED"] * 4
+        assert wh.query("SELECT COUNT(*) AS N FROM CORE.ORDERS") == [{"N": seeded // 3 * 2}]
+        assert wh.query("SELECT COUNT(*) AS N FROM QUARANTINE.ORDERS") == [{"N": seeded // 3}]
+        assert wh.query("SELECT COUNT(*) AS N FROM OPS.BATCH_LEASES") == [{"N": 0}]
+        recorded = wh.query("SELECT STATUS, WINDOWS_TOTAL, REASON, REQUESTED_BY FROM OPS.BACKFILLS ORDER BY REASON")
+    assert [(r["STATUS"], r["WINDOWS_TOTAL"], r["REASON"]) for r in recorded] == [
+        ("COMPLETED", 4, "test 1"),
+        ("COMPLETED", 4, "test 2"),
+    ]
+    assert all(r["REQUESTED_BY"] for r in recorded)
