@@ -19,8 +19,9 @@ def show_checks(day: str | None, out: TextIO, as_json: bool) -> int:
     result, else today); exit 1 when its latest gate held. A day not written YYYY-MM-DD is a ValueError."""
     settings = load_settings()
     tz = settings.consistency.business_tz
+    asked = _day(day) if day else None  # refused before the warehouse opens
     with open_warehouse(settings) as wh:
-        when = date.fromisoformat(day) if day else latest_gate_day(wh.query, tz)
+        when = asked or latest_gate_day(wh.query, tz)
         low, high = day_bounds([when], tz)
         batches = wh.query(read_sql("snowflake/select_consistency_batches_for_day.sql"), {"low": low, "high": high})
         batch = batches[0] if batches else None
@@ -35,6 +36,13 @@ def show_checks(day: str | None, out: TextIO, as_json: bool) -> int:
     else:
         _print_text(out, when, tz, batches, checks, sla, daily)
     return 1 if batch and batch["STATUS"] == "HELD" else 0
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"--date {text}: not a day; write it YYYY-MM-DD, like 2026-11-20") from None
 
 
 def latest_gate_day(query: Any, tz: str) -> date:

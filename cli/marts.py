@@ -15,7 +15,9 @@ def add_marts_parser(sub: Any) -> None:
     cmds = marts.add_subparsers(required=True, metavar="ACTION")
 
     publish = cmds.add_parser("publish", help="build, test and make live a new publication")
-    publish.add_argument("--gate-batch", default="manual", help="the consistency batch it follows (default: manual)")
+    publish.add_argument(
+        "--gate-batch", help="the passed consistency batch it follows (default: the newest gate; refused if held)"
+    )
     publish.set_defaults(handler=_publish)
 
     pubs = cmds.add_parser("publications", help="the recorded publications, newest first")
@@ -46,11 +48,41 @@ def _publish(args: argparse.Namespace, out: TextIO) -> int:
     from northstar.marts.publication import LIVE, publish_marts
     from northstar.settings import load_settings
 
-    pub = publish_marts(load_settings(), args.gate_batch)
+    settings = load_settings()
+    pub = publish_marts(settings, passed_gate(settings, args.gate_batch))
     out.write(f"publication {pub.publication_id}: {pub.status} ({pub.dbt_seconds or 0:.1f} s of dbt)\n")
     if pub.reason:
         out.write(f"  why: {pub.reason}\n")
     return 0 if pub.status == LIVE else 1
+
+
+def passed_gate(settings: Any, batch_id: str | None) -> str:
+    """The consistency batch a by-hand publication follows: the one named, else the newest with a gate result.
+
+    Raises ValueError when that batch is unknown, is not a consistency batch, or did not pass (HELD, FAILED,
+    RUNNING): the marts are published only after a passed gate, so nothing records a gate as passed that was not.
+    """
+    from northstar.sqlfiles import read_sql
+    from northstar.warehouse import open_warehouse
+
+    with open_warehouse(settings) as wh:
+        if batch_id is None:
+            rows = wh.query(read_sql("snowflake/select_latest_gate_batch.sql"))
+            if not rows:
+                raise ValueError("no consistency gate has run yet: `northstar run consistency` first")
+        else:
+            rows = [r | {"BATCH_ID": batch_id} for r in wh.query(read_sql("snowflake/select_batch_status.sql"),
+                                                                   {"batch_id": batch_id})]  # fmt: skip
+            if not rows or not batch_id.startswith("consistency"):
+                raise ValueError(f"--gate-batch {batch_id}: no consistency batch of that id in the ledger "
+                                 "(`northstar batches --source consistency` lists them)")  # fmt: skip
+    gate, status = rows[0]["BATCH_ID"], rows[0]["STATUS"]
+    if status != "COMMITTED":
+        raise ValueError(
+            f"gate {gate} is {status}, not passed: the marts keep their live publication "
+            f"(`northstar checks` says why; `northstar investigate --batch {gate}` looks for the cause)"
+        )
+    return str(gate)
 
 
 def _publications(args: argparse.Namespace, out: TextIO) -> int:

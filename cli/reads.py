@@ -64,6 +64,8 @@ def show_batches(args: argparse.Namespace, out: TextIO) -> int:
         from northstar.sqlfiles import read_sql
 
         rows = wh.query(read_sql("snowflake/select_load_batches_newest.sql"), params)
+        if args.batch and not rows:
+            _require_batch(wh, args.batch)
     if args.json:
         print_rows(rows, out, as_json=True)
         return 0
@@ -94,6 +96,8 @@ def show_quarantine(args: argparse.Namespace, out: TextIO) -> int:
         tables = {"QUARANTINE.ORDER_LINES": QUARANTINE_TABLES["QUARANTINE.ORDER_LINES"][1]}
     found: dict[str, list[dict[str, Any]]] = {}
     with _warehouse() as wh:
+        if args.batch:
+            _require_batch(wh, args.batch)
         for table, relative in tables.items():
             rows = wh.query(read_sql(relative), {"batch_id": args.batch})
             rows.sort(key=lambda r: str(r.get("_QUARANTINED_AT") or ""), reverse=True)
@@ -108,6 +112,14 @@ def show_quarantine(args: argparse.Namespace, out: TextIO) -> int:
     for table, rows in shown.items():
         print_rows(rows, out, as_json=False, title=f"{table}:")
     return 0
+
+
+def _require_batch(wh: Any, batch_id: str) -> None:
+    """ValueError (exit 2) when the ledger has no batch of that id: a typo must not read as "nothing there"."""
+    from northstar.sqlfiles import read_sql
+
+    if not wh.query(read_sql("snowflake/select_batch_status.sql"), {"batch_id": batch_id}):
+        raise ValueError(f"--batch {batch_id}: no batch of that id in the ledger (`northstar batches` lists them)")
 
 
 def run_query(args: argparse.Namespace, out: TextIO) -> int:

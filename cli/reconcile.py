@@ -56,11 +56,12 @@ def reconcile_source(args: argparse.Namespace, out: TextIO) -> int:
 
 def completeness(args: argparse.Namespace, out: TextIO) -> int:
     """Exit 1 when an object was never taken or taken twice."""
-    from flows.completeness import run_completeness
     from northstar.batches import parse_utc
+
+    since = parse_utc(args.since) if args.since else None  # refused before Prefect and the flows are imported
+    from flows.completeness import run_completeness
     from northstar.settings import load_settings
 
-    since = parse_utc(args.since) if args.since else None
     report = run_completeness(load_settings(), args.source, since)
     if args.json:
         out.write(json.dumps(report.as_dict()) + "\n")

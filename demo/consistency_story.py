@@ -29,8 +29,6 @@ from northstar.slices import business_days
 from northstar.sqlfiles import read_sql
 from northstar.warehouse import open_warehouse
 
-PAYMENTS_LOOKBACK_DAYS = 4  # the seeded history starts three days before the live windows
-
 
 def run_cross_system(out: TextIO, settings: Settings, dsn: str, live_end: datetime) -> None:
     """Check the orders alone, then land the other feeds, run their flows and the checks twice; print findings."""
@@ -54,12 +52,12 @@ def run_cross_system(out: TextIO, settings: Settings, dsn: str, live_end: dateti
     drop_shipments(settings.home / "sftp-drop", feeds.lines, written)
     drop_finance_reports(store, feeds, days, written)
     os.environ.setdefault("NORTHSTAR_SFTP_STABLE_SECONDS", "0")  # the drop is written once, before the run
-    payments = payments_microbatch(**quarter(1), lookback_days=PAYMENTS_LOOKBACK_DAYS)
+    payments = payments_microbatch(quarter(1)["start"], quarter(1)["end"])  # by arrival: the window's own batch
     hour = live_end.replace(minute=0)
     shipments = fulfillment_hourly(start=hour.isoformat(), end=(hour + timedelta(hours=1)).isoformat())
     held = consistency_check(**quarter(2))
     land_stripe(store, feeds.late_events, live_end + timedelta(minutes=46))
-    late = payments_microbatch(**quarter(3), lookback_days=PAYMENTS_LOOKBACK_DAYS)
+    late = payments_microbatch(quarter(3)["start"], quarter(3)["end"])  # by arrival: the window's own batch
     first_unknown = feeds.unknown_payments[0]  # its order reaches the source only now: the payment is released
     seed.seed_late_order(dsn, order_id=first_unknown.order_id, total=first_unknown.amount, currency="USD",
                          created=first_unknown.created_at, updated=live_end + timedelta(minutes=47))  # fmt: skip

@@ -18,8 +18,8 @@ from northstar.warehouse import open_warehouse
 
 INSERT = (
     "INSERT INTO orders (order_id, customer_id, status, currency, total_amount_minor, created_at, updated_at) "
-    "VALUES (%s, 4242, 'paid', 'USD', 1999, %s, {})"
-)
+    "VALUES (%s, %s, 'paid', 'USD', %s, %s, {})"
+)  # two different purchases (customer, amount): the same customer and amount seconds apart is a duplicate
 LATE_ORDER, EARLY_ORDER = 990_001, 990_002
 
 
@@ -36,10 +36,12 @@ def run_watermark_story(out: TextIO, settings: Settings, dsn: str) -> None:
     # the demo wait a minute per window; the margin's own behaviour is tested in tests/test_engine.py).
     os.environ["NORTHSTAR_ORDERS_SETTLE_SECONDS"] = "0"
     late = psycopg.connect(dsn)  # a transaction that stays open: its rows are stamped by now(), its start
-    late.execute(INSERT.format("now()"), (LATE_ORDER, datetime.now(UTC) - timedelta(hours=1)))
+    late.execute(INSERT.format("now()"), (LATE_ORDER, 4242, 1999, datetime.now(UTC) - timedelta(hours=1)))
     (t_b,) = late.execute("SELECT now()").fetchone()  # type: ignore[misc]
     with psycopg.connect(dsn) as conn:  # an ordinary order, committed at once, in the same window
-        conn.execute(INSERT.format("%s"), (EARLY_ORDER, t_b - timedelta(hours=1), t_b + timedelta(seconds=1)))
+        conn.execute(
+            INSERT.format("%s"), (EARLY_ORDER, 4343, 2599, t_b - timedelta(hours=1), t_b + timedelta(seconds=1))
+        )
     first = (t_b - timedelta(minutes=2), t_b + timedelta(seconds=2))
     _wait_until(first[1])
     one = orders_microbatch(start=first[0].isoformat(), end=first[1].isoformat())

@@ -60,8 +60,14 @@ def settled_window(
 
 
 def parse_utc(text: str) -> datetime:
-    """An ISO-8601 moment in UTC; one without an offset is rejected, not guessed."""
-    value = datetime.fromisoformat(text)
+    """An ISO-8601 moment in UTC; one without an offset is rejected, not guessed.
+
+    Raises ValueError naming the text for anything that is not an ISO-8601 time with an offset.
+    """
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not an ISO-8601 time; write it like 2026-11-20T10:00:00+00:00") from None
     if value.tzinfo is None:
         raise ValueError(f"{text!r} has no UTC offset; write it like 2026-11-20T10:00:00+00:00")
     return value.astimezone(UTC)

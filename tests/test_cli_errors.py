@@ -66,6 +66,16 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             {},
             ["northstar: '2026-11-20T12:00:00' has no UTC offset; write it like 2026-11-20T10:00:00+00:00"],
         ),
+        (  # a window bound that is not a time at all
+            ["run", "orders", "--start", "tomorrow", "--end", WINDOW[3]],
+            {},
+            ["northstar: 'tomorrow' is not an ISO-8601 time; write it like 2026-11-20T10:00:00+00:00"],
+        ),
+        (  # a day that does not exist: refused before the warehouse opens
+            ["checks", "--date", "2026-13-01"],
+            {},
+            ["northstar: --date 2026-13-01: not a day; write it YYYY-MM-DD, like 2026-11-20"],
+        ),
         (  # a window ending before it starts
             ["run", "orders", "--start", WINDOW[3], "--end", WINDOW[1]],
             {},
@@ -162,6 +172,15 @@ def test_unknown_table_locked_warehouse_and_broken_pipe(
         shell=True, capture_output=True, text=True, env=os.environ, timeout=120, check=False,
     )  # fmt: skip
     assert piped.stdout.splitlines() == ['{"N": 0}', '{"N": 1}', '{"N": 2}'] and piped.stderr == ""
+    # an id that names nothing is an error, not an empty listing; the marts never publish without a passed gate
+    for argv, line in (
+        (["batches", "--batch", "orders-nope"], "northstar: --batch orders-nope: no batch of that id in the ledger"),
+        (["quarantine", "--batch", "nope"], "northstar: --batch nope: no batch of that id in the ledger"),
+        (["marts", "publish", "--gate-batch", "nope"], "northstar: --gate-batch nope: no consistency batch of that id"),
+        (["marts", "publish"], "northstar: no consistency gate has run yet: `northstar run consistency` first"),
+    ):
+        result = northstar(*argv)
+        assert (result.returncode, said(result)[-1].startswith(line)) == (2, True), (argv, result.stderr)
     # a warehouse file another process opened directly: its lock is named at once, no minute of retries
     locked_home = tmp_path / "locked"
     (locked_home / "warehouse").mkdir(parents=True)

@@ -31,10 +31,10 @@ def readme_examples() -> list[str]:
 
 def test_the_readme_examples_run(pipeline_env: Callable[..., dict[str, str]], source_db: str) -> None:
     pipeline_env()
-    with psycopg.connect(source_db) as conn:  # one committed batch with order 2 quarantined
+    with psycopg.connect(source_db) as conn:  # one committed batch with order 1000024 (a demo order id) quarantined
         conn.cursor().executemany(
             "INSERT INTO orders VALUES (%s, %s, %s, %s, %s, %s, %s)",
-            [source_row(1, 1), source_row(2, 2, total_amount_minor=-10), source_row(3, 3)],
+            [source_row(1000023, 1), source_row(1000024, 2, total_amount_minor=-10), source_row(1000025, 3)],
         )
     start, end = T0.isoformat(), (T0 + timedelta(minutes=15)).isoformat()
     assert main(["run", "orders", "--start", start, "--end", end]) == 0
