@@ -166,6 +166,15 @@ def _names(datasets: list[str]) -> str:
     return "\n".join(d.rsplit("/", 1)[-1] for d in datasets)
 
 
+def dataset_name(dataset: dict[str, Any]) -> str:
+    """An OpenLineage dataset as one name: its namespace joined to its name (`file` + `/path` is `file:///path`,
+    `s3://bucket` + `raw/x` is `s3://bucket/raw/x`, `snowflake://acct` + `DB.CORE.T` is `snowflake://acct/DB.CORE.T`)."""
+    namespace, name = str(dataset.get("namespace") or ""), str(dataset.get("name") or "")
+    if namespace == "file":
+        return f"file://{name}"
+    return f"{namespace.rstrip('/')}/{name.lstrip('/')}"
+
+
 def _events(settings: Any) -> list[dict[str, Any]]:
     path = settings.lineage_dir / "events.jsonl"
     if not path.is_file():
@@ -179,8 +188,8 @@ def _events(settings: Any) -> list[dict[str, Any]]:
         events.append({
             "EVENT_TIME": e.get("eventTime"), "JOB": e.get("job", {}).get("name"), "STATE": e.get("eventType"),
             "RUN_ID": e.get("run", {}).get("runId"),
-            "INPUTS": [f"{d.get('namespace')}/{d.get('name')}" for d in e.get("inputs") or []],
-            "OUTPUTS": [f"{d.get('namespace')}/{d.get('name')}" for d in e.get("outputs") or []],
+            "INPUTS": [dataset_name(d) for d in e.get("inputs") or []],
+            "OUTPUTS": [dataset_name(d) for d in e.get("outputs") or []],
         })  # fmt: skip
     return events
 

@@ -93,3 +93,15 @@ def test_json_keeps_minor_units_offsets_and_nested_json() -> None:
 
 def test_no_rows_says_so() -> None:
     assert table([]) == "(no rows)\n"
+
+
+def test_a_lineage_dataset_prints_as_one_uri() -> None:
+    from cli.trace import dataset_name
+
+    assert (
+        dataset_name({"namespace": "file", "name": "/home/x/landing/raw/stripe"}) == "file:///home/x/landing/raw/stripe"
+    )
+    assert dataset_name({"namespace": "s3://bucket", "name": "raw/stripe"}) == "s3://bucket/raw/stripe"
+    assert (
+        dataset_name({"namespace": "snowflake://acct", "name": "DB.CORE.ORDERS"}) == "snowflake://acct/DB.CORE.ORDERS"
+    )
