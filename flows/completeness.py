@@ -35,6 +35,7 @@ from northstar.completeness import (
     missed_objects,
     take_inventory,
 )
+from northstar.incidents import report_batch
 from northstar.landing import LandingStore, landing_store
 from northstar.loads import BatchRecord, BatchStatus
 from northstar.settings import Settings, load_settings
@@ -113,6 +114,8 @@ def run_completeness(
         run.fail(f"{type(exc).__name__}: {exc}")
         raise
     run.complete(_outputs(settings), [replace(c, dataset=inputs[c.dataset].name) for c in checks])
+    for name in sources:  # a finding is an incident of the source whose object was dropped or taken twice
+        report_batch(settings, name, batch, now, [c for c in checks if c.dataset == name])
     if "orders" in sources:
         handed["orders"] = rerun_orders_batches(store, orders_missed)
     return CompletenessReport(batch, inventories, checks, handed)

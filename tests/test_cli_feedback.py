@@ -89,7 +89,11 @@ def test_completeness_names_what_no_batch_took_and_what_two_batches_took(
             "SELECT CHECK_ID, DATASET, ROWS_FAILED FROM OPS.CHECK_RESULTS WHERE BATCH_ID = %(b)s AND ROWS_FAILED > 0",
             {"b": report["batch_id"]},
         )
+        opened = wh.query("SELECT SOURCE, CHECK_ID, FIRST_BATCH_ID FROM OPS.INCIDENTS WHERE STATUS = 'open'")
     assert len(stored) == 4  # results like any other, under the completeness batch id
+    assert sorted((i["SOURCE"], i["CHECK_ID"], i["FIRST_BATCH_ID"]) for i in opened) == sorted(
+        (source, check, report["batch_id"]) for check, source in failed
+    )  # each finding an incident of its source
     code, out = run_cli("completeness", "--source", "fulfillment")
     assert code == 0 and "completeness.landed_unprocessed" in out
 
