@@ -14,6 +14,7 @@ from playwright.sync_api import Browser, sync_playwright
 
 from cli.main import main
 from flows.status_report import status_report
+from northstar.incidents import Cause, record_causes, transition
 from northstar.landing import landing_store
 from northstar.monitoring.ledger import naive
 from northstar.monitoring.report import CHARTS
@@ -101,19 +102,21 @@ def test_the_page_loads_without_errors_and_shows_every_chart(
     assert traces["gate-history"] == 1 and traces["pending-age"] == 1 and traces["quarantine-reasons"] == 1
     alerts = page.inner_text("#alerts")  # type: ignore[attr-defined]
     assert "volume_zero:orders" in alerts and "pending_references:payment" in alerts
-    assert page.inner_text("#incidents") == "OPS.INCIDENTS does not exist yet."  # type: ignore[attr-defined]
+    assert page.inner_text("#incidents") == "No open incidents."  # type: ignore[attr-defined]
     page.close()  # type: ignore[attr-defined]
 
 
 def test_open_incidents_show_when_the_table_exists(settings: Settings, tmp_path: Path, browser: Browser) -> None:
-    with open_warehouse(settings) as wh:
-        wh.execute("CREATE TABLE IF NOT EXISTS OPS.INCIDENTS (INCIDENT_ID VARCHAR, STATE VARCHAR, TITLE VARCHAR)")
-        wh.execute("INSERT INTO OPS.INCIDENTS VALUES ('inc-1', 'open', 'payments late'), ('inc-2', 'closed', 'x')")
+    day = NOW.date()
+    with open_warehouse(settings) as wh:  # two incidents as the pipeline opens them; one is closed
+        causes = [Cause("payments", "schema.required", day, "payments late"), Cause("orders", "schema.x", day, "x")]
+        opened, closed = record_causes(wh, causes, "batch-1", "alice")
+        transition(wh, closed, "closed", actor="bob", reason="fixed at the source")
     out = tmp_path / "status.html"
     out.write_text(build_report(settings, 14, NOW))
     errors, _, page = open_page(browser, out)
     text = page.inner_text("#incidents")  # type: ignore[attr-defined]
-    assert errors == [] and "inc-1" in text and "payments late" in text and "inc-2" not in text
+    assert errors == [] and opened in text and "payments late" in text and closed not in text
 
 
 def test_the_command_writes_the_file_and_the_scheduled_run_lands_it(
