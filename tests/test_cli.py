@@ -60,8 +60,13 @@ def test_quarantine_shows_rows_and_reasons(loaded: str) -> None:
     assert sorted(raw) == sorted(
         ["order_id", "customer_id", "status", "currency", "total_amount_minor", "created_at", "updated_at"]
     )
+
+
+def test_quarantine_of_an_unknown_batch_is_an_error_that_names_the_fix(loaded: str, capsys) -> None:
     code, out = run_cli("quarantine", "--batch", "orders-nonexistent")
-    assert code == 0 and "(no rows)" in out
+    err = capsys.readouterr().err
+    assert code == 2 and out == ""
+    assert "orders-nonexistent" in err and "northstar batches" in err and "Traceback" not in err
 
 
 def test_query_prints_a_table_or_json_lines(loaded: str) -> None:
