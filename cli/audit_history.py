@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any, TextIO
 
 from cli.output import print_rows
@@ -12,13 +13,60 @@ from cli.output import print_rows
 
 def add_commands(sub: Any) -> None:
     """Register `audit-history` on the CLI's subparsers."""
-    cmd = sub.add_parser("audit-history", help="re-run the current row checks over a source's whole CORE history")
-    cmd.add_argument("--source", required=True, choices=["orders", "payments", "fulfillment", "consistency"])
+    cmd = sub.add_parser(
+        "audit-history",
+        help="re-run the current checks over the whole CORE history, in the warehouse: the row checks of orders "
+        "(and their lines) or fulfillment, or the cross-system checks (consistency); payments have no warehouse path",
+    )
+    cmd.add_argument(
+        "--source",
+        required=True,
+        choices=["orders", "payments", "fulfillment", "consistency"],
+        help="orders, fulfillment: row checks; consistency: cross-system checks per business day; payments: refused"
+        " (README, Full-history checks)",
+    )
     cmd.add_argument("--checks", nargs="+", metavar="CHECK_ID", help="only these checks (default: all of the source)")
     cmd.add_argument("--since", type=date.fromisoformat, help="only rows updated (shipped) since YYYY-MM-DD, UTC")
     cmd.add_argument("--keys", type=int, default=20, help="failing keys to read per check (default 20)")
     cmd.add_argument("--json", action="store_true", help="one JSON object: the run and every check's result")
     cmd.set_defaults(handler=audit_history)
+
+
+def _audit_consistency(
+    wh: Any, settings: Any, *, as_of: datetime, since: datetime, check_ids: list[str] | None, keys: int
+) -> list[Any]:
+    """The cross-system checks over the history: its business days, finance's reports for them, the slice as the
+    session's tables, then every family (validators/history_consistency.py)."""
+    import tempfile
+
+    from flows.consistency import finance_dataset
+    from northstar.landing import landing_store
+    from northstar.slices import Slice, day_bounds, params_for
+    from validators.consistency.reconciliation import FINANCE
+    from validators.history_consistency import (
+        audit_consistency,
+        build_history_slice,
+        history_days,
+        known_checks,
+        read_finance,
+    )
+
+    unknown = sorted(set(check_ids or ()) - set(known_checks()))
+    if unknown:
+        raise ValueError(
+            f"--checks: {', '.join(unknown)} not declared for consistency; known checks: {', '.join(known_checks())}"
+        )
+    cfg, store = settings.consistency, landing_store(settings)
+    days = history_days(wh, since=since, as_of=as_of, tz=cfg.business_tz)
+    if not days:
+        return []
+    with tempfile.TemporaryDirectory(dir=settings.work_dir if settings.work_dir.exists() else None) as work:
+        finance = read_finance(store, days, Path(work))
+    build_history_slice(wh, since=since, days=days, tz=cfg.business_tz, duplicate_window=cfg.duplicate_window,
+                        finance=finance)  # fmt: skip
+    params = params_for(Slice({}, days, day_bounds(days, cfg.business_tz), as_of), cfg)
+    datasets = {FINANCE: finance_dataset(store).name}
+    return audit_consistency(wh, params, check_ids=check_ids, key_limit=keys, datasets=datasets)
 
 
 def audit_history(args: argparse.Namespace, out: TextIO) -> int:
@@ -31,8 +79,12 @@ def audit_history(args: argparse.Namespace, out: TextIO) -> int:
         raise ValueError("--keys: give 0 or more failing keys to read per check")
     as_of = datetime.now(UTC).replace(tzinfo=None)
     since = datetime.combine(args.since, datetime.min.time()) if args.since else EPOCH
-    with open_warehouse(load_settings()) as wh:
-        found = audit_source(wh, args.source, as_of=as_of, since=since, check_ids=args.checks, key_limit=args.keys)
+    settings = load_settings()
+    with open_warehouse(settings) as wh:
+        if args.source == "consistency":
+            found = _audit_consistency(wh, settings, as_of=as_of, since=since, check_ids=args.checks, keys=args.keys)
+        else:
+            found = audit_source(wh, args.source, as_of=as_of, since=since, check_ids=args.checks, key_limit=args.keys)
     failed = any(not h.result.success for h in found)
     if args.json:
         report = {"source": args.source, "as_of": as_of.isoformat() + "Z", "since": since.isoformat() + "Z",

@@ -1,0 +1,136 @@
+-- The consistency checks' slice over the whole CORE history, inside the warehouse: the same tables the batch path
+-- fetches into DuckDB per run (sql/consistency/create_slice_tables.sql, created here as TEMPORARY tables by
+-- validators/history_consistency.py), filled by the same rules with every committed source batch as the run's input.
+-- The "new" rows are those updated (payments: updated, shipment lines: shipped) from %(since)s; the orders they
+-- touch are read whole with their payments, refunds, disputes and lines, as select_consistency_*.sql read them.
+-- The aging tables stay empty: every order the history checks is in `orders` already. Naive UTC throughout.
+INSERT INTO inputs
+SELECT BATCH_ID, SOURCE, ROWS_EXTRACTED, ROWS_QUARANTINED, WINDOW_END, STARTED_AT, WATERMARK_LOW
+FROM OPS.LOAD_BATCHES
+WHERE STATUS = 'COMMITTED' AND SOURCE IN ('orders', 'payments', 'fulfillment');
+
+INSERT INTO latest_batches
+SELECT SOURCE, MAX(WINDOW_END) FROM inputs GROUP BY SOURCE;
+
+INSERT INTO new_orders
+SELECT ORDER_ID, CUSTOMER_ID, STATUS, CURRENCY, TOTAL_AMOUNT_MINOR, CREATED_AT, UPDATED_AT, _BATCH_ID
+FROM CORE.ORDERS
+WHERE _DELETED_AT IS NULL AND UPDATED_AT >= %(since)s;
+
+INSERT INTO new_payments
+SELECT PAYMENT_INTENT_ID, ORDER_ID, CURRENCY, AMOUNT_CAPTURED, CREATED_AT, _BATCH_ID
+FROM CORE.PAYMENTS
+WHERE COALESCE(UPDATED_AT, CREATED_AT) >= %(since)s;
+
+INSERT INTO new_shipment_lines
+SELECT SHIPMENT_ID, LINE_NO, ORDER_ID, QUANTITY, SHIPPED_AT, _BATCH_ID
+FROM CORE.SHIPMENT_LINES
+WHERE SHIPPED_AT >= %(since)s;
+
+INSERT INTO changed_intents
+SELECT PAYMENT_INTENT_ID FROM CORE.REFUNDS WHERE UPDATED_AT >= %(since)s AND PAYMENT_INTENT_ID IS NOT NULL
+UNION
+SELECT PAYMENT_INTENT_ID FROM CORE.DISPUTES WHERE UPDATED_AT >= %(since)s AND PAYMENT_INTENT_ID IS NOT NULL;
+
+INSERT INTO new_links
+SELECT COALESCE(PAYLOAD:data.object.payment_intent::VARCHAR, OBJECT_ID),
+       COALESCE(
+           IFF(OBJECT_TYPE = 'checkout.session', TRY_TO_NUMBER(PAYLOAD:data.object.client_reference_id::VARCHAR), NULL),
+           TRY_TO_NUMBER(PAYLOAD:data.object.metadata.order_id::VARCHAR)
+       ),
+       EVENT_ID, EVENT_CREATED, _BATCH_ID
+FROM RAW.STRIPE_EVENTS
+WHERE EVENT_CREATED >= %(since)s AND OBJECT_TYPE IN ('payment_intent', 'checkout.session', 'charge');
+
+INSERT INTO known_links
+SELECT PAYMENT_INTENT_ID, ORDER_ID, EVENT_ID, LINKED_AT
+FROM OPS.PAYMENT_ORDER_LINKS
+WHERE PAYMENT_INTENT_ID IN (SELECT PAYMENT_INTENT_ID FROM new_links);
+
+INSERT INTO pending
+SELECT REF_KIND, REF_KEY, ORDER_ID, SOURCE_BATCH_ID, PENDING_SINCE, FIRST_BATCH_ID FROM OPS.PENDING_REFERENCES;
+
+-- The touched orders: referenced by the new rows and the waiting references, and the orders of the new, linked or
+-- changed payment intents (as copy_keys.sql and create_stage_consistency_orders.sql stage them).
+CREATE OR REPLACE TEMPORARY TABLE history_intents AS
+SELECT PAYMENT_INTENT_ID FROM new_payments WHERE PAYMENT_INTENT_ID IS NOT NULL
+UNION SELECT PAYMENT_INTENT_ID FROM new_links WHERE PAYMENT_INTENT_ID IS NOT NULL
+UNION SELECT PAYMENT_INTENT_ID FROM changed_intents;
+
+CREATE OR REPLACE TEMPORARY TABLE history_orders AS
+SELECT ORDER_ID FROM new_orders
+UNION SELECT ORDER_ID FROM new_payments WHERE ORDER_ID IS NOT NULL
+UNION SELECT ORDER_ID FROM new_shipment_lines WHERE ORDER_ID IS NOT NULL
+UNION SELECT ORDER_ID FROM pending WHERE ORDER_ID IS NOT NULL
+UNION SELECT p.ORDER_ID FROM CORE.PAYMENTS AS p JOIN history_intents AS i ON i.PAYMENT_INTENT_ID = p.PAYMENT_INTENT_ID
+      WHERE p.ORDER_ID IS NOT NULL;
+
+INSERT INTO orders
+SELECT o.ORDER_ID, o.CUSTOMER_ID, o.STATUS, o.CURRENCY, o.TOTAL_AMOUNT_MINOR, o.CREATED_AT, o.UPDATED_AT
+FROM CORE.ORDERS AS o
+JOIN history_orders AS t ON t.ORDER_ID = o.ORDER_ID
+WHERE o._DELETED_AT IS NULL;
+
+INSERT INTO payments
+SELECT p.PAYMENT_INTENT_ID, p.ORDER_ID, p.STATUS, p.CURRENCY, p.AMOUNT_CAPTURED, p.CREATED_AT
+FROM CORE.PAYMENTS AS p
+WHERE p.ORDER_ID IN (SELECT ORDER_ID FROM history_orders)
+   OR p.PAYMENT_INTENT_ID IN (SELECT PAYMENT_INTENT_ID FROM history_intents);
+
+INSERT INTO refunds
+SELECT r.REFUND_ID, r.PAYMENT_INTENT_ID, r.AMOUNT, r.CURRENCY, r.STATUS, r.CREATED_AT
+FROM CORE.REFUNDS_COUNTED AS r
+WHERE r.PAYMENT_INTENT_ID IN (SELECT PAYMENT_INTENT_ID FROM payments);
+
+INSERT INTO disputes
+SELECT d.DISPUTE_ID, d.PAYMENT_INTENT_ID, d.AMOUNT, d.CURRENCY, d.STATUS, d.UPDATED_AT
+FROM CORE.DISPUTES AS d
+WHERE d.PAYMENT_INTENT_ID IN (SELECT PAYMENT_INTENT_ID FROM payments);
+
+INSERT INTO shipment_lines
+SELECT l.SHIPMENT_ID, l.LINE_NO, l.ORDER_ID, l.SKU, l.QUANTITY, l.STATUS, l.SHIPPED_AT
+FROM CORE.SHIPMENT_LINES AS l
+JOIN history_orders AS t ON t.ORDER_ID = l.ORDER_ID;
+
+-- The new orders' customers' orders created within the duplicate window of one of them, and their lines.
+INSERT INTO customer_orders
+SELECT DISTINCT o.ORDER_ID, o.CUSTOMER_ID, o.STATUS, o.CURRENCY, o.TOTAL_AMOUNT_MINOR, o.CREATED_AT
+FROM CORE.ORDERS AS o
+JOIN new_orders AS k
+  ON k.CUSTOMER_ID = o.CUSTOMER_ID
+ AND o.CREATED_AT >= DATEADD('second', -%(seconds)s, k.CREATED_AT)
+ AND o.CREATED_AT <= DATEADD('second', %(seconds)s, k.CREATED_AT)
+WHERE o._DELETED_AT IS NULL;
+
+INSERT INTO order_lines
+SELECT l.ORDER_ID, l.LINE_NO, l.SKU, l.QUANTITY
+FROM CORE.ORDER_LINES AS l
+WHERE l._DELETED_AT IS NULL
+  AND (l.ORDER_ID IN (SELECT ORDER_ID FROM history_orders) OR l.ORDER_ID IN (SELECT ORDER_ID FROM customer_orders));
+
+-- The reconciled business days ([low, high) in UTC; first_day .. last_day in the business timezone).
+INSERT INTO day_payments
+SELECT p.PAYMENT_INTENT_ID, p.ORDER_ID, p.CURRENCY, p.AMOUNT_CAPTURED, p.CREATED_AT,
+       o.ORDER_ID IS NOT NULL, o.STATUS, o.CURRENCY, o.TOTAL_AMOUNT_MINOR, p.CAPTURED_FROM
+FROM CORE.PAYMENTS AS p
+LEFT JOIN CORE.ORDERS AS o ON o.ORDER_ID = p.ORDER_ID AND o._DELETED_AT IS NULL
+WHERE p.CREATED_AT >= %(low)s AND p.CREATED_AT < %(high)s AND p.AMOUNT_CAPTURED > 0;
+
+INSERT INTO day_refunds
+SELECT r.REFUND_ID, r.PAYMENT_INTENT_ID, p.ORDER_ID, r.AMOUNT, r.CURRENCY, r.CREATED_AT, r.COUNTED_FROM
+FROM CORE.REFUNDS_COUNTED AS r
+LEFT JOIN CORE.PAYMENTS AS p ON p.PAYMENT_INTENT_ID = r.PAYMENT_INTENT_ID
+WHERE r.CREATED_AT >= %(low)s AND r.CREATED_AT < %(high)s AND r.STATUS = 'succeeded';
+
+INSERT INTO day_orders
+SELECT ORDER_ID, CREATED_AT FROM CORE.ORDERS WHERE _DELETED_AT IS NULL AND CREATED_AT >= %(low)s AND CREATED_AT < %(high)s;
+
+INSERT INTO day_adjustments
+SELECT BUSINESS_DAY, CURRENCY, AMOUNT_MINOR, REASON, CORRECTION_ID
+FROM MARTS.REVENUE_ADJUSTMENTS
+WHERE BUSINESS_DAY >= %(first_day)s AND BUSINESS_DAY <= %(last_day)s;
+
+INSERT INTO day_duplicates
+SELECT DISTINCT ORDER_ID, BUSINESS_DATE
+FROM OPS.DUPLICATE_CANDIDATES
+WHERE BUSINESS_DATE >= %(first_day)s AND BUSINESS_DATE <= %(last_day)s
