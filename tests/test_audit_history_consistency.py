@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -21,11 +22,19 @@ from northstar.landing import landing_store
 from northstar.settings import Settings, load_settings
 from northstar.slices import Slice, day_bounds, fetch_slice, params_for
 from northstar.sources.finance.reports import load_reports
-from northstar.sqlfiles import bound_params, read_sql
+from northstar.sqlfiles import bound_params, read_sql, statements
 from northstar.warehouse import Warehouse, open_warehouse
 from tests.consistency_seed import SourceBatch, commit, drop_finance, order_row, payment_row
-from validators.consistency.suite import run_suite
-from validators.history_consistency import audit_consistency, build_history_slice, history_days, read_finance
+from validators.consistency.suite import FAMILIES, run_suite
+from validators.history import _body
+from validators.history_consistency import (
+    audit_consistency,
+    build_history_slice,
+    history_days,
+    read_finance,
+    render,
+    snowflake_file,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -162,3 +171,32 @@ def test_cli_audit_history_consistency_reports_each_check(settings: Settings) ->
         ("reconciliation.daily_revenue", 1, ["2026-11-21 USD"]),
         ("status.cancelled_but_shipped", 1, ["3"]),
     ]
+
+
+DUCKDB_ONLY = re.compile(
+    r"\b(PRINTF|FORMAT|LIST_\w+|LIST|EPOCH|ARG_MIN|ARG_MAX|STRUCT_PACK|TIMEZONE|UNNEST)\s*\(|\[:\d+\]|->"
+)
+
+
+def test_rendered_family_sql_uses_no_duckdb_only_function() -> None:
+    """What sqlglot passes through unchanged (format, printf, list functions, timezone(), lambdas, slices) is
+    rewritten by render or lives in a Snowflake file; the rendered statements name none of it."""
+    params = {"as_of": AS_OF, "tz": TZ, "grace_seconds": 1.0, "duplicate_window_seconds": 1.0,
+              "unshipped_seconds": 1.0, "days": [], "max_variance": 0.1, "max_duplicate_rate": 0.1,
+              "check_id": "x", "severity": "warn"}  # fmt: skip
+    queries = [(r, s, dict(f.params)) for f in FAMILIES for r in f.prepare for s in statements(r)]
+    queries += [(c.measure, _body(read_sql(c.measure)), dict(c.params)) for f in FAMILIES for c in f.checks]
+    queries += [(c.violations, _body(read_sql(c.violations)), {}) for f in FAMILIES for c in f.checks if c.violations]
+    rendered = {
+        (relative, sql[:60]): render(sql, params | own)[0]
+        for relative, sql, own in queries
+        if not snowflake_file(sql, relative)
+    }
+    assert {key: DUCKDB_ONLY.findall(sql) for key, sql in rendered.items() if DUCKDB_ONLY.search(sql)} == {}
+    assert snowflake_file("CREATE OR REPLACE TABLE out_daily AS SELECT 1", "consistency/x.sql") == (
+        "consistency/snowflake/create_out_daily.sql"
+    )
+    assert (
+        "CONVERT_TIMEZONE('UTC', %(tz)s, created_at)"
+        in render("SELECT timezone($tz, created_at AT TIME ZONE 'UTC') FROM t", {"tz": TZ})[0]
+    )

@@ -112,7 +112,12 @@ def render(duckdb_sql: str, params: Mapping[str, Any]) -> tuple[str, dict[str, A
             return exp.var(f"%({node.name})s")
         return node
 
-    tree = sqlglot.parse_one(duckdb_sql, read="duckdb").transform(reshape).transform(bind)
+    tree = sqlglot.parse_one(duckdb_sql, read="duckdb")
+    for _ in range(5):  # a replaced node's children are not visited again: a format inside a format needs a pass
+        tree = tree.transform(reshape)
+        if not any(isinstance(n, exp.Format) or _named(n, "printf") for n in tree.walk()):
+            break
+    tree = tree.transform(bind)
     if isinstance(tree, exp.Create):
         props = tree.args.get("properties") or exp.Properties(expressions=[])
         props.append("expressions", exp.TemporaryProperty())
@@ -161,6 +166,10 @@ def _printf(pattern: str, values: list[exp.Expression]) -> exp.Expression:
         args.append(value)
     pieces.append(text + pattern[at:])
     return _concat(pieces, args)
+
+
+def _named(node: exp.Expression, name: str) -> bool:
+    return isinstance(node, exp.Anonymous) and node.name.lower() == name
 
 
 def _outer_sum(node: exp.Expression) -> bool:
