@@ -1,7 +1,8 @@
 """Benchmark the full-history checks (`northstar audit-history`): every row check of orders (orders and order lines)
 and fulfillment (shipment lines) over all of CORE, run inside the warehouse.
 
-Run it with `.venv/bin/python -m benchmarks.audit_history` (option: --histories 1000000,3000000). The history is the
+Run it with `.venv/bin/python -m benchmarks.audit_history` (options: --histories 1000000,3000000,
+--consistency-histories 1000000: the sizes at which `--source consistency` runs too). The history is the
 consistency benchmark's generator (benchmarks/consistency_suite.py `seed`: N orders with a line each, every other one
 a shipment line, plus one batch of changes), in an on-disk fakesnow warehouse reached the way the CLI reaches it (the
 home's warehouse server process, the real connector). Its shipment lines name warehouse 'W1', which is not a known
@@ -32,6 +33,7 @@ from northstar.settings import Settings
 from northstar.warehouse import open_warehouse
 from northstar.warehouse_server import stop_server
 from validators.history import HistoryCheck, audit_source
+from validators.history_consistency import audit_history_consistency
 
 PACKAGES = ["duckdb", "fakesnow", "sqlglot", "snowflake-connector-python"]
 
@@ -47,7 +49,7 @@ class Measured:
     peak_rss_mb: float
 
 
-def run_size(history: int, sampler: RssSampler) -> Measured:
+def run_size(history: int, sampler: RssSampler, consistency: bool) -> Measured:
     settings = Settings(home=scratch_home(f"northstar-audit-bench-{history}-"), profile="local")
     as_of = datetime.now(UTC).replace(tzinfo=None)
     try:
@@ -57,10 +59,14 @@ def run_size(history: int, sampler: RssSampler) -> Measured:
             seed(wh, history, settings)
             generated = time.perf_counter() - started
             checks, seconds, peak = {}, {}, 0.0
-            for source in ("orders", "fulfillment"):
+            for source in ("orders", "fulfillment", "consistency")[: 3 if consistency else 2]:
                 progress(f"audit-history --source {source}")
                 started = time.perf_counter()
-                found, timing = measure(sampler, lambda s=source: audit_source(wh, s, as_of=as_of))  # type: ignore[misc]
+                if source == "consistency":
+                    run = lambda: audit_history_consistency(wh, settings, as_of=as_of)  # noqa: E731
+                else:
+                    run = lambda s=source: audit_source(wh, s, as_of=as_of)  # type: ignore[misc]  # noqa: E731
+                found, timing = measure(sampler, run)
                 checks[source], seconds[source] = found, time.perf_counter() - started
                 peak = max(peak, timing.peak_rss_mb)
     finally:
@@ -76,12 +82,35 @@ def report(runs: list[Measured]) -> str:
         for source, found in m.checks.items():
             slowest = max(found, key=lambda h: h.seconds)
             checked = sum({h.result.dataset: h.result.rows_checked for h in found}.values())
+            if source == "consistency":  # the orders it checks (its results count orders, references, days)
+                checked = max(h.result.rows_checked for h in found if h.result.dataset == "orders")
             failed = sum(h.result.rows_failed for h in found)
             rows.append([f"{m.history:,}", source, f"{checked:,}", len(found), f"{failed:,}",
                          f"{m.seconds[source]:.1f}", f"{slowest.result.check_id} ({slowest.seconds:.1f})",
                          f"{m.peak_rss_mb:.0f}"])  # fmt: skip
     big = runs[-1]
-    total = sum(big.seconds.values())
+    total = sum(v for k, v in big.seconds.items() if k != "consistency")
+    cross = [m for m in runs if "consistency" in m.seconds]
+    consistency = (
+        f"`--source consistency` ran at {', '.join(f'{m.history:,}' for m in cross)} orders: "
+        + "; ".join(f"{m.seconds['consistency']:.1f} s at {m.history:,}" for m in cross)
+        + f" ({cross[-1].seconds['consistency'] / cross[-1].history * 1e6:.1f} s per million orders; linearly ~"
+        f"{cross[-1].seconds['consistency'] / cross[-1].history * 120e6 / 60:.0f} min for 120M on this emulator)"
+        + " for the slice over CORE (the session's temporary tables), the five families' prepare files, the "
+        f"{len(cross[-1].checks['consistency'])} results and their failing keys. Slowest: "
+        + "; ".join(
+            ", ".join(
+                f"{h.result.check_id} {h.seconds:.1f} s"
+                for h in sorted(m.checks["consistency"], key=lambda h: -h.seconds)[:3]
+            )
+            for m in cross
+        )
+        + " (a check's seconds are its measure and violations; the slice and the prepare files are in the wall "
+        "time only). Its generator: the consistency benchmark's history (payments for most orders, refunds, "
+        "shipment lines for every other order), whose unpaid and unshipped orders are what the status rules count."
+        if cross
+        else "`--source consistency` was not run."
+    )
     per_million = total / big.history * 1e6 if big.history else 0.0
     return "\n".join(
         [
@@ -90,7 +119,8 @@ def report(runs: list[Measured]) -> str:
             f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Reproduce: `make bench`, or "
             "`.venv/bin/python -m benchmarks.audit_history --histories 1000000,10000000`.",
             "",
-            "`northstar audit-history` for orders (orders and order lines) and fulfillment (shipment lines) "
+            "`northstar audit-history` for orders (orders and order lines), fulfillment (shipment lines) and, at the "
+            "smaller size, consistency (the cross-system checks) "
             "over all of CORE: one warehouse query per check (the history as a CTE, the check rendered "
             "from DuckDB SQL by sqlglot), the worker reading a count and the first 20 failing keys per check. "
             "History: the consistency benchmark's generator (N orders, N order lines, N/2 shipment lines, whose "
@@ -107,6 +137,8 @@ def report(runs: list[Measured]) -> str:
             "minutes, may use a larger warehouse). The worker's memory does not grow with the history: it reads a "
             "count and 20 keys per check.",
             "",
+            consistency,
+            "",
             markdown_table(["fact", "value"], machine_facts(PACKAGES).items()),
         ]
     )
@@ -116,9 +148,11 @@ def main(argv: list[str] | None = None) -> int:
     """Audit each history size; write the audit-history section of BENCHMARKS.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--histories", default="1000000,10000000", help="comma-separated history sizes (orders)")
+    parser.add_argument("--consistency-histories", default="1000000", help="sizes at which consistency runs too")
     args = parser.parse_args(argv)
+    with_consistency = {int(n) for n in args.consistency_histories.split(",") if n}
     with RssSampler() as sampler:
-        runs = [run_size(int(n), sampler) for n in args.histories.split(",") if n]
+        runs = [run_size(int(n), sampler, int(n) in with_consistency) for n in args.histories.split(",") if n]
     markdown = report(runs)
     write_section("audit-history", markdown)
     print(markdown)

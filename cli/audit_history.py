@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any, TextIO
 
 from cli.output import print_rows
@@ -35,38 +34,16 @@ def add_commands(sub: Any) -> None:
 def _audit_consistency(
     wh: Any, settings: Any, *, as_of: datetime, since: datetime, check_ids: list[str] | None, keys: int
 ) -> list[Any]:
-    """The cross-system checks over the history: its business days, finance's reports for them, the slice as the
-    session's tables, then every family (validators/history_consistency.py)."""
-    import tempfile
-
+    """The cross-system checks over the history (validators/history_consistency.py), finance named as the gate
+    names it."""
     from flows.consistency import finance_dataset
     from northstar.landing import landing_store
-    from northstar.slices import Slice, day_bounds, params_for
-    from validators.consistency.reconciliation import FINANCE
-    from validators.history_consistency import (
-        audit_consistency,
-        build_history_slice,
-        history_days,
-        known_checks,
-        read_finance,
-    )
+    from validators.history_consistency import audit_history_consistency
 
-    unknown = sorted(set(check_ids or ()) - set(known_checks()))
-    if unknown:
-        raise ValueError(
-            f"--checks: {', '.join(unknown)} not declared for consistency; known checks: {', '.join(known_checks())}"
-        )
-    cfg, store = settings.consistency, landing_store(settings)
-    days = history_days(wh, since=since, as_of=as_of, tz=cfg.business_tz)
-    if not days:
-        return []
-    with tempfile.TemporaryDirectory(dir=settings.work_dir if settings.work_dir.exists() else None) as work:
-        finance = read_finance(store, days, Path(work))
-    build_history_slice(wh, since=since, days=days, tz=cfg.business_tz, duplicate_window=cfg.duplicate_window,
-                        finance=finance)  # fmt: skip
-    params = params_for(Slice({}, days, day_bounds(days, cfg.business_tz), as_of), cfg)
-    datasets = {FINANCE: finance_dataset(store).name}
-    return audit_consistency(wh, params, check_ids=check_ids, key_limit=keys, datasets=datasets)
+    name = finance_dataset(landing_store(settings)).name
+    return audit_history_consistency(
+        wh, settings, as_of=as_of, since=since, check_ids=check_ids, key_limit=keys, finance_dataset=name
+    )
 
 
 def audit_history(args: argparse.Namespace, out: TextIO) -> int:

@@ -32,9 +32,9 @@ from validators.history_consistency import (
     build_history_slice,
     history_days,
     read_finance,
-    render,
     snowflake_file,
 )
+from validators.snowflake_render import render
 
 pytestmark = pytest.mark.integration
 

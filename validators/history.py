@@ -197,8 +197,8 @@ def audit_source(
     a source without a warehouse path or a check id none of its datasets declares."""
     if source not in SOURCES:
         raise ValueError(
-            f"audit-history: no full-history path for {source!r} (it has: {', '.join(SOURCES)}); payments' checks "
-            "read envelopes parsed in DuckDB, which CORE does not keep (README, Full-history checks)"
+            f"audit-history: no full-history path for {source!r} (it has: {', '.join(SOURCES)}, consistency); "
+            "payments' checks read envelopes parsed in DuckDB, which CORE does not keep (README, Full-history checks)"
         )
     known = [c.check_id for h in SOURCES[source] for c in h.checks]
     unknown = sorted(set(check_ids or ()) - set(known))
