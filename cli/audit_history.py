@@ -1,4 +1,4 @@
-"""`northstar audit-history`: the current row checks over a source's whole CORE history, run in the warehouse."""
+"""`northstar audit-history`: the current row or cross-system checks over the whole CORE history, in the warehouse."""
 
 from __future__ import annotations
 

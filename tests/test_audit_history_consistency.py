@@ -29,6 +29,7 @@ from validators.consistency.suite import FAMILIES, run_suite
 from validators.history import _body
 from validators.history_consistency import (
     audit_consistency,
+    audit_history_consistency,
     build_history_slice,
     history_days,
     read_finance,
@@ -200,3 +201,21 @@ def test_rendered_family_sql_uses_no_duckdb_only_function() -> None:
         "CONVERT_TIMEZONE('UTC', %(tz)s, created_at)"
         in render("SELECT timezone($tz, created_at AT TIME ZONE 'UTC') FROM t", {"tz": TZ})[0]
     )
+
+
+def test_since_narrows_the_days_and_unknown_checks_are_refused(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    as_of = AS_OF.replace(tzinfo=None)
+    with open_warehouse(settings) as wh:
+        checks = ["duplicates.daily_rate", "reconciliation.daily_revenue"]
+        found = audit_history_consistency(wh, settings, as_of=as_of, since=datetime(2026, 11, 21), check_ids=checks)
+        later = audit_history_consistency(wh, settings, as_of=as_of, since=datetime(2026, 11, 26))
+    assert [(h.result.check_id, h.result.rows_checked, h.result.rows_failed, h.failing_keys) for h in found] == [
+        ("reconciliation.daily_revenue", 1, 1, ("2026-11-21 USD",)),  # the days from the 21st: finance has one
+        ("duplicates.daily_rate", 5, 0, ()),  # 21st to 25th; the duplicate pair was created on the 20th
+    ]
+    assert later == []  # nothing in CORE from then
+    assert main(["audit-history", "--source", "consistency", "--checks", "status.nope"], out=io.StringIO()) == 2
+    err = capsys.readouterr().err
+    assert "status.nope not declared for consistency" in err and "Traceback" not in err
