@@ -18,7 +18,6 @@ from __future__ import annotations
 import getpass
 import os
 import re
-import socket
 import tomllib
 from collections.abc import Callable, Mapping
 from datetime import timedelta
@@ -288,8 +287,9 @@ class SftpSettings(_Group):
 
     @property
     def namespace(self) -> str:
-        """The OpenLineage namespace of the drop folder's files."""
-        return f"sftp://{self.host}:{self.port}" if self.host else f"file://{socket.gethostname()}"
+        """The OpenLineage namespace of the drop folder's files: the SFTP server's, or locally `file` (names are
+        absolute paths), the one namespace of every local file the lineage store names (the landing store's too)."""
+        return f"sftp://{self.host}:{self.port}" if self.host else "file"
 
 
 class FulfillmentSettings(_Group):
