@@ -8,9 +8,6 @@ import time
 from dataclasses import asdict
 from typing import Any, TextIO
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
 from northstar.settings import load_settings
 
 
@@ -63,6 +60,9 @@ def _backfill(args: argparse.Namespace, out: TextIO) -> int:
 
 def _with_progress(params: dict[str, Any], total: int, out: TextIO) -> Any:
     """Run the backfill with a progress bar: windows done/total, rows, rows/s, held, ETA."""
+    from rich.console import Console  # here, not at the top: building the parser does not pay for rich
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     from flows.backfill import backfill, listening
 
     console = Console(file=out)

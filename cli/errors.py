@@ -56,6 +56,8 @@ def _one(exc: BaseException, args: argparse.Namespace) -> tuple[list[str], int] 
         return [text, "`northstar down` then `northstar up` starts it again"], FAILED
     if "northstar.landing.LandingCorrupt" in names:
         return [text], FAILED
+    if "cli.run.SourceUnreachable" in names:  # a service that is not available, like the warehouse above
+        return text.splitlines()[:2], FAILED
     if "northstar.sources.orders.postgres.SourceUnavailableError" in names:
         return [_first(text), "check NORTHSTAR_SOURCE_PG_DSN and that PostgreSQL runs (`make pg`)"], FAILED
     if names & {"northstar.sources.wms.drop.sftp.DropFolderError"}:

@@ -29,10 +29,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
     """
     args_in = list(sys.argv[1:] if argv is None else argv)
     debug, verbose = ("--debug" in args_in), ("--verbose" in args_in)
+    if argv is None and argv_name(args_in) in reads.LEAN_COMMANDS:  # before anything imports the connector
+        reads.skip_unused_imports()
     args = _parser().parse_args([a for a in args_in if a not in GLOBAL_FLAGS])
     args.verbose = verbose
-    if argv is None and getattr(args, "lean", False):
-        reads.skip_unused_imports()
     try:
         from northstar.settings import load_settings
 

@@ -1,10 +1,11 @@
 """Printing query results: a table sized to the terminal for people, one JSON object per line for programs.
 
 Tables (rich): numbers right-aligned; long text wrapped, never cut; a money column (`*_MINOR` beside a
-`CURRENCY` column) shown in major units with its currency (`USD 338,572.02`, `JPY 1,599,375`, `KWD 1.500`:
-ISO 4217 minor-unit exponents); a rate (`VARIANCE`, an SLA metric named `*_rate` or `*_variance`) as a
-percentage; timestamps with their offset. JSON: the stored values (money in minor units, timestamps ISO-8601
-with offset, VARIANT and ARRAY values as JSON, never JSON text inside JSON).
+`CURRENCY` column, or Stripe's `AMOUNT*` columns beside `AMOUNT_DECIMALS`) shown in major units with its
+currency (`USD 338,572.02`, `JPY 1,599,375`, `KWD 1.500`: ISO 4217 minor-unit exponents); a rate
+(`VARIANCE`, an SLA metric named `*_rate` or `*_variance`) as a percentage; timestamps with their offset
+(northstar.batches.utc_text, the one formatter of times); headers upper-case. JSON: the stored values (money in
+minor units, timestamps ISO-8601 with offset, VARIANT and ARRAY values as JSON, never JSON text inside JSON).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal, TextIO
+
+from northstar.batches import utc_text
 
 # ISO 4217 minor-unit exponents other than 2 (ISO 4217 list one, "Minor unit" column).
 _ZERO = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
@@ -32,9 +35,7 @@ def jsonable(value: Any) -> Any:
     """A warehouse value as JSON carries it: a naive timestamp is UTC and gets `+00:00`, a date YYYY-MM-DD,
     a whole Decimal an int, VARIANT/ARRAY text (a JSON object or array) its parsed value."""
     if isinstance(value, datetime):
-        from datetime import UTC
-
-        return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+        return utc_text(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -58,7 +59,7 @@ def money(minor: Any, currency: str | None) -> str:
     exponent = EXPONENTS.get((currency or "").upper(), 2)
     major = Decimal(int(minor)).scaleb(-exponent)
     text = f"{major:,.{exponent}f}"
-    return f"{currency} {text}" if currency else text
+    return f"{currency.upper()} {text}" if currency else text
 
 
 def percent(rate: Any) -> str:
@@ -98,8 +99,12 @@ def _print_table(
     for column in columns:
         numeric = all(_numeric(r.get(column)) for r in rows) or _is_money(column, rows[0])
         justify: Literal["right", "left"] = "right" if numeric else "left"
-        table.add_column(
-            column, justify=justify, overflow="fold", no_wrap=_unbroken(column, rows), min_width=min(len(column), 12)
+        table.add_column(  # headers upper-case in every table, as the warehouse's columns are; --json keeps keys
+            column.upper(),
+            justify=justify,
+            overflow="fold",
+            no_wrap=_unbroken(column, rows),
+            min_width=min(len(column), 12),
         )
     for row in cells:
         table.add_row(*(row[c] for c in columns))
@@ -125,7 +130,7 @@ def _print_records(cells: list[dict[str, str]], columns: list[str], out: TextIO)
     for n, row in enumerate(cells, 1):
         out.write(f"-[ row {n} ]{'-' * max(0, label - 8)}\n")
         for column in columns:
-            out.write(f"{column.ljust(label)} | {row[column]}\n")
+            out.write(f"{column.upper().ljust(label)} | {row[column]}\n")
 
 
 def terminal_width(out: TextIO) -> int:
@@ -143,7 +148,12 @@ def _numeric(value: Any) -> bool:
 
 
 def _is_money(column: str, row: dict[str, Any]) -> bool:
-    return column.endswith("_MINOR") and "CURRENCY" in row
+    """`*_MINOR` beside CURRENCY; or Stripe's own amount columns (`AMOUNT`, `AMOUNT_CAPTURED`, ...: minor units, as
+    the rows that carry them say with AMOUNT_DECIMALS) beside CURRENCY."""
+    if "CURRENCY" not in row:
+        return False
+    stripe = "AMOUNT_DECIMALS" in row and (column == "AMOUNT" or column.startswith("AMOUNT_"))
+    return column.endswith("_MINOR") or (stripe and column != "AMOUNT_DECIMALS")
 
 
 def _cell(column: str, row: dict[str, Any]) -> str:

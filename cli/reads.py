@@ -31,7 +31,7 @@ def add_commands(sub: Any) -> None:
     batches.add_argument("--batch", help="one batch by id")
     batches.add_argument("--limit", type=_positive, default=50, help="at most this many (default 50)")
     batches.add_argument("--json", action="store_true", help="one JSON object per batch (README, JSON output)")
-    batches.set_defaults(lean=True, handler=show_batches)
+    batches.set_defaults(handler=show_batches)
 
     quarantine = sub.add_parser("quarantine", help="quarantined rows and their reasons, every quarantine table")
     quarantine.add_argument(
@@ -42,17 +42,17 @@ def add_commands(sub: Any) -> None:
     quarantine.add_argument("--batch", help="the rows this batch quarantined (any source)")
     quarantine.add_argument("--limit", type=_positive, default=50, help="at most this many per table (default 50)")
     quarantine.add_argument("--json", action="store_true", help="one JSON object per row, with its TABLE")
-    quarantine.set_defaults(lean=True, handler=show_quarantine)
+    quarantine.set_defaults(handler=show_quarantine)
 
     query = sub.add_parser("query", help="a read-only SQL query on the configured warehouse")
     query.add_argument("sql")
     query.add_argument("--json", action="store_true")
-    query.set_defaults(lean=True, handler=run_query)
+    query.set_defaults(handler=run_query)
 
     checks = sub.add_parser("checks", help="a business day's cross-system check results, SLA metrics and gate")
     checks.add_argument("--date", help="business day YYYY-MM-DD in NORTHSTAR_BUSINESS_TZ (default: latest run)")
     checks.add_argument("--json", action="store_true")
-    checks.set_defaults(lean=True, handler=_checks)
+    checks.set_defaults(handler=_checks)
 
 
 def show_batches(args: argparse.Namespace, out: TextIO) -> int:
@@ -140,13 +140,16 @@ def _checks(args: argparse.Namespace, out: TextIO) -> int:
     return show_checks(args.date, out, args.json)
 
 
-UNUSED_BY_READS = ("pandas", "boto3", "botocore")
+# The commands that only read through the connector's row cursor (cli.main skips the imports below for them).
+LEAN_COMMANDS = ("batches", "quarantine", "query", "checks")
+UNUSED_BY_READS = ("pandas", "boto3", "botocore", "pyarrow", "numpy")
 
 
 def skip_unused_imports() -> None:
-    """Keep the Snowflake connector from importing pandas and boto3 in a read command's own process (about 1.5 CPU-s
-    of its ~2.5 s start-up, BENCHMARKS.md "CLI fixed cost"): it imports them only to offer DataFrame results and
-    AWS workload identity, which a read does not use, and treats a package it cannot import as not installed.
+    """Keep the Snowflake connector from importing pandas, boto3, pyarrow and numpy in a read command's own process
+    (about 1 CPU-s, BENCHMARKS.md "CLI fixed cost"): it imports them only to offer DataFrame and Arrow results,
+    numpy bindings and AWS workload identity, which a read does not use (its rows come through the connector's own
+    Arrow reader, not pyarrow), and treats a package it cannot import as not installed.
     Only for a fresh `northstar` process (cli.main.main with argv None); a module already imported is left alone."""
     import sys
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import timedelta
 from typing import Any, TextIO
 
 from cli.output import print_rows
@@ -15,7 +16,9 @@ def add_commands(sub: Any) -> None:
     rec.add_argument("source", choices=["orders"])
     span = rec.add_mutually_exclusive_group()
     span.add_argument("--days", type=int, default=3, help="created days (UTC) ending today (default 3)")
-    span.add_argument("--all", action="store_true", help="the whole history")
+    span.add_argument(
+        "--all", action="store_true", help="every created day since 2000-01-01 (the oldest created_at accepted)"
+    )
     rec.add_argument("--json", action="store_true")
     rec.set_defaults(handler=reconcile_source)
 
@@ -36,14 +39,7 @@ def reconcile_source(args: argparse.Namespace, out: TextIO) -> int:
     if args.json:
         out.write(json.dumps(report.as_dict()) + "\n")
     else:
-        d = report.diff
-        out.write(
-            f"Source reconciliation {report.run_id}: orders created {d.low:%Y-%m-%d}..{d.high:%Y-%m-%d}, "
-            f"{d.days_checked} days, {len(d.days_differing)} differing ({d.queries} queries, {d.seconds:.2f} s)\n"
-            f"  missing {d.missing}\n  stale {d.stale}\n  moved {d.moved}\n"
-            f"  deleted at the source ({'NOT marked: held' if report.held_reason else 'marked'}) {d.deleted}\n"
-            f"  quarantined (nothing to repair) {d.quarantined}\n"
-        )
+        out.write(summary(report.run_id, report.diff, args.all, bool(report.held_reason)))
         if report.repair:
             r = report.repair
             out.write(f"  repair batch {r.batch_id}: {r.status}, {r.rows_published} published, "
@@ -52,6 +48,35 @@ def reconcile_source(args: argparse.Namespace, out: TextIO) -> int:
         if report.held_reason:
             out.write(f"HELD {report.run_id}: {report.held_reason}\n")
     return 1 if report.held_reason or (report.repair and report.repair.status == "HELD") else 0
+
+
+SHOWN_IDS = 10  # ids listed per kind in the text; --json has them all
+
+
+def summary(run_id: str, diff: Any, whole_history: bool, held: bool) -> str:
+    """The reconciliation's text report: its day range in words, then each kind of difference as a count and at
+    most SHOWN_IDS order ids. diff is a northstar.sources.orders.reconcile.OrdersDiff ([low, high) UTC)."""
+    last = (diff.high - timedelta(days=1)).date()  # high is the exclusive end: tomorrow's midnight
+    if whole_history:
+        span = f"every UTC day from {diff.low:%Y-%m-%d} (--all: the oldest created_at accepted) to {last} (today)"
+    else:
+        days = (diff.high - diff.low).days
+        span = f"the last {days} UTC day(s), {diff.low:%Y-%m-%d} to {last} (today)"
+    return (
+        f"Source reconciliation {run_id}: orders created on {span}; {diff.days_checked} day(s) with orders, "
+        f"{len(diff.days_differing)} differing ({diff.queries} queries, {diff.seconds:.2f} s)\n"
+        f"  missing {_ids(diff.missing)}\n  stale {_ids(diff.stale)}\n  moved {_ids(diff.moved)}\n"
+        f"  deleted at the source ({'NOT marked: held' if held else 'marked'}) {_ids(diff.deleted)}\n"
+        f"  quarantined (nothing to repair) {_ids(diff.quarantined)}\n"
+    )
+
+
+def _ids(ids: list[int]) -> str:
+    """`0`, or the count and the first SHOWN_IDS ids: `12: 1, 2, ... and 2 more (--json lists all)`."""
+    if not ids:
+        return "0"
+    more = f", ... and {len(ids) - SHOWN_IDS} more (--json lists all)" if len(ids) > SHOWN_IDS else ""
+    return f"{len(ids)}: {', '.join(str(i) for i in ids[:SHOWN_IDS])}{more}"
 
 
 def completeness(args: argparse.Namespace, out: TextIO) -> int:

@@ -79,9 +79,13 @@ def run_command(args: argparse.Namespace, out: TextIO) -> int:
     return 1 if status == "HELD" else 0
 
 
+STRIPE_API = "https://api.stripe.com"
+
+
 def require_reachable(source: str, settings: Any, timeout: float = 3.0) -> None:
     """Refuse at once when the source's server does not accept a connection (the orders' PostgreSQL, the SFTP
-    drop); the extract's own retries are for a source that answers and then fails."""
+    drop, Stripe's Events API for a recovery); the extract's own retries are for a source that answers and then
+    fails. Raises SourceUnreachable."""
     if source == "orders":
         dsn = settings.orders.pg_dsn.get_secret_value()
         parts = urlsplit(dsn)
@@ -90,6 +94,12 @@ def require_reachable(source: str, settings: Any, timeout: float = 3.0) -> None:
     elif source == "fulfillment" and settings.fulfillment.sftp.host:
         host, port, name = settings.fulfillment.sftp.host, settings.fulfillment.sftp.port, "NORTHSTAR_SFTP_HOST"
         hint = "check NORTHSTAR_SFTP_HOST and NORTHSTAR_SFTP_PORT, or ask the sender whether the server is up"
+    elif source == "stripe-recover":  # the Events API: the SDK would retry a refused connection before saying so
+        parts = urlsplit(settings.payments.api_base or STRIPE_API)
+        host = parts.hostname or "api.stripe.com"
+        name = "STRIPE_API_BASE" if settings.payments.api_base else "Stripe's API"
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        hint = "check STRIPE_API_BASE and the network (https://status.stripe.com), then run the recovery again"
     else:
         return
     try:
@@ -97,7 +107,13 @@ def require_reachable(source: str, settings: Any, timeout: float = 3.0) -> None:
             return
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        raise ValueError(f"cannot reach the {source} source at {host}:{port} ({name}): {reason}\n{hint}") from None
+        what = f"cannot reach the {source} source at {host}:{port} ({name}): {reason}"
+        raise SourceUnreachable(f"{what}\n{hint}") from None
+
+
+class SourceUnreachable(ConnectionError):
+    """A source's server refused or did not answer a connection: a service that is not available (exit 1), with
+    the setting that names it and the next step on a second line."""
 
 
 def _flow(args: argparse.Namespace) -> Any:

@@ -17,7 +17,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -200,6 +199,8 @@ def _answers(host_port: str) -> bool:
 
 
 def _healthy(api_url: str) -> bool:
+    import urllib.request  # only `up`, `status` and a run ask Prefect's health: not every command's start-up
+
     try:
         with urllib.request.urlopen(f"{api_url}/health", timeout=2.0) as response:
             return bool(response.status == 200)

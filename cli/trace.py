@@ -126,14 +126,21 @@ def raw_orders(settings: Any, order_id: int) -> list[dict[str, Any]]:
         found = (
             duckdb.connect()
             .execute(
-                "SELECT filename, CAST(updated_at AS VARCHAR) AS updated_at FROM read_parquet($paths, filename = true,"
+                "SELECT filename, updated_at FROM read_parquet($paths, filename = true,"
                 " union_by_name = true) WHERE order_id = $id ORDER BY filename",
                 {"paths": list(paths), "id": order_id},
             )
             .fetchall()
         )
-    return [{"BATCH_ID": _batch_of(paths[f]), "KEY": paths[f], "UPDATED_AT": u, "URI": store.uri(paths[f])}
+    # UPDATED_AT as a UTC datetime: printed like every other time (cli.output: ISO-8601 with its offset)
+    return [{"BATCH_ID": _batch_of(paths[f]), "KEY": paths[f], "UPDATED_AT": _utc(u), "URI": store.uri(paths[f])}
             for f, u in found]  # fmt: skip
+
+
+def _utc(moment: Any) -> Any:
+    from datetime import UTC, datetime
+
+    return moment.astimezone(UTC) if isinstance(moment, datetime) and moment.tzinfo else moment
 
 
 def lineage_runs(settings: Any, run_ids: set[str]) -> list[dict[str, Any]]:

@@ -218,7 +218,9 @@ def _inputs(cfg: SftpSettings, validated: ValidatedWms) -> list[DatasetRef]:
     """Each file as an input dataset, plus its parsed lines, which carry the checks' assertions."""
     fields = tuple((name, "/".join(sorted(types))) for name, types in FULFILLMENT.columns.items())
     files = [DatasetRef(cfg.namespace, v.file.remote_path, row_count=v.lines_total) for v in validated.files]
-    lines = DatasetRef(cfg.namespace, f"wms.{FULFILLMENT.dataset}", fields, validated.routed.rows_extracted)
+    # the parsed lines: a name under the server's namespace; locally a path in the drop folder (namespace `file`)
+    name = f"wms.{FULFILLMENT.dataset}" if cfg.host else f"{cfg.drop_dir.rstrip('/')}/wms.{FULFILLMENT.dataset}"
+    lines = DatasetRef(cfg.namespace, name, fields, validated.routed.rows_extracted)
     return [*files, lines]
 
 

@@ -52,11 +52,17 @@ def settled_window(
         window = Window.last_closed(int(cadence.total_seconds() // 60), now - settle)
     if window.end + settle > now:
         raise WindowNotClosed(
-            f"window {window.start:%Y-%m-%dT%H:%M:%SZ} to {window.end:%Y-%m-%dT%H:%M:%SZ} has not ended and settled "
+            f"window {utc_text(window.start)} to {utc_text(window.end)} has not ended and settled "
             f"({source} waits {settle.total_seconds():.0f} s after a window's end): run it after "
-            f"{window.end + settle:%Y-%m-%dT%H:%M:%SZ}"
+            f"{utc_text(window.end + settle)}"
         )
     return window
+
+
+def utc_text(moment: datetime) -> str:
+    """A moment as every command prints one: ISO-8601 with its offset, a naive moment being UTC
+    (`2026-11-20T12:15:00+00:00`). The inverse of parse_utc."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
 
 
 def parse_utc(text: str) -> datetime:

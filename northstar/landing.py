@@ -13,9 +13,6 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
-import boto3
-from botocore.exceptions import ClientError
-
 from northstar.settings import Settings
 
 
@@ -171,7 +168,7 @@ class S3Landing:
             lock = {"ObjectLockMode": "COMPLIANCE", "ObjectLockRetainUntilDate": retain_until}
         try:
             self.client.put_object(Bucket=self.bucket, Key=key, Body=data, IfNoneMatch="*", **lock)
-        except ClientError as exc:
+        except self.client.exceptions.ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in (
                 "PreconditionFailed",
                 "ConditionalRequestConflict",
@@ -183,7 +180,7 @@ class S3Landing:
     def get(self, key: str) -> bytes:
         try:
             body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
-        except ClientError as exc:
+        except self.client.exceptions.ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 raise KeyError(key) from exc
             raise
@@ -192,7 +189,7 @@ class S3Landing:
     def exists(self, key: str) -> bool:
         try:
             self.client.head_object(Bucket=self.bucket, Key=key)
-        except ClientError as exc:
+        except self.client.exceptions.ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return False
             raise
@@ -224,6 +221,8 @@ def landing_store(settings: Settings) -> LandingStore:
     """The landing store for the configured profile."""
     if settings.landing.bucket is None:
         return LocalLanding(settings.landing_dir)
+    import boto3  # only the aws profile's store needs it (about 0.5 CPU-s to import)
+
     client = boto3.client("s3", endpoint_url=settings.landing.s3_endpoint_url)
     return S3Landing(settings.landing.bucket, client)
 

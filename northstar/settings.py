@@ -9,8 +9,9 @@ reads `os.environ` (or a mapping given to it, which then is the whole environmen
 shows `**********`, and only the code that hands them to a client calls `get_secret_value()`.
 
 The groups are pydantic models whose fields carry their variable's name as `validation_alias`;
-`FlatEnvironment`, a pydantic-settings source, lays the flat environment out as the model's nested shape
-(each group is given the variables and picks its own), so one validation pass reports every bad variable.
+`FlatEnvironment` lays the flat environment out as the model's nested shape (each group is given the
+variables and picks its own), so one validation pass reports every bad variable. (Plain pydantic models: the
+environment is read here, once, so pydantic-settings and its ~0.1 s of imports are not needed.)
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from __future__ import annotations
 import getpass
 import os
 import re
-import socket
 import tomllib
 from collections.abc import Callable, Mapping
 from datetime import timedelta
@@ -37,8 +37,6 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 DEFAULT_PG_DSN = "postgresql://postgres@127.0.0.1:5432/northstar_demo"
 PROJECT_NAME = "northstar-pipeline"  # the name in this repository's pyproject.toml
@@ -288,8 +286,9 @@ class SftpSettings(_Group):
 
     @property
     def namespace(self) -> str:
-        """The OpenLineage namespace of the drop folder's files."""
-        return f"sftp://{self.host}:{self.port}" if self.host else f"file://{socket.gethostname()}"
+        """The OpenLineage namespace of the drop folder's files: the SFTP server's, or locally `file` (names are
+        absolute paths), the one namespace of every local file the lineage store names (the landing store's too)."""
+        return f"sftp://{self.host}:{self.port}" if self.host else "file"
 
 
 class FulfillmentSettings(_Group):
@@ -436,7 +435,7 @@ class AlertSettings(_Group):
 # --- the model --------------------------------------------------------------------------------------------
 
 
-class FlatEnvironment(PydanticBaseSettingsSource):
+class FlatEnvironment:
     """The flat environment laid out as the model's nested shape.
 
     The root's own fields find their variables by name; each group is given every NORTHSTAR_*, SNOWFLAKE_*
@@ -444,13 +443,8 @@ class FlatEnvironment(PydanticBaseSettingsSource):
     variable counts as unset.
     """
 
-    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
-        super().__init__(settings_cls)
+    def __init__(self, environ: Mapping[str, str]) -> None:
         self.environ = environ
-
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        """Unused: __call__ lays out the whole environment at once."""
-        return None, field_name, False
 
     def __call__(self) -> dict[str, Any]:
         env = {k: v for k, v in self.environ.items() if k.startswith(VARIABLE_PREFIXES) and v.strip() != ""}
@@ -467,14 +461,16 @@ class FlatEnvironment(PydanticBaseSettingsSource):
         }
 
 
-class Settings(BaseSettings):
+class Settings(BaseModel):
     """Where the landing store, warehouse and lineage live, each source's settings, and the pipeline's tunables.
 
     Built by `load_settings()` from the environment; code (tests, benchmarks) may construct one directly by
     field name, and then the environment is not read at all.
     """
 
-    model_config = SettingsConfigDict(frozen=True, extra="ignore", validate_by_name=True, validate_by_alias=True)
+    model_config = ConfigDict(
+        frozen=True, extra="ignore", validate_by_name=True, validate_by_alias=True, validate_default=True
+    )
 
     home: Path = _var("NORTHSTAR_HOME", validate_default=True)  # default: the checkout's .northstar
     # local: embedded defaults for what is not configured; aws: S3, Snowflake, Marquez and SFTP are required
@@ -503,20 +499,6 @@ class Settings(BaseSettings):
     lineage: LineageSettings = Field(default_factory=LineageSettings)
     monitor: MonitorSettings = Field(default_factory=MonitorSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Values given to the constructor are the whole configuration; with none, the flat environment."""
-        if getattr(init_settings, "init_kwargs", None):
-            return (init_settings,)
-        return (FlatEnvironment(settings_cls, os.environ),)
 
     @field_validator("home", mode="before")
     @classmethod
@@ -587,9 +569,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     Every bad or missing variable is reported at once, one line each: `NAME: what is wrong`.
     """
     try:
-        if env is None:
-            return Settings()
-        return Settings(**FlatEnvironment(Settings, env)())
+        return Settings.model_validate(FlatEnvironment(os.environ if env is None else env)())
     except ValidationError as exc:
         raise SettingsError(_problems(exc)) from None
 

@@ -12,16 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
-
-import duckdb
-import pyarrow as pa
 
 from northstar.batches import Window
 from northstar.settings import ConsistencySettings
 from northstar.sqlfiles import read_sql, statements
 from northstar.warehouse import Warehouse
+
+if TYPE_CHECKING:  # only in annotations: `northstar checks` reads day_bounds without paying for DuckDB and Arrow
+    import duckdb
+    import pyarrow as pa
 
 SOURCE = "consistency"
 CHUNK = 1000  # batch ids bound into one IN (...) list

@@ -23,15 +23,15 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
-
-import pyarrow as pa
-import snowflake.connector
-from snowflake.connector import DictCursor, SnowflakeConnection
+from typing import TYPE_CHECKING, Any
 
 from northstar.settings import Settings
 from northstar.sqlfiles import read_sql, statements
 from northstar.warehouse_server import ServerInfo, WarehouseServerError, ensure_server, keep_null_timestamps
+
+if TYPE_CHECKING:  # the connector (about 1 CPU-s to import) is imported by the first connect, not by an import
+    import pyarrow as pa
+    from snowflake.connector import SnowflakeConnection
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,14 @@ class WarehouseConflict(WarehouseError):
 CONFLICT_ERRNO = 625  # northstar/warehouse_server.py reports DuckDB's write conflicts with it
 
 
+def _connector() -> Any:
+    """The snowflake.connector module, imported on first use: a command that never connects (`--help`, `up`, a
+    bad argument) does not pay for it (BENCHMARKS.md "CLI fixed cost")."""
+    import snowflake.connector
+
+    return snowflake.connector
+
+
 class Warehouse:
     """One Snowflake session: statements from sql/ files with bound parameters, one transaction per load."""
 
@@ -79,7 +87,7 @@ class Warehouse:
         with self.conn.cursor() as cur:
             try:
                 cur.execute(sql, params)
-            except snowflake.connector.errors.Error as exc:
+            except _connector().errors.Error as exc:
                 if getattr(exc, "errno", None) == CONFLICT_ERRNO:
                     raise WarehouseConflict(str(exc)) from exc
                 raise
@@ -87,7 +95,7 @@ class Warehouse:
 
     def query(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run one query; its rows as dicts keyed by upper-case column name."""
-        with self.conn.cursor(DictCursor) as cur:
+        with self.conn.cursor(_connector().DictCursor) as cur:
             cur.execute(sql, params)
             return [dict(row) for row in cur.fetchall()]
 
@@ -162,7 +170,7 @@ class Warehouse:
     def _applied(self, digest: str) -> bool:
         try:
             return bool(self.query(read_sql("snowflake/select_ops_schema_versions.sql"), {"digest": digest}))
-        except snowflake.connector.errors.ProgrammingError:  # a new database: no OPS schema or table yet
+        except _connector().errors.ProgrammingError:  # a new database: no OPS schema or table yet
             return False
 
     def close(self) -> None:
@@ -202,8 +210,8 @@ def open_warehouse(settings: Settings) -> Iterator[Warehouse]:
     # TIMEZONE is America/Los_Angeles); fakesnow runs in UTC and cannot ALTER SESSION SET TIMEZONE.
     args["session_parameters"] = {"TIMEZONE": "UTC"} | dict(args.get("session_parameters") or {})
     try:
-        conn = snowflake.connector.connect(**args, database=settings.database)
-    except snowflake.connector.errors.Error as exc:
+        conn = _connector().connect(**args, database=settings.database)
+    except _connector().errors.Error as exc:
         raise WarehouseError(f"cannot connect to the warehouse: {exc}") from exc
     wh = Warehouse(conn, settings.database)
     try:
@@ -225,8 +233,8 @@ def _local(settings: Settings) -> Warehouse:
         return _local_logins[key]
     db_path.mkdir(parents=True, exist_ok=True)
     try:
-        conn = snowflake.connector.connect(**info.connect_args(db_path), database=settings.database)
-    except snowflake.connector.errors.Error as exc:
+        conn = _connector().connect(**info.connect_args(db_path), database=settings.database)
+    except _connector().errors.Error as exc:
         raise WarehouseError(_login_failure(info, exc)) from exc
     wh = Warehouse(conn, settings.database)
     wh.ensure_objects()

@@ -32,9 +32,10 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 STATE_FILE = "server.json"
 LOG_FILE = "server.log"
@@ -228,6 +229,7 @@ async def _serve_recorded(server: Any, sock: socket.socket, state: Path, info: S
 def keep_null_timestamps() -> None:
     """fakesnow 0.12.1 sends a NULL timestamp to the connector as 1970-01-01 (its Arrow struct has no null
     mask); Snowflake sends NULL. Wrap its converter once so the server keeps the nulls (DEVELOPERS.md)."""
+    import pyarrow as pa
     import pyarrow.compute as pc
     from fakesnow import arrow as fs_arrow
 

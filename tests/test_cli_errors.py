@@ -51,6 +51,16 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
                 "northstar: start PostgreSQL (`make pg`) or fix NORTHSTAR_SOURCE_PG_DSN",
             ],
         ),
+        (  # Stripe's Events API not answering: said at once, not after the SDK's retries
+            ["run", "stripe-recover", "--since", "2026-11-28T00:00:00+00:00"],
+            {"STRIPE_API_KEY": "rk_test_x", "STRIPE_API_BASE": "http://127.0.0.1:1"},
+            [
+                "northstar: cannot reach the stripe-recover source at 127.0.0.1:1 (STRIPE_API_BASE): Connection"
+                " refused",
+                "northstar: check STRIPE_API_BASE and the network (https://status.stripe.com), then run the recovery"
+                " again",
+            ],
+        ),
         (  # a missing secret
             ["run", "stripe-recover", "--since", "2026-11-28T00:00:00+00:00"],
             {},
@@ -126,7 +136,8 @@ def test_expected_failures_are_two_lines_and_exit_non_zero(
             "'fulfillment', 'consistency', 'source_reconcile', 'completeness')"
         )
         return
-    assert (result.returncode, stderr) == (2 if "NORTHSTAR_WAREHOUSE_SERVER" not in env else 1, lines)
+    unavailable = {"NORTHSTAR_WAREHOUSE_SERVER", "NORTHSTAR_SOURCE_PG_DSN", "STRIPE_API_BASE"} & set(env)  # exit 1
+    assert (result.returncode, stderr) == (1 if unavailable else 2, lines)
 
 
 def test_a_home_that_is_a_file_is_refused(tmp_path: Path, home: Path) -> None:

@@ -54,6 +54,22 @@ def test_a_table_right_aligns_numbers_and_shows_money_rates_and_offsets(monkeypa
     assert lines[-1] == "(2 rows)"
 
 
+def test_stripe_amounts_in_minor_units_show_as_money_and_stay_minor_in_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CORE.PAYMENTS and CORE.REFUNDS keep Stripe's names (AMOUNT, AMOUNT_CAPTURED, ...) in minor units beside
+    CURRENCY and AMOUNT_DECIMALS (`trace --payment`): a table shows major units with the currency."""
+    monkeypatch.setenv("COLUMNS", "160")
+    row = {"PAYMENT_INTENT_ID": "pi_1", "AMOUNT": 1999, "AMOUNT_CAPTURED": 1500000, "CURRENCY": "usd",
+           "AMOUNT_DECIMALS": 2}  # fmt: skip
+    jpy = row | {"PAYMENT_INTENT_ID": "pi_2", "AMOUNT": 1599375, "AMOUNT_CAPTURED": 0, "CURRENCY": "jpy",
+                 "AMOUNT_DECIMALS": 0}  # fmt: skip
+    lines = table([row, jpy]).splitlines()
+    assert "USD 19.99" in lines[2] and "USD 15,000.00" in lines[2] and lines[2].rstrip().endswith("2")
+    assert "JPY 1,599,375" in lines[3] and "JPY 0" in lines[3]
+    out = io.StringIO()
+    print_rows([row], out, as_json=True)
+    assert json.loads(out.getvalue()) == row  # --json: the stored minor units
+
+
 def test_long_text_wraps_within_the_width_and_is_not_cut(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "60")
     reason = "schema.amount_minor_non_negative: total_amount_minor must be >= 0, found -10 in the source row " * 2
@@ -105,3 +121,34 @@ def test_a_lineage_dataset_prints_as_one_uri() -> None:
     assert (
         dataset_name({"namespace": "snowflake://acct", "name": "DB.CORE.ORDERS"}) == "snowflake://acct/DB.CORE.ORDERS"
     )
+
+
+def test_reconcile_source_says_its_days_in_words_and_bounds_the_ids_it_lists() -> None:
+    from cli.reconcile import SHOWN_IDS, summary
+    from northstar.sources.orders.reconcile import OrdersDiff
+
+    low, high = datetime(2026, 11, 28, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC)
+    diff = OrdersDiff(low, high, days_checked=3, quarantined=list(range(1, 26)), missing=[7])
+    text = summary("source_reconcile-1", diff, whole_history=False, held=False)
+    assert "orders created on the last 3 UTC day(s), 2026-11-28 to 2026-11-30 (today)" in text
+    assert "  missing 1: 7\n" in text and "  stale 0\n" in text
+    shown = ", ".join(str(i) for i in range(1, SHOWN_IDS + 1))
+    assert f"  quarantined (nothing to repair) 25: {shown}, ... and 15 more (--json lists all)\n" in text
+    every = summary("source_reconcile-2", OrdersDiff(datetime(2000, 1, 1, tzinfo=UTC), high), True, False)
+    assert "every UTC day from 2000-01-01 (--all: the oldest created_at accepted) to 2026-11-30 (today)" in every
+
+
+def test_every_table_has_upper_case_headers_and_json_keeps_the_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`alerts list` (keys like `first_seen`) prints headers as every other table does; its --json is unchanged."""
+    monkeypatch.setenv("COLUMNS", "120")
+    rows = [{"key": "freshness:orders", "severity": "page", "first_seen": datetime(2026, 11, 20, 12, 0)}]
+    assert table(rows).splitlines()[0].split() == ["KEY", "SEVERITY", "FIRST_SEEN"]
+    monkeypatch.setenv("COLUMNS", "40")  # too narrow: one block per row, labels upper-case too
+    assert table(rows).splitlines()[1:4] == [
+        "KEY        | freshness:orders",
+        "SEVERITY   | page",
+        "FIRST_SEEN | 2026-11-20T12:00:00+00:00",
+    ]
+    out = io.StringIO()
+    print_rows(rows, out, as_json=True)
+    assert json.loads(out.getvalue()) == rows[0] | {"first_seen": "2026-11-20T12:00:00+00:00"}

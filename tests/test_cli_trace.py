@@ -57,9 +57,9 @@ def test_trace_follows_an_order_through_quarantine_and_its_fix(
     assert quarantined["_BATCH_ID"] == first["batch_id"] and quarantined["RAW_RECORD"]["total_amount_minor"] == -10
     assert "schema.amount_minor_non_negative" in quarantined["REASONS"]
     assert [s["BATCH_ID"] for s in sections["quarantine_history"]] == [first["batch_id"]]
-    assert [(r["BATCH_ID"], r["UPDATED_AT"][:16]) for r in report["raw"]] == [
-        (first["batch_id"], "2026-11-20 12:02"),
-        (second["batch_id"], "2026-11-20 12:20"),
+    assert [(r["BATCH_ID"], r["UPDATED_AT"][:16], r["UPDATED_AT"][-6:]) for r in report["raw"]] == [
+        (first["batch_id"], "2026-11-20T12:02", "+00:00"),  # with its offset, as every time the CLI prints
+        (second["batch_id"], "2026-11-20T12:20", "+00:00"),
     ]
     assert all(r["KEY"].startswith("raw/orders/dt=2026-11-20/batch=") for r in report["raw"])
     batches = report["batches"]

@@ -205,6 +205,8 @@ def test_a_window_that_has_not_ended_and_settled_is_refused(
     _out, err, code = northstar("run", "orders", "--start", (now - timedelta(minutes=15)).isoformat(),
                                "--end", (now + timedelta(minutes=15)).isoformat())  # fmt: skip
     assert code == 2 and "has not ended and settled" in err and "Traceback" not in err
+    end = (now + timedelta(minutes=15)).isoformat()  # times with their offset, as the CLI prints every time
+    assert f"to {end} has not ended" in err and f"run it after {(now + timedelta(minutes=16)).isoformat()}" in err
     assert ledger() == []
 
 

@@ -45,6 +45,7 @@ def test_defaults_are_the_documented_ones(tmp_path: Path) -> None:
         5.0,
         3,
     )
+    assert sftp.namespace == "file"  # one lineage namespace for every local file (the landing store's is `file` too)
     c = s.consistency
     assert (c.business_tz, c.reference_grace, c.duplicate_window, c.reconcile_days, c.unshipped_days) == (
         "UTC",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from typing import Any, TextIO
 
+from northstar.batches import utc_text
 from northstar.rootcause.evidence import Evidence
 from northstar.rootcause.verdict import Verdict, marquez_link
 
@@ -79,8 +80,9 @@ def _timeline(ev: Evidence) -> str:
         width = max((b["WINDOW_END"] - b["WINDOW_START"]).total_seconds() / span * 100, 0.5)
         css = {"HELD": " held", "FAILED": " failed"}.get(b["STATUS"], "")
         title = html.escape(
-            f"{b['BATCH_ID']} {b['STATUS']} window {b['WINDOW_START']} - {b['WINDOW_END']}, "
-            f"ran {b['STARTED_AT']} - {b['FINISHED_AT']}, code {b['CODE_VERSION']}, raw {b['RAW_URI']}"
+            f"{b['BATCH_ID']} {b['STATUS']} window {utc_text(b['WINDOW_START'])} - {utc_text(b['WINDOW_END'])}, "
+            f"ran {_moment(b['STARTED_AT'])} - {_moment(b['FINISHED_AT'])}, "
+            f"code {b['CODE_VERSION']}, raw {b['RAW_URI']}"
         )
         lanes.append(
             f"<tr><td>{html.escape(b['BATCH_ID'])}<br><small>{b['SOURCE']} · {b['STATUS']} · "
@@ -89,3 +91,8 @@ def _timeline(ev: Evidence) -> str:
         )
     head = f"<p>Batch windows from {t0:%Y-%m-%d %H:%M} to {t1:%Y-%m-%d %H:%M} UTC</p>"
     return f"{head}<table>{''.join(lanes)}</table>"
+
+
+def _moment(value: Any) -> str:
+    """A time as every command prints one (utc_text); an unset one (a batch still running) as `-`."""
+    return "-" if value is None else utc_text(value)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from northstar.batches import utc_text
 from northstar.rootcause.evidence import Evidence
 from northstar.rootcause.hypotheses import ETL_BUG, LATE, TRANSFORMATION, Finding, Item, _ids, _score
 
@@ -22,9 +23,10 @@ def late_arriving_data(ev: Evidence) -> Finding:
                 LATE,
                 f"{len(after)} payment/refund row(s) of {ev.subject.day} (amount {total} minor units) "
                 "were published after a comparison of the day with finance that should have counted them (the one "
-                f"up to {after[0]['RECONCILED_AT']}): "
+                f"up to {utc_text(after[0]['RECONCILED_AT'])}): "
                 + ", ".join(
-                    f"{r['KIND']} {r['KEY']} created {r['CREATED_AT']} in batch {r['BATCH_ID']}" for r in after[:5]
+                    f"{r['KIND']} {r['KEY']} created {utc_text(r['CREATED_AT'])} in batch {r['BATCH_ID']}"
+                    for r in after[:5]
                 ),
                 0.65,
                 "sql/rootcause/select_published_after_reconciled.sql",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass
-from datetime import UTC
 from typing import Any
 
+from northstar.batches import utc_text
 from northstar.rootcause.evidence import Evidence
 from northstar.rootcause.hypotheses import (
     ETL_BUG,
@@ -136,7 +136,7 @@ def _gap(ev: Evidence, top: Finding) -> tuple[str, int] | None:
 
 
 def _iso(moment: Any) -> str:
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+    return utc_text(moment)
 
 
 def _batch_args(batch_ids: list[str]) -> list[str]:
