@@ -9,9 +9,8 @@ reads `os.environ` (or a mapping given to it, which then is the whole environmen
 shows `**********`, and only the code that hands them to a client calls `get_secret_value()`.
 
 The groups are pydantic models whose fields carry their variable's name as `validation_alias`;
-`FlatEnvironment` lays the flat environment out as the model's nested shape (each group is given the
-variables and picks its own), so one validation pass reports every bad variable. (Plain pydantic models: the
-environment is read here, once, so pydantic-settings and its ~0.1 s of imports are not needed.)
+`FlatEnvironment`, a pydantic-settings source, lays the flat environment out as the model's nested shape
+(each group is given the variables and picks its own), so one validation pass reports every bad variable.
 """
 
 from __future__ import annotations
@@ -37,6 +36,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 DEFAULT_PG_DSN = "postgresql://postgres@127.0.0.1:5432/northstar_demo"
 PROJECT_NAME = "northstar-pipeline"  # the name in this repository's pyproject.toml
@@ -435,7 +436,7 @@ class AlertSettings(_Group):
 # --- the model --------------------------------------------------------------------------------------------
 
 
-class FlatEnvironment:
+class FlatEnvironment(PydanticBaseSettingsSource):
     """The flat environment laid out as the model's nested shape.
 
     The root's own fields find their variables by name; each group is given every NORTHSTAR_*, SNOWFLAKE_*
@@ -443,8 +444,13 @@ class FlatEnvironment:
     variable counts as unset.
     """
 
-    def __init__(self, environ: Mapping[str, str]) -> None:
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        super().__init__(settings_cls)
         self.environ = environ
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        """Unused: __call__ lays out the whole environment at once."""
+        return None, field_name, False
 
     def __call__(self) -> dict[str, Any]:
         env = {k: v for k, v in self.environ.items() if k.startswith(VARIABLE_PREFIXES) and v.strip() != ""}
@@ -461,16 +467,14 @@ class FlatEnvironment:
         }
 
 
-class Settings(BaseModel):
+class Settings(BaseSettings):
     """Where the landing store, warehouse and lineage live, each source's settings, and the pipeline's tunables.
 
     Built by `load_settings()` from the environment; code (tests, benchmarks) may construct one directly by
     field name, and then the environment is not read at all.
     """
 
-    model_config = ConfigDict(
-        frozen=True, extra="ignore", validate_by_name=True, validate_by_alias=True, validate_default=True
-    )
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", validate_by_name=True, validate_by_alias=True)
 
     home: Path = _var("NORTHSTAR_HOME", validate_default=True)  # default: the checkout's .northstar
     # local: embedded defaults for what is not configured; aws: S3, Snowflake, Marquez and SFTP are required
@@ -499,6 +503,20 @@ class Settings(BaseModel):
     lineage: LineageSettings = Field(default_factory=LineageSettings)
     monitor: MonitorSettings = Field(default_factory=MonitorSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Values given to the constructor are the whole configuration; with none, the flat environment."""
+        if getattr(init_settings, "init_kwargs", None):
+            return (init_settings,)
+        return (FlatEnvironment(settings_cls, os.environ),)
 
     @field_validator("home", mode="before")
     @classmethod
@@ -569,7 +587,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     Every bad or missing variable is reported at once, one line each: `NAME: what is wrong`.
     """
     try:
-        return Settings.model_validate(FlatEnvironment(os.environ if env is None else env)())
+        if env is None:
+            return Settings()
+        return Settings(**FlatEnvironment(Settings, env)())
     except ValidationError as exc:
         raise SettingsError(_problems(exc)) from None
 
