@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from northstar.incidents import get_incident
+from northstar.landing import landing_store
 from northstar.rootcause.evidence import (
     METRICS,
     REVENUE_METRICS,
@@ -88,7 +89,14 @@ def investigate(
 ) -> tuple[Verdict, Evidence]:
     """Gather the subject's evidence, add a dry-run replay's per-table differences (replayer: the caller's, since
     replaying is a flow; dicts with batch_id, table, added, removed, changed, sample), and classify."""
-    ev = gather(wh, subject, settings.consistency.business_tz, int(settings.orders.overlap.total_seconds() // 60))
+    ev = gather(
+        wh,
+        subject,
+        settings.consistency.business_tz,
+        int(settings.orders.overlap.total_seconds() // 60),
+        landing_store(settings),
+        settings.consistency.reconcile_days,
+    )
     ev.replay = replayer(ev) if replayer else []
     return classify(ev), ev
 

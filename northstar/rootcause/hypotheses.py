@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from northstar.rootcause.evidence import REVENUE_METRICS, Evidence
+from northstar.rootcause.evidence import REVENUE_METRICS, Evidence, gates_before_report, uncompared
 
 SOURCE_CHANGE, LATE, ETL_BUG, TRANSFORMATION, NONE = (
     "source_change",
@@ -98,19 +98,20 @@ def symptom(ev: Evidence) -> Symptom:
                 )
             )
         items += _mart_disagreement(ev)
-    if s.metric in ("duplicate_rate", "freshness"):
-        off = [r for r in ev.sla if r["WITHIN_SLA"] is False]
-        if off:
+        if uncompared(ev):
+            gates, report = gates_before_report(ev)
             items.append(
                 Item(
                     "symptom",
-                    f"{len(off)} {s.metric} measurement(s) outside the SLA",
+                    f"{s.day} was never compared with finance: its report ({report[0] if report else ''}) landed "
+                    f"after the gate run(s) covering the day ({', '.join(g['BATCH_ID'] for g in gates[-3:])})",
                     1.0,
-                    "sql/rootcause/select_sla_metrics_day.sql",
-                    **_ids(ev, {r["BATCH_ID"] for r in off}),
-                    rows=tuple(off[-3:]),
+                    "sql/rootcause/select_daily_reconciliation_day.sql",
+                    **_ids(ev, {g["BATCH_ID"] for g in gates}),
                 )
             )
+    if s.metric in ("duplicate_rate", "freshness"):
+        items += _sla_symptom(ev)
     if s.metric in ("quarantine_rate", "checks"):
         items += _check_symptom(ev)
     if s.kind == "order":
@@ -127,6 +128,44 @@ def symptom(ev: Evidence) -> Symptom:
                 )
             )
     return Symptom(bool(items), tuple(items))
+
+
+def _sla_symptom(ev: Evidence) -> list[Item]:
+    """The metric's measurements outside the SLA, each with its value and threshold; a duplicate rate also names the
+    day's candidate pairs and the orders batches that published them."""
+    off = [r for r in ev.sla if r["WITHIN_SLA"] is False]
+    if not off:
+        return []
+    unit = " minutes" if ev.subject.metric == "freshness" else ""
+    values = "; ".join(
+        f"{r['METRIC']} {float(r['VALUE']):.4g}{unit} against {float(r['THRESHOLD']):.4g}{unit} ({r['BATCH_ID']})"
+        for r in off[-3:]
+    )
+    items = [
+        Item(
+            "symptom",
+            f"{len(off)} {ev.subject.metric} measurement(s) of {ev.subject.day} outside the SLA: {values}",
+            1.0,
+            "sql/rootcause/select_sla_metrics_day.sql",
+            **_ids(ev, {r["BATCH_ID"] for r in off}),
+            rows=tuple(off[-3:]),
+        )
+    ]
+    pairs = {(d["ORDER_ID"], d["DUPLICATE_OF"]): d for d in ev.duplicates}
+    if pairs:
+        batches = {b for d in pairs.values() for b in (d["ORDER_BATCH_ID"], d["DUPLICATE_OF_BATCH_ID"]) if b}
+        items.append(
+            Item(
+                "symptom",
+                f"{len(pairs)} duplicate order pair(s) of {ev.subject.day}: "
+                + ", ".join(f"order {o} duplicates {f} ({d['RULE_ID']})" for (o, f), d in list(pairs.items())[:5]),
+                1.0,
+                "sql/rootcause/select_duplicate_candidates_day.sql",
+                **_ids(ev, batches),
+                rows=tuple(list(pairs.values())[:10]),
+            )
+        )
+    return items
 
 
 def _check_symptom(ev: Evidence) -> list[Item]:
@@ -221,6 +260,7 @@ def source_change(ev: Evidence) -> Finding:
             )
     items += _new_values(ev, affected, baseline)
     items += _stripe_shift(ev, affected, baseline) + _reason_shift(ev, affected, baseline) + _amount_shift(ev)
+    items += _null_shift(ev, affected, baseline)
     return Finding(SOURCE_CHANGE, _score(items), tuple(items))
 
 
@@ -316,6 +356,43 @@ def _amount_shift(ev: Evidence) -> list[Item]:
                     f"{then:.0f} over the trailing week",
                     0.25,
                     "sql/rootcause/select_order_distribution.sql",
+                )
+            )
+    return items
+
+
+NULL_RATE_JUMP = 0.05  # a column's null rate rising by 5 points or more, and at least doubling, is a shift
+
+
+def _null_shift(ev: Evidence, affected: set[str], baseline: set[str]) -> list[Item]:
+    """Columns whose null rate (a not_null check's failed rows over its checked rows) in the affected batches jumped
+    against the trailing week's (only when the week has batches that checked the column)."""
+    if not baseline:
+        return []
+    now: dict[tuple[str, str], list[int]] = {}
+    before: dict[tuple[str, str], list[int]] = {}
+    for r in ev.null_rates:
+        bucket = now if r["BATCH_ID"] in affected else before if r["BATCH_ID"] in baseline else None
+        if bucket is not None:
+            sums = bucket.setdefault((r["DATASET"], r["COLUMN_NAME"]), [0, 0, 0])
+            sums[0] += int(r["ROWS_FAILED"] or 0)
+            sums[1] += int(r["ROWS_CHECKED"] or 0)
+    items = []
+    for (dataset, column), (failed, checked, _) in sorted(now.items()):
+        was_failed, was_checked, _ = before.get((dataset, column), [0, 0, 0])
+        if not checked or not was_checked:
+            continue
+        rate, was = failed / checked, was_failed / was_checked
+        if rate - was >= NULL_RATE_JUMP and rate >= 2 * was:
+            batches = {r["BATCH_ID"] for r in ev.null_rates if r["BATCH_ID"] in affected and r["ROWS_FAILED"]}
+            items.append(
+                Item(
+                    SOURCE_CHANGE,
+                    f"null rate of {dataset}.{column} jumped to {rate:.1%} ({failed} of {checked} rows) in the "
+                    f"affected batches from {was:.1%} ({was_failed} of {was_checked}) over the trailing week",
+                    0.25,
+                    "sql/rootcause/select_null_rates_in_range.sql",
+                    **_ids(ev, batches),
                 )
             )
     return items

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, timedelta
 from typing import Any
 
-from northstar.rootcause.evidence import Evidence
+from northstar.rootcause.evidence import Evidence, uncompared
 from northstar.rootcause.hypotheses import (
     ETL_BUG,
     LATE,
@@ -96,12 +96,15 @@ def next_step(ev: Evidence, top: Finding) -> str:
                 "update the contract for the new shape (validators/), then re-extract the held window: "
                 + shlex.join(cmd)
             )
-        cmd = [*request, "quarantine_release", "--source", source, "--override", "reviewed.json", *tail]
-        return "review the quarantined rows with the new values (northstar quarantine), then: " + shlex.join(cmd)
+        return _release_step(ev, source, source_batches, [*request, "quarantine_release"], tail)
     if top.hypothesis == ETL_BUG:
         cmd = [*request, "reprocess", "--source", source, *_batch_args([b["BATCH_ID"] for b in source_batches]), *tail]
         return "the current code loads the same raw differently; reprocess the affected batches: " + shlex.join(cmd)
     gap = _gap(ev, top)
+    if top.hypothesis == LATE and uncompared(ev):
+        return _rerun_gate_step(ev)
+    if top.hypothesis == LATE and s.metric == "freshness":
+        return _freshness_step(ev)
     if top.hypothesis == LATE and not gap:
         close = f"northstar incidents close {s.incident_id} --reason 'late rows arrived'" if s.incident_id else ""
         return f"none needed: the late rows arrived and {s.day} reconciles with finance now. {close}".strip()
@@ -114,6 +117,58 @@ def next_step(ev: Evidence, top: Finding) -> str:
         rollback = f"`northstar marts rollback --to {good} --reason ...` or " if good else ""
         return f"{rollback}fix the mart's model (dbt/models/marts/), or adjust: " + shlex.join([*cmd, *tail])
     return "the day's figures are still off; adjust: " + shlex.join([*cmd, *tail])
+
+
+def _release_step(
+    ev: Evidence, source: str, source_batches: list[dict[str, Any]], request: list[str], tail: list[str]
+) -> str:
+    """Review the affected batches' quarantined rows, write the reviewed values, request their release."""
+    quarantining = sorted({b["BATCH_ID"] for b in source_batches if int(b["ROWS_QUARANTINED"] or 0) > 0}) or sorted(
+        {b["BATCH_ID"] for b in source_batches}
+    )
+    review = " and ".join(f"`northstar quarantine --batch {b} --json`" for b in quarantining[:5])
+    if source != "orders":  # corrections re-publish orders rows only (northstar.corrections.check_args)
+        return (
+            f"review the quarantined rows ({review}) and update {source}'s contract for the new values "
+            "(validators/); a quarantine_release correction applies to orders only"
+        )
+    override = f"reviewed-{ev.subject.day}.json"
+    cmd = [*request, "--source", source, "--override", override, *tail]
+    return (
+        f"review the quarantined rows ({review}), write their reviewed values to {override} (a JSON list of "
+        "complete orders rows), then: " + shlex.join(cmd)
+    )
+
+
+def _rerun_gate_step(ev: Evidence) -> str:
+    """Finance reported after the gate: the next gate window after the last one, which compares the day."""
+    gates = [b for b in ev.batches if b["SOURCE"] == "consistency"]
+    last = max(gates, key=lambda b: b["WINDOW_END"])
+    start, end = last["WINDOW_END"], last["WINDOW_END"] + (last["WINDOW_END"] - last["WINDOW_START"])
+    days = (end - timedelta(microseconds=1) - ev.low).days + 1
+    env = f"NORTHSTAR_RECONCILE_DAYS={days} " if days > ev.reconcile_days else ""
+    return (
+        f"finance's report for {ev.subject.day} arrived after the gate ran: run the gate again so it compares the day "
+        f"(the marts publish only if it passes): {env}northstar run consistency --start {_iso(start)} "
+        f"--end {_iso(end)}"
+    )
+
+
+def _freshness_step(ev: Evidence) -> str:
+    """A source behind its SLA: look at its batches, then run its next window."""
+    late = [str(r["METRIC"]).removeprefix("freshness_minutes_") for r in ev.sla if r["WITHIN_SLA"] is False]
+    steps = []
+    for source in dict.fromkeys(late):
+        done = [b for b in ev.batches if b["SOURCE"] == source and b["STATUS"] == "COMMITTED"]
+        command = {"wms": "fulfillment"}.get(source, source)
+        if done:
+            newest = max(done, key=lambda b: b["WINDOW_END"])
+            start, end = newest["WINDOW_END"], newest["WINDOW_END"] + (newest["WINDOW_END"] - newest["WINDOW_START"])
+            run = f"northstar run {command} --start {_iso(start)} --end {_iso(end)}"
+        else:
+            run = f"northstar run {command}"
+        steps.append(f"see why {source} stopped committing (`northstar batches --source {source}`), then {run}")
+    return "; ".join(steps)
 
 
 def _gap(ev: Evidence, top: Finding) -> tuple[str, int] | None:
