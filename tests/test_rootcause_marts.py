@@ -41,8 +41,15 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
     monkeypatch.setenv("NORTHSTAR_RECONCILE_DAYS", "1")
     settings = load_settings()
     with open_warehouse(settings) as wh:
-        commit(wh, SourceBatch("orders", "orders-1", T0 + timedelta(minutes=5),
-                               orders=[order_row(1, T0, total=2500), order_row(2, T0, total=4000, customer_id=7)]))
+        commit(
+            wh,
+            SourceBatch(
+                "orders",
+                "orders-1",
+                T0 + timedelta(minutes=5),
+                orders=[order_row(1, T0, total=2500), order_row(2, T0, total=4000, customer_id=7)],
+            ),
+        )
         commit(wh, SourceBatch("payments", "payments-1", T0 + timedelta(minutes=6), payments=[
             payment_row("pi_1", 1, 2500, T0 + timedelta(minutes=1)),
             payment_row("pi_2", 2, 4000, T0 + timedelta(minutes=2))],

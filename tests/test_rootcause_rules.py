@@ -43,3 +43,25 @@ def test_a_replay_with_identical_rows_speaks_against_an_etl_bug() -> None:
     scores = [{f.hypothesis: f.score for f in classify(evidence(batches=batches, replay=r)).ranked}["etl_bug"]
               for r in ([], same, differs)]  # fmt: skip
     assert scores == [0.4, 0.1, 0.95]
+
+
+def test_a_status_mix_and_a_null_rate_that_moved_against_the_trailing_week_are_source_change_evidence() -> None:
+    day, week = LOW.date(), (LOW - timedelta(days=3)).date()
+    distribution = [{"DAY": week, "STATUS": "paid", "CURRENCY": "USD", "N": 9, "AMOUNT_P50": 2500},
+                    {"DAY": week, "STATUS": "pending", "CURRENCY": "USD", "N": 1, "AMOUNT_P50": 2500},
+                    {"DAY": day, "STATUS": "paid", "CURRENCY": "USD", "N": 2, "AMOUNT_P50": 2500},
+                    {"DAY": day, "STATUS": "pending", "CURRENCY": "USD", "N": 2, "AMOUNT_P50": 2500}]  # fmt: skip
+    batches = [batch("o-good", "orders", LOW - timedelta(days=1)), batch("o-day", "orders", LOW, "HELD")]
+    nulls = [{"BATCH_ID": "o-good", "DATASET": "orders", "COLUMN_NAME": "customer_id", "ROWS_CHECKED": 40,
+              "ROWS_FAILED": 1},
+             {"BATCH_ID": "o-day", "DATASET": "orders", "COLUMN_NAME": "customer_id", "ROWS_CHECKED": 10,
+              "ROWS_FAILED": 3}]  # fmt: skip
+    verdict = classify(evidence(batches=batches, distribution=distribution, null_rates=nulls))
+    found = {i.claim: i.weight for f in verdict.ranked for i in f.evidence if f.hypothesis == "source_change"}
+    assert found == {
+        "status mix shifted: paid 50% (trailing week 90%), pending 50% (trailing week 10%) of 4 orders on the day "
+        "against 10 over the trailing week": 0.15,
+        "null rate of orders.customer_id jumped to 30.0% (3 of 10 rows) in the affected batches from 2.5% (1 of 40) "
+        "over the trailing week": 0.25,
+    }
+    assert verdict.classification == "source_change"  # the held batch is the symptom

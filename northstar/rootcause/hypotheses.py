@@ -260,7 +260,7 @@ def source_change(ev: Evidence) -> Finding:
             )
     items += _new_values(ev, affected, baseline)
     items += _stripe_shift(ev, affected, baseline) + _reason_shift(ev, affected, baseline) + _amount_shift(ev)
-    items += _null_shift(ev, affected, baseline)
+    items += _null_shift(ev, affected, baseline) + _status_mix_shift(ev)
     return Finding(SOURCE_CHANGE, _score(items), tuple(items))
 
 
@@ -359,6 +359,37 @@ def _amount_shift(ev: Evidence) -> list[Item]:
                 )
             )
     return items
+
+
+STATUS_SHARE_SHIFT = 0.25  # a status's share of the day's orders moving 25 points from the trailing week's
+
+
+def _status_mix_shift(ev: Evidence) -> list[Item]:
+    """Statuses whose share of the day's orders (CORE) moved by STATUS_SHARE_SHIFT or more against the trailing
+    week's (only when the week has orders)."""
+    day: Counter[str] = Counter()
+    before: Counter[str] = Counter()
+    for r in ev.distribution:
+        (day if r["DAY"] >= ev.low.date() else before)[str(r["STATUS"])] += int(r["N"])
+    if not day or not before:
+        return []
+    n_day, n_before = sum(day.values()), sum(before.values())
+    moved = [
+        (status, day[status] / n_day, before[status] / n_before)
+        for status in sorted(set(day) | set(before))
+        if abs(day[status] / n_day - before[status] / n_before) >= STATUS_SHARE_SHIFT
+    ]
+    if not moved:
+        return []
+    text = ", ".join(f"{s} {now:.0%} (trailing week {was:.0%})" for s, now, was in moved)
+    return [
+        Item(
+            SOURCE_CHANGE,
+            f"status mix shifted: {text} of {n_day} orders on the day against {n_before} over the trailing week",
+            0.15,
+            "sql/rootcause/select_order_distribution.sql",
+        )
+    ]
 
 
 NULL_RATE_JUMP = 0.05  # a column's null rate rising by 5 points or more, and at least doubling, is a shift
