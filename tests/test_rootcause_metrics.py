@@ -155,9 +155,9 @@ def test_a_null_rate_jump_is_a_source_change_and_the_next_step_releases_the_revi
     assert report["classification"] == "source_change"
     change = claims(report, "source_change")
     assert (
-        "null rate of orders.customer_id jumped to 66.7% (2 of 3 rows) in the affected batches from 0.0% (0 of 2) "
+        "null rate of orders.customer_id jumped to 40.0% (2 of 5 rows) in the affected batches from 0.0% (0 of 2) "
         "over the trailing week"
-    ) in change
+    ) in change  # 5 rows: the day's first batch reads orders 1 and 2 again (the overlap before its watermark)
     assert (
         "quarantine-reason mix shifted: new against the trailing week: schema.customer_id_required (2 rows)" in change
     )
