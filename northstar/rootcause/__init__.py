@@ -1,8 +1,8 @@
 """Root cause: from a wrong number (an incident, a metric on a day, an order, a batch) to its likely cause.
 
-`evidence` fetches bounded slices (sql/rootcause/), `hypotheses` and `timing_and_code` test source change, late
-arriving data, ETL bug and transformation logic as pure functions of that evidence, `verdict` ranks them and
-writes the next step, `report` renders text and a self-contained HTML page.
+`evidence` fetches bounded slices (sql/rootcause/), `hypotheses` (with `shifts`) and `timing_and_code` test source
+change, late arriving data, ETL bug and transformation logic as pure functions of that evidence (`items`: what they
+are made of), `verdict` ranks them and writes the next step, `report` renders text and a self-contained HTML page.
 """
 
 from __future__ import annotations

@@ -9,74 +9,20 @@ the mart's logic. `classify` ranks them; no inconsistency at all is `none`, what
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
 from typing import Any
 
 from northstar.rootcause.evidence import REVENUE_METRICS, Evidence, gates_before_report, uncompared
-
-SOURCE_CHANGE, LATE, ETL_BUG, TRANSFORMATION, NONE = (
-    "source_change",
-    "late_arriving_data",
-    "etl_bug",
-    "transformation_logic",
-    "none",
+from northstar.rootcause.items import (
+    CONTRACT_CHECKS,
+    SOURCE_CHANGE,
+    VALUE_CHECKS,
+    Finding,
+    Item,
+    Symptom,
+    _ids,
+    _score,
 )
-# a column dropped, retyped or added (orders), a WMS file in no known format or without its keys, a Stripe body that
-# is not the JSON object its contract describes
-CONTRACT_CHECKS = (
-    "schema.columns_present",
-    "schema.column_types",
-    "schema.no_new_columns",
-    "file.parseable",
-    "schema.keys_present",
-    "schema.payload_parseable",
-)
-VALUE_CHECKS = ("schema.status_allowed", "schema.currency_iso4217", "schema.event_type_handled")
-
-
-@dataclass(frozen=True)
-class Item:
-    """One piece of evidence: what it shows, the query or command that shows it, and the ids it names."""
-
-    hypothesis: str
-    claim: str
-    weight: float
-    query: str
-    batch_ids: tuple[str, ...] = ()
-    raw_uris: tuple[str, ...] = ()
-    lineage_run_ids: tuple[str, ...] = ()
-    rows: tuple[dict[str, Any], ...] = ()
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One hypothesis tested: its score (0..1, the weights of its evidence, capped) and the evidence."""
-
-    hypothesis: str
-    score: float
-    evidence: tuple[Item, ...] = ()
-
-
-@dataclass(frozen=True)
-class Symptom:
-    """Whether anything is inconsistent for the subject, and what shows it."""
-
-    inconsistent: bool
-    items: tuple[Item, ...] = field(default_factory=tuple)
-
-
-def _score(items: list[Item]) -> float:
-    return round(max(0.0, min(0.97, sum(i.weight for i in items))), 2)
-
-
-def _ids(ev: Evidence, batch_ids: set[str] | list[str]) -> dict[str, Any]:
-    """batch ids, raw URIs and lineage run ids of the named batches, for an Item."""
-    rows = [b for b in ev.batches if b["BATCH_ID"] in set(batch_ids)]
-    return {
-        "batch_ids": tuple(sorted({b["BATCH_ID"] for b in rows} | set(batch_ids))),
-        "raw_uris": tuple(sorted({b["RAW_URI"] for b in rows if b["RAW_URI"]})),
-        "lineage_run_ids": tuple(sorted({b["LINEAGE_RUN_ID"] for b in rows if b["LINEAGE_RUN_ID"]})),
-    }
+from northstar.rootcause.shifts import _amount_shift, _null_shift, _reason_shift, _status_mix_shift
 
 
 def symptom(ev: Evidence) -> Symptom:
@@ -310,125 +256,3 @@ def _stripe_shift(ev: Evidence, affected: set[str], baseline: set[str]) -> list[
                 )
             )
     return items
-
-
-def _reason_shift(ev: Evidence, affected: set[str], baseline: set[str]) -> list[Item]:
-    """Quarantine reasons of the affected batches the trailing week never gave (only when it has batches)."""
-    if not baseline:
-        return []
-    before = {r["REASON"] for r in ev.quarantine if r["BATCH_ID"] in baseline}
-    now: Counter[str] = Counter()
-    for r in ev.quarantine:
-        if r["BATCH_ID"] in affected and r["REASON"] not in before:
-            now[r["REASON"]] += int(r["N"])
-    if not now:
-        return []
-    text = ", ".join(f"{reason} ({n} rows)" for reason, n in now.most_common(5))
-    batches = {r["BATCH_ID"] for r in ev.quarantine if r["BATCH_ID"] in affected and r["REASON"] in now}
-    return [
-        Item(
-            SOURCE_CHANGE,
-            f"quarantine-reason mix shifted: new against the trailing week: {text}",
-            0.2,
-            "sql/rootcause/select_quarantine_reasons_in_range.sql",
-            **_ids(ev, batches),
-        )
-    ]
-
-
-def _amount_shift(ev: Evidence) -> list[Item]:
-    """The day's median order amount more than doubled or halved against the trailing days' (by currency)."""
-    day: dict[str, list[tuple[int, float]]] = {}  # currency -> (n, p50) per status
-    before: dict[str, list[tuple[int, float]]] = {}
-    for r in ev.distribution:
-        bucket = day if r["DAY"] >= ev.low.date() else before
-        bucket.setdefault(r["CURRENCY"], []).append((int(r["N"]), float(r["AMOUNT_P50"] or 0)))
-    items = []
-    for currency, rows in day.items():
-        if currency not in before:
-            continue
-        now, then = _weighted(rows), _weighted(before[currency])
-        if then > 0 and (now / then > 2 or now / then < 0.5):
-            items.append(
-                Item(
-                    SOURCE_CHANGE,
-                    f"{currency} order amounts shifted: median {now:.0f} on the day against "
-                    f"{then:.0f} over the trailing week",
-                    0.25,
-                    "sql/rootcause/select_order_distribution.sql",
-                )
-            )
-    return items
-
-
-STATUS_SHARE_SHIFT = 0.25  # a status's share of the day's orders moving 25 points from the trailing week's
-
-
-def _status_mix_shift(ev: Evidence) -> list[Item]:
-    """Statuses whose share of the day's orders (CORE) moved by STATUS_SHARE_SHIFT or more against the trailing
-    week's (only when the week has orders)."""
-    day: Counter[str] = Counter()
-    before: Counter[str] = Counter()
-    for r in ev.distribution:
-        (day if r["DAY"] >= ev.low.date() else before)[str(r["STATUS"])] += int(r["N"])
-    if not day or not before:
-        return []
-    n_day, n_before = sum(day.values()), sum(before.values())
-    moved = [
-        (status, day[status] / n_day, before[status] / n_before)
-        for status in sorted(set(day) | set(before))
-        if abs(day[status] / n_day - before[status] / n_before) >= STATUS_SHARE_SHIFT
-    ]
-    if not moved:
-        return []
-    text = ", ".join(f"{s} {now:.0%} (trailing week {was:.0%})" for s, now, was in moved)
-    return [
-        Item(
-            SOURCE_CHANGE,
-            f"status mix shifted: {text} of {n_day} orders on the day against {n_before} over the trailing week",
-            0.15,
-            "sql/rootcause/select_order_distribution.sql",
-        )
-    ]
-
-
-NULL_RATE_JUMP = 0.05  # a column's null rate rising by 5 points or more, and at least doubling, is a shift
-
-
-def _null_shift(ev: Evidence, affected: set[str], baseline: set[str]) -> list[Item]:
-    """Columns whose null rate (a not_null check's failed rows over its checked rows) in the affected batches jumped
-    against the trailing week's (only when the week has batches that checked the column)."""
-    if not baseline:
-        return []
-    now: dict[tuple[str, str], list[int]] = {}
-    before: dict[tuple[str, str], list[int]] = {}
-    for r in ev.null_rates:
-        bucket = now if r["BATCH_ID"] in affected else before if r["BATCH_ID"] in baseline else None
-        if bucket is not None:
-            sums = bucket.setdefault((r["DATASET"], r["COLUMN_NAME"]), [0, 0, 0])
-            sums[0] += int(r["ROWS_FAILED"] or 0)
-            sums[1] += int(r["ROWS_CHECKED"] or 0)
-    items = []
-    for (dataset, column), (failed, checked, _) in sorted(now.items()):
-        was_failed, was_checked, _ = before.get((dataset, column), [0, 0, 0])
-        if not checked or not was_checked:
-            continue
-        rate, was = failed / checked, was_failed / was_checked
-        if rate - was >= NULL_RATE_JUMP and rate >= 2 * was:
-            batches = {r["BATCH_ID"] for r in ev.null_rates if r["BATCH_ID"] in affected and r["ROWS_FAILED"]}
-            items.append(
-                Item(
-                    SOURCE_CHANGE,
-                    f"null rate of {dataset}.{column} jumped to {rate:.1%} ({failed} of {checked} rows) in the "
-                    f"affected batches from {was:.1%} ({was_failed} of {was_checked}) over the trailing week",
-                    0.25,
-                    "sql/rootcause/select_null_rates_in_range.sql",
-                    **_ids(ev, batches),
-                )
-            )
-    return items
-
-
-def _weighted(rows: list[tuple[int, float]]) -> float:
-    total = sum(n for n, _ in rows)
-    return sum(n * v for n, v in rows) / total if total else 0.0

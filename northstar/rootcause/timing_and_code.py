@@ -7,7 +7,7 @@ from collections import Counter
 from typing import Any
 
 from northstar.rootcause.evidence import Evidence, gates_before_report
-from northstar.rootcause.hypotheses import ETL_BUG, LATE, TRANSFORMATION, Finding, Item, _ids, _score
+from northstar.rootcause.items import ETL_BUG, LATE, TRANSFORMATION, Finding, Item, _ids, _score
 
 
 def late_arriving_data(ev: Evidence) -> Finding:

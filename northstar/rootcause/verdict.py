@@ -8,18 +8,8 @@ from datetime import UTC, timedelta
 from typing import Any
 
 from northstar.rootcause.evidence import Evidence, uncompared
-from northstar.rootcause.hypotheses import (
-    ETL_BUG,
-    LATE,
-    NONE,
-    SOURCE_CHANGE,
-    TRANSFORMATION,
-    Finding,
-    Item,
-    Symptom,
-    source_change,
-    symptom,
-)
+from northstar.rootcause.hypotheses import source_change, symptom
+from northstar.rootcause.items import ETL_BUG, LATE, NONE, SOURCE_CHANGE, TRANSFORMATION, Finding, Item, Symptom
 from northstar.rootcause.timing_and_code import etl_bug, late_arriving_data, transformation_logic
 
 MIN_SCORE = 0.15  # below it a hypothesis has no real support
@@ -103,8 +93,8 @@ def next_step(ev: Evidence, top: Finding) -> str:
     gap = _gap(ev, top)
     if top.hypothesis == LATE and uncompared(ev):
         return _rerun_gate_step(ev)
-    if top.hypothesis == LATE and s.metric == "freshness":
-        return _freshness_step(ev)
+    if top.hypothesis == LATE and s.metric == "freshness" and (stale := _freshness_step(ev)):
+        return stale
     if top.hypothesis == LATE and not gap:
         close = f"northstar incidents close {s.incident_id} --reason 'late rows arrived'" if s.incident_id else ""
         return f"none needed: the late rows arrived and {s.day} reconciles with finance now. {close}".strip()
