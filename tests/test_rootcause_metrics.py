@@ -1,5 +1,6 @@
 """`northstar investigate` on the metrics beyond revenue, on real runs (the flows, fakesnow, DuckDB, PostgreSQL): a
-duplicate rate and a freshness breach with their exact values, a finance report that landed after the gate ran, and a
+duplicate rate breach the source made (a source change, with its pairs and the trailing week) and a freshness breach
+with their exact values, a finance report that landed after the gate ran, and a
 column's null rate jumping against its trailing week (a source change whose next step releases reviewed rows)."""
 
 from __future__ import annotations
@@ -47,10 +48,13 @@ def claims(report: dict[str, Any], hypothesis: str) -> list[str]:
     return [e["claim"] for e in report["evidence"] if e["hypothesis"] == hypothesis]
 
 
-def test_a_duplicate_rate_breach_names_its_value_and_the_duplicate_pairs(
+def test_a_duplicate_rate_breach_from_the_source_is_a_source_change_with_its_pairs_and_the_trailing_week(
     pipeline_env: Callable[..., dict[str, str]],
 ) -> None:
     pipeline_env(NORTHSTAR_RECONCILE_DAYS="1")
+    week = T0 - timedelta(days=3)  # the trailing week: four orders of four customers, no duplicate
+    earlier = [order_row(10 + i, week - timedelta(minutes=i), customer_id=20 + i) for i in range(4)]
+    seed(SourceBatch("orders", "orders-0", week, orders=earlier))
     seed(SourceBatch("orders", "orders-1", T0 + timedelta(minutes=5), orders=[
         order_row(1, T0 + timedelta(minutes=1)), order_row(2, T0 + timedelta(minutes=2)),  # one purchase, twice
         order_row(3, T0 + timedelta(minutes=3), total=4000, customer_id=7),
@@ -64,10 +68,34 @@ def test_a_duplicate_rate_breach_names_its_value_and_the_duplicate_pairs(
         f"({gate.batch_id})",
         f"1 duplicate order pair(s) of {DAY}: order 2 duplicates 1 (duplicates.same_purchase)",
     ]
-    pair = next(e for e in report["evidence"] if e["claim"].startswith("1 duplicate order pair"))
+    assert claims(report, "source_change") == [
+        "the source created 1 purchase(s) twice, each as two order ids it published once: order 2 duplicates 1 "
+        "(duplicates.same_purchase: customer 42, 2500 USD minor, created 60 s apart; published by orders-1 and "
+        "orders-1)",
+        f"duplicate rate shifted: 25.00% on {DAY} (1 duplicate order(s), measured by {gate.batch_id}) against 0.00% "
+        "over the trailing 7 days (0 of 4 orders)",
+    ]
+    pair = next(e for e in report["evidence"] if e["claim"].startswith("the source created"))
     assert pair["batch_ids"] == ["orders-1"] and pair["query"] == "sql/rootcause/select_duplicate_candidates_day.sql"
-    # no hypothesis explains a shop that created one purchase twice: inconsistent, and no cause is invented
-    assert report["classification"] == "none" and report["next_step"].startswith("inconsistent, but no hypothesis")
+    assert claims(report, "etl_bug") == []  # two order ids each published once: not our load taking one twice
+    assert (report["classification"], report["confidence"]) == ("source_change", 0.65)
+    refresh = (
+        "northstar corrections request --kind source_refresh --source orders --start 2026-11-20T11:50:00+00:00 "
+        "--end 2026-11-20T12:05:00+00:00 --reason 'source_change on 2026-11-20' --ticket"
+    )
+    assert report["next_step"] == (
+        "confirm with the shop that order(s) 2 repeat a purchase already made and have it cancel them at the source "
+        "(the marts count a confirmed duplicate once; a cancellation that moves updated_at is published by the next "
+        "orders batch, a delete is marked by `northstar reconcile-source orders`); then re-extract the window that "
+        f"published them: {refresh} TICKET"
+    )
+
+    # the incident the held gate opened is investigated as the same breach, its id as the ticket
+    with open_warehouse(load_settings()) as wh:
+        (incident,) = wh.query("SELECT INCIDENT_ID FROM OPS.INCIDENTS WHERE CHECK_ID = 'duplicates.daily_rate'")
+    by_incident = investigate("--incident", incident["INCIDENT_ID"])
+    assert by_incident["classification"] == "source_change"
+    assert by_incident["next_step"].endswith(f"{refresh} {incident['INCIDENT_ID']}")
 
 
 def test_a_freshness_breach_names_the_stale_source_and_the_window_to_run(

@@ -62,6 +62,7 @@ class Evidence:
     reconciliation: list[dict[str, Any]] = field(default_factory=list)
     sla: list[dict[str, Any]] = field(default_factory=list)
     duplicates: list[dict[str, Any]] = field(default_factory=list)  # the day's duplicate candidate pairs
+    duplicates_before: dict[str, Any] = field(default_factory=dict)  # the trailing week's DUPLICATES and ORDERS
     finance_files: list[tuple[str, datetime]] = field(default_factory=list)  # the day's finance reports, landed at
     published_after: list[dict[str, Any]] = field(default_factory=list)
     late_rows: list[dict[str, Any]] = field(default_factory=list)
@@ -156,6 +157,9 @@ def gather(
         ev.sla = f.rows("select_sla_metrics_day.sql", day | {"metric": metric})
     if subject.metric == "duplicate_rate":
         ev.duplicates = f.rows("select_duplicate_candidates_day.sql", day)
+        week = {"first_day": subject.day - timedelta(days=TRAILING_DAYS), "day": subject.day, "high": low}
+        week["low"] = day_bounds([week["first_day"]], tz)[0]
+        ev.duplicates_before = f.rows("select_duplicate_rate_trailing.sql", week)[0]
     if subject.kind == "order":
         ev.order_facts = f.rows("select_order_facts.sql", {"order_id": int(subject.value)})
     _marts(f, ev, day)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from northstar.rootcause.duplicates import source_duplicates
 from northstar.rootcause.evidence import REVENUE_METRICS, Evidence, gates_before_report, uncompared
 from northstar.rootcause.items import (
     CONTRACT_CHECKS,
@@ -206,7 +207,7 @@ def source_change(ev: Evidence) -> Finding:
             )
     items += _new_values(ev, affected, baseline)
     items += _stripe_shift(ev, affected, baseline) + _reason_shift(ev, affected, baseline) + _amount_shift(ev)
-    items += _null_shift(ev, affected, baseline) + _status_mix_shift(ev)
+    items += _null_shift(ev, affected, baseline) + _status_mix_shift(ev) + source_duplicates(ev)
     return Finding(SOURCE_CHANGE, _score(items), tuple(items))
 
 

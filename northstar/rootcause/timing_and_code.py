@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from northstar.rootcause.duplicates import taken_twice
 from northstar.rootcause.evidence import Evidence, gates_before_report
 from northstar.rootcause.items import ETL_BUG, LATE, TRANSFORMATION, Finding, Item, _ids, _score
 
@@ -169,7 +170,7 @@ def etl_bug(ev: Evidence) -> Finding:
                 )
             )
     items += _same_raw_two_versions(ev)
-    items += _replay(ev)
+    items += _replay(ev) + taken_twice(ev)
     return Finding(ETL_BUG, _score(items), tuple(items))
 
 

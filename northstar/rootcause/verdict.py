@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, timedelta
 from typing import Any
 
+from northstar.rootcause.duplicates import SOURCE_PAIRS
 from northstar.rootcause.evidence import Evidence, uncompared
 from northstar.rootcause.hypotheses import source_change, symptom
 from northstar.rootcause.items import ETL_BUG, LATE, NONE, SOURCE_CHANGE, TRANSFORMATION, Finding, Item, Symptom
@@ -35,7 +36,9 @@ class Verdict:
 
 
 def classify(ev: Evidence) -> Verdict:
-    """Test every hypothesis on ev and rank them. Nothing inconsistent: `none`, confidence 1 - the best score."""
+    """Test every hypothesis on ev and rank them. Nothing inconsistent: `none`, confidence 1 - the best score.
+    Inconsistent with no hypothesis reaching MIN_SCORE: the best one, its score as confidence, and a next step that
+    says the evidence is weak (or absent)."""
     seen = symptom(ev)
     ranked = tuple(
         sorted(
@@ -51,15 +54,8 @@ def classify(ev: Evidence) -> Verdict:
             ranked,
             f"nothing to correct: {ev.subject.metric} on {ev.subject.day} is consistent",
         )
-    if top.score < MIN_SCORE:
-        return Verdict(
-            NONE,
-            0.3,
-            seen,
-            ranked,
-            "inconsistent, but no hypothesis is supported by the evidence: "
-            f"read `northstar checks --date {ev.subject.day}` and the batches listed",
-        )
+    if top.score < MIN_SCORE:  # inconsistent all the same: never `none`, which says nothing is off
+        return Verdict(top.hypothesis, top.score, seen, ranked, _weak_step(ev, top))
     total = sum(f.score for f in ranked) or 1.0
     confidence = round(min(0.97, top.score * (0.5 + 0.5 * top.score / total)), 2)
     return Verdict(top.hypothesis, confidence, seen, ranked, next_step(ev, top))
@@ -77,6 +73,8 @@ def next_step(ev: Evidence, top: Finding) -> str:
     source = source_batches[0]["SOURCE"] if source_batches else (s.source or "orders")
     tail = ["--reason", f"{top.hypothesis} on {s.day}", "--ticket", s.incident_id or "TICKET"]
     request = ["northstar", "corrections", "request", "--kind"]
+    if top.hypothesis == SOURCE_CHANGE and (pairs := _source_pairs(top)):
+        return _duplicate_step(ev, pairs, [*request, "source_refresh"], tail)
     if top.hypothesis == SOURCE_CHANGE:
         held = [b for b in source_batches if b["STATUS"] == "HELD"] or source_batches
         if held and any(i.claim.startswith("the source's contract changed") for i in top.evidence):
@@ -128,6 +126,44 @@ def _release_step(
         f"review the quarantined rows ({review}), write their reviewed values to {override} (a JSON list of "
         "complete orders rows), then: " + shlex.join(cmd)
     )
+
+
+def _weak_step(ev: Evidence, top: Finding) -> str:
+    """The day is inconsistent but no hypothesis reaches MIN_SCORE: say so, and where to look."""
+    look = f"read `northstar checks --date {ev.subject.day}` and the batches listed"
+    if top.score == 0:
+        return (
+            f"unexplained: {ev.subject.metric} on {ev.subject.day} is inconsistent but no hypothesis has any evidence "
+            f"({top.hypothesis} is only the first of the four, confidence 0); {look}"
+        )
+    return (
+        f"weak evidence: {top.hypothesis} is the best supported cause ({top.score} under {MIN_SCORE}); confirm it "
+        f"before any correction: {look}"
+    )
+
+
+def _source_pairs(top: Finding) -> list[dict[str, Any]]:
+    """The duplicate pairs the source created, from the winning evidence (northstar.rootcause.duplicates)."""
+    return [r for i in top.evidence if i.claim.startswith(SOURCE_PAIRS) for r in i.rows]
+
+
+def _duplicate_step(ev: Evidence, pairs: list[dict[str, Any]], request: list[str], tail: list[str]) -> str:
+    """One purchase created twice: the shop cancels the later order at the source, then the window that published it
+    is re-extracted (a source_refresh), which the gate follows."""
+    later = sorted({int(r["ORDER_ID"]) for r in pairs})
+    batch_ids = {r["ORDER_BATCH_ID"] for r in pairs}
+    loads = sorted((b for b in ev.batches if b["BATCH_ID"] in batch_ids), key=lambda b: b["WINDOW_START"])
+    orders = ", ".join(map(str, later))
+    ask = (
+        f"confirm with the shop that order(s) {orders} repeat a purchase already made and have it cancel them at the "
+        "source (the marts count a confirmed duplicate once; a cancellation that moves updated_at is published by "
+        "the next orders batch, a delete is marked by `northstar reconcile-source orders`)"
+    )
+    if not loads:
+        return ask
+    window = ["--start", _iso(loads[0]["WINDOW_START"]), "--end", _iso(loads[-1]["WINDOW_END"])]
+    cmd = [*request, "--source", "orders", *window, *tail]
+    return f"{ask}; then re-extract the window that published them: " + shlex.join(cmd)
 
 
 def _rerun_gate_step(ev: Evidence) -> str:
