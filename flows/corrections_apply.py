@@ -21,6 +21,7 @@ from northstar.audit import verify_audit_chain
 from northstar.corrections import Correction, audited, load_correction, record_event, require_applicable
 from northstar.evidence import Bundle, code_version, row_differences, snapshot
 from northstar.identity import require_applier
+from northstar.incidents import mark_corrected
 from northstar.landing import landing_store
 from northstar.loads import BatchStatus
 from northstar.settings import Settings
@@ -41,7 +42,8 @@ class CorrectionHeld(RuntimeError):
 
 @dataclass(frozen=True)
 class ApplyResult:
-    """What `apply` did: the status after it, whether it changed anything, the gate's verdict, the evidence keys."""
+    """What `apply` did: the status after it, whether it changed anything, the gate's verdict, the evidence keys, the
+    incidents it corrected."""
 
     correction_id: str
     status: str
@@ -49,6 +51,7 @@ class ApplyResult:
     message: str
     gate: dict[str, Any] | None = None
     evidence: list[str] = field(default_factory=list)
+    incidents: list[str] = field(default_factory=list)  # the incidents it moved to corrected
 
     def as_dict(self) -> dict[str, Any]:
         """The result for --json."""
@@ -87,10 +90,28 @@ def _apply(settings: Settings, wh: Warehouse, corr: Correction, actor: str) -> A
     written = _write_evidence(settings, bundle, corr, kind, before, after, did, gate, gate_checks, actor)
     held = gate["status"] != BatchStatus.COMMITTED
     event = "APPLIED_GATE_HELD" if held else "APPLIED"
-    record_event(wh, corr.correction_id, event, actor, {"gate": gate, "evidence": written[-1]})
+    incidents = [] if held else _correct_incidents(settings, wh, corr, actor, gate["batch_id"])
+    details = {"gate": gate, "evidence": written[-1]} | ({"incidents": incidents} if incidents else {})
+    record_event(wh, corr.correction_id, event, actor, details)
     status = "applied, gate held" if held else "applied"
     message = f"{corr.correction_id} {status}" + (f": {gate.get('reason')}" if held else "")
-    return ApplyResult(corr.correction_id, status, True, message, gate, written)
+    message += "".join(f"; incident {i} corrected" for i in incidents)
+    return ApplyResult(corr.correction_id, status, True, message, gate, written, incidents)
+
+
+def _correct_incidents(settings: Settings, wh: Warehouse, corr: Correction, actor: str, gate: str) -> list[str]:
+    """The incidents the correction answers (its ticket names one, or its day, window or batches match), moved to
+    corrected now that its gate passed (northstar.incidents.mark_corrected)."""
+    return mark_corrected(
+        wh,
+        corr.correction_id,
+        corr.ticket,
+        corr.kind,
+        corr.args,
+        tz=settings.consistency.business_tz,
+        actor=actor,
+        gate=gate,
+    )
 
 
 def _gate(corr: Correction, kind: KindRun) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import hashlib
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -174,9 +174,48 @@ def transition(
         "reason": reason,
     }
     wh.execute(read_sql("incidents/update_ops_incidents_status.sql"), params)
-    details = reason or classification or correction_id or ""
+    details = " ".join(v for v in (correction_id, reason) if v) or classification or ""
     _event(wh, incident_id, to_status, current, to_status, None, details, actor)
     return get_incident(wh, incident_id)
+
+
+def matching_incidents(wh: Warehouse, ticket: str, kind: str, args: dict[str, Any], tz: str) -> list[dict[str, Any]]:
+    """The open or investigating incidents a correction answers: the one its ticket names (investigate's next step
+    uses the incident id as ticket), and those its arguments match: an adjustment's day of the daily revenue
+    reconciliation, a reprocess's batches (an incident's first or last batch), a source_refresh's or reprocess's
+    window (the source's incidents of the business days it covers, in tz)."""
+    candidates = [r for status in (OPEN, INVESTIGATING) for r in list_incidents(wh, status)]
+    days: set[date] = set()
+    if args.get("start") and args.get("end"):
+        first = datetime.fromisoformat(str(args["start"])).astimezone(ZoneInfo(tz)).date()
+        end = datetime.fromisoformat(str(args["end"])).astimezone(ZoneInfo(tz))
+        last = (end - timedelta(microseconds=1)).date()
+        days = {first + timedelta(days=n) for n in range((last - first).days + 1)}
+    batch_ids = set(args.get("batch_ids") or [])
+
+    def answers(r: dict[str, Any]) -> bool:
+        if r["INCIDENT_ID"] == ticket.strip():
+            return True
+        if kind == "adjustment":
+            return r["CHECK_ID"] == DAILY_REVENUE and str(r["BUSINESS_DATE"]) == str(args.get("date"))
+        if kind in ("reprocess", "source_refresh") and r["SOURCE"] == args.get("source"):
+            return bool({r["FIRST_BATCH_ID"], r["LAST_BATCH_ID"]} & batch_ids) or r["BUSINESS_DATE"] in days
+        return False
+
+    return [r for r in candidates if answers(r)]
+
+
+def mark_corrected(
+    wh: Warehouse, correction_id: str, ticket: str, kind: str, args: dict[str, Any], *, tz: str, actor: str, gate: str
+) -> list[str]:
+    """Move every incident the applied correction answers (matching_incidents) to corrected with its id, after its
+    gate passed; each move is an OPS.INCIDENT_EVENTS row and an audit log entry. The incident ids moved."""
+    moved = []
+    for row in matching_incidents(wh, ticket, kind, args, tz):
+        reason = f"correction {correction_id} ({kind}) applied; gate {gate} passed"
+        transition(wh, row["INCIDENT_ID"], CORRECTED, actor=actor, reason=reason, correction_id=correction_id)
+        moved.append(row["INCIDENT_ID"])
+    return moved
 
 
 def _event(

@@ -92,6 +92,8 @@ def test_an_adjustment_from_request_to_export_and_the_revenue_reconciles_with_fi
     drop_finance(landing_store(load_settings()), DAY, {"USD": (9500, 0)})  # finance wrote 500 off
     before = consistency_check(**gate_window())
     assert before.status == "HELD" and "reconciliation.daily_revenue" in (before.reason or "")
+    (incident,) = query("SELECT INCIDENT_ID, STATUS FROM OPS.INCIDENTS")  # the held day
+    assert incident["STATUS"] == "open"
 
     cid = request_adjustment(cli, -500)
     code, _, err = cli("alice", "corrections", "approve", cid)
@@ -107,6 +109,17 @@ def test_an_adjustment_from_request_to_export_and_the_revenue_reconciles_with_fi
     assert code == 0, err
     applied = json.loads(out)
     assert (applied["status"], applied["changed"], applied["gate"]["status"]) == ("applied", True, "COMMITTED")
+    # the adjustment of the held day answers its incident: corrected, with the correction's id, audited
+    assert applied["incidents"] == [incident["INCIDENT_ID"]]
+    assert applied["message"] == f"{cid} applied; incident {incident['INCIDENT_ID']} corrected"
+    (corrected,) = query("SELECT STATUS, CORRECTION_ID FROM OPS.INCIDENTS")
+    assert (corrected["STATUS"], corrected["CORRECTION_ID"]) == ("corrected", cid)
+    (event,) = query("SELECT * FROM OPS.INCIDENT_EVENTS WHERE EVENT = 'corrected'")
+    assert (event["FROM_STATUS"], event["ACTOR"]) == ("open", "alice")
+    assert event["DETAILS"] == f"{cid} correction {cid} (adjustment) applied; gate consistency-{cid} passed"
+    audit = query("SELECT KIND, ACTOR FROM OPS.AUDIT_LOG WHERE SUBJECT = %(i)s ORDER BY SEQ",
+                  {"i": incident["INCIDENT_ID"]})  # fmt: skip
+    assert [(a["KIND"], a["ACTOR"]) for a in audit][-1] == ("incident.corrected", "alice")
     (revenue,) = query("SELECT * FROM MARTS.DAILY_REVENUE WHERE BUSINESS_DATE = %(d)s", {"d": DAY})
     assert (revenue["CAPTURED_MINOR"], revenue["REFUNDED_MINOR"], revenue["NET_MINOR"]) == (10000, 0, 9500)
     (recon,) = query("SELECT * FROM OPS.DAILY_RECONCILIATION WHERE _BATCH_ID = %(b)s", {"b": f"consistency-{cid}"})
@@ -175,6 +188,10 @@ def test_a_held_gate_leaves_the_correction_applied_with_the_reason_and_the_marts
     assert query("SELECT * FROM MARTS.DAILY_REVENUE") == published
     assert [a["AMOUNT_MINOR"] for a in query("SELECT * FROM MARTS.REVENUE_ADJUSTMENTS")] == [250]
     assert show(cli, cid)["status"] == "applied, gate held"
+    # the correction's own held gate opened the day's incident; a held gate corrects nothing
+    assert [(i["STATUS"], i["CORRECTION_ID"], i["LAST_BATCH_ID"]) for i in query("SELECT * FROM OPS.INCIDENTS")] == [
+        ("open", None, f"consistency-{cid}")
+    ]
     code, out, _ = cli("alice", "corrections", "list", "--status", "applied, gate held", "--json")
     assert [json.loads(line)["correction_id"] for line in out.splitlines()] == [cid]
 
@@ -252,13 +269,17 @@ def test_a_quarantine_release_publishes_the_reviewed_row_after_rechecking_it(
                        "--reason", "r", "--ticket", "OPS-9", "--override", str(override))  # fmt: skip
     assert code == 2 and "the row of order 2 lacks customer_id, currency, total_amount_minor, created_at" in err
     override.write_text(json.dumps([reviewed]))
+    (incident,) = query("SELECT INCIDENT_ID FROM OPS.INCIDENTS WHERE CHECK_ID = 'schema.status_allowed'")
     code, out, err = cli("alice", "corrections", "request", "--kind", "quarantine_release", "--source", "orders",
-                         "--reason", "status typo confirmed with the shop", "--ticket", "OPS-9",
+                         "--reason", "status typo confirmed with the shop", "--ticket", incident["INCIDENT_ID"],
                          "--override", str(override), "--json")  # fmt: skip
     assert code == 0, err
     cid = json.loads(out)["correction_id"]
     applied = approve_and_apply(cli, cid)
     assert applied["status"] == "applied" and applied["gate"]["status"] == "COMMITTED"
+    assert applied["incidents"] == [incident["INCIDENT_ID"]]  # the ticket names the incident
+    assert query("SELECT STATUS, CORRECTION_ID FROM OPS.INCIDENTS WHERE INCIDENT_ID = %(i)s",
+                 {"i": incident["INCIDENT_ID"]}) == [{"STATUS": "corrected", "CORRECTION_ID": cid}]  # fmt: skip
     (row,) = query("SELECT * FROM CORE.ORDERS WHERE ORDER_ID = 2")
     assert (row["STATUS"], row["_BATCH_ID"]) == ("paid", f"orders-repair-{cid}")
     (batch,) = query("SELECT * FROM OPS.LOAD_BATCHES WHERE BATCH_ID = %(b)s", {"b": f"orders-repair-{cid}"})
@@ -285,7 +306,13 @@ def test_a_source_refresh_lands_a_new_version_beside_the_old_and_verify_names_a_
                          "--ticket", "OPS-10", "--json")  # fmt: skip
     assert code == 0, err
     cid = json.loads(out)["correction_id"]
-    assert approve_and_apply(cli, cid)["status"] == "applied"
+    applied = approve_and_apply(cli, cid)
+    assert applied["status"] == "applied"
+    (incident,) = query("SELECT * FROM OPS.INCIDENTS")  # the rule the fixed code dropped; its batch was replayed
+    assert (incident["CHECK_ID"], incident["LAST_BATCH_ID"]) == ("schema.amount_minor_non_negative", orders_batch_id())
+    assert (applied["incidents"], incident["STATUS"], incident["CORRECTION_ID"]) == (
+        [incident["INCIDENT_ID"]], "corrected", cid,
+    )  # fmt: skip
     totals = {r["ORDER_ID"]: r["TOTAL_AMOUNT_MINOR"] for r in query("SELECT * FROM CORE.ORDERS")}
     assert totals == {1: 3000, 2: 2500}
     store = landing_store(load_settings())
@@ -332,7 +359,13 @@ def test_a_reprocess_replays_a_batch_with_the_fixed_checks_and_reproduces_it(
                          "--ticket", "ENG-5", "--json")  # fmt: skip
     assert code == 0, err
     cid = json.loads(out)["correction_id"]
-    assert approve_and_apply(cli, cid)["status"] == "applied"
+    applied = approve_and_apply(cli, cid)
+    assert applied["status"] == "applied"
+    (incident,) = query("SELECT * FROM OPS.INCIDENTS")  # the rule the fixed code dropped; its batch was replayed
+    assert (incident["CHECK_ID"], incident["LAST_BATCH_ID"]) == ("schema.amount_minor_non_negative", orders_batch_id())
+    assert (applied["incidents"], incident["STATUS"], incident["CORRECTION_ID"]) == (
+        [incident["INCIDENT_ID"]], "corrected", cid,
+    )  # fmt: skip
     totals = {r["ORDER_ID"]: (r["TOTAL_AMOUNT_MINOR"], r["_BATCH_ID"]) for r in query("SELECT * FROM CORE.ORDERS")}
     assert totals == {1: (2500, orders_batch_id() + "-v2"), 2: (-5, orders_batch_id() + "-v2")}
     outcome = json.loads(landing_store(load_settings()).get(f"raw/corrections/{cid}/outcome.json"))

@@ -1,8 +1,9 @@
 """Root cause: from a wrong number (an incident, a metric on a day, an order, a batch) to its likely cause.
 
-`evidence` fetches bounded slices (sql/rootcause/), `hypotheses` and `timing_and_code` test source change, late
-arriving data, ETL bug and transformation logic as pure functions of that evidence, `verdict` ranks them and
-writes the next step, `report` renders text and a self-contained HTML page.
+`evidence` fetches bounded slices (sql/rootcause/), `hypotheses` (with `shifts`, `duplicates`) and `timing_and_code`
+test source change, late arriving data, ETL bug and transformation logic as pure functions of that evidence (`items`:
+what they are made of), `verdict` ranks them and writes the next step, `report` renders text and a self-contained HTML
+page.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from northstar.incidents import get_incident
+from northstar.landing import landing_store
 from northstar.rootcause.evidence import (
     METRICS,
     REVENUE_METRICS,
@@ -37,6 +39,8 @@ __all__ = [
     "resolve_subject",
 ]
 
+INCIDENT_METRICS = {"duplicates.daily_rate": "duplicate_rate"}  # checks whose incident is a metric's SLA breach
+
 
 def resolve_subject(
     wh: Warehouse,
@@ -55,10 +59,11 @@ def resolve_subject(
     if incident:
         row = get_incident(wh, incident)
         revenue = row["CHECK_ID"].startswith("reconciliation.") or row["SOURCE"] == "consistency"
+        metric = INCIDENT_METRICS.get(row["CHECK_ID"]) or ("daily_revenue" if revenue else "checks")
         return Subject(
             "incident",
             incident,
-            "daily_revenue" if revenue else "checks",
+            metric,
             row["BUSINESS_DATE"],
             currency,
             None if row["SOURCE"] == "consistency" else row["SOURCE"],
@@ -88,7 +93,14 @@ def investigate(
 ) -> tuple[Verdict, Evidence]:
     """Gather the subject's evidence, add a dry-run replay's per-table differences (replayer: the caller's, since
     replaying is a flow; dicts with batch_id, table, added, removed, changed, sample), and classify."""
-    ev = gather(wh, subject, settings.consistency.business_tz, int(settings.orders.overlap.total_seconds() // 60))
+    ev = gather(
+        wh,
+        subject,
+        settings.consistency.business_tz,
+        int(settings.orders.overlap.total_seconds() // 60),
+        landing_store(settings),
+        settings.consistency.reconcile_days,
+    )
     ev.replay = replayer(ev) if replayer else []
     return classify(ev), ev
 

@@ -10,10 +10,13 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from northstar.landing import LandingStore
 from northstar.slices import day_bounds
+from northstar.sources.finance.reports import day_prefix
 from northstar.sqlfiles import read_sql
 from northstar.warehouse import Warehouse
 
@@ -50,12 +53,17 @@ class Evidence:
     low: datetime
     high: datetime
     overlap_minutes: int
+    reconcile_days: int = 1  # NORTHSTAR_RECONCILE_DAYS: a gate compares the days up to this many before its window end
     batches: list[dict[str, Any]] = field(default_factory=list)  # the ledger from a week before to two days after
     failures: list[dict[str, Any]] = field(default_factory=list)
+    null_rates: list[dict[str, Any]] = field(default_factory=list)  # not_null checks per batch: rows checked, failed
     quarantine: list[dict[str, Any]] = field(default_factory=list)
     unknown_values: list[dict[str, Any]] = field(default_factory=list)  # quarantined orders' unknown status/currency
     reconciliation: list[dict[str, Any]] = field(default_factory=list)
     sla: list[dict[str, Any]] = field(default_factory=list)
+    duplicates: list[dict[str, Any]] = field(default_factory=list)  # the day's duplicate candidate pairs
+    duplicates_before: dict[str, Any] = field(default_factory=dict)  # the trailing week's DUPLICATES and ORDERS
+    finance_files: list[tuple[str, datetime]] = field(default_factory=list)  # the day's finance reports, landed at
     published_after: list[dict[str, Any]] = field(default_factory=list)
     late_rows: list[dict[str, Any]] = field(default_factory=list)
     references: list[dict[str, Any]] = field(default_factory=list)
@@ -63,6 +71,7 @@ class Evidence:
     stripe: list[dict[str, Any]] = field(default_factory=list)
     publications: list[dict[str, Any]] = field(default_factory=list)
     mart_values: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # publication id -> its rows
+    model_files: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)  # pub -> node: (checksum, path)
     curated: list[dict[str, Any]] = field(default_factory=list)
     order_facts: list[dict[str, Any]] = field(default_factory=list)
     replay: list[dict[str, Any]] = field(default_factory=list)  # a dry-run reprocess's per-table differences
@@ -115,15 +124,24 @@ class Fetcher:
         return self.wh.query(sql or read_sql(f"rootcause/{relative}"), params)
 
 
-def gather(wh: Warehouse, subject: Subject, tz: str, overlap_minutes: int) -> Evidence:
-    """Fetch every slice the hypotheses need for subject (business days in tz)."""
+def gather(
+    wh: Warehouse,
+    subject: Subject,
+    tz: str,
+    overlap_minutes: int,
+    store: LandingStore | None = None,
+    reconcile_days: int = 1,
+) -> Evidence:
+    """Fetch every slice the hypotheses need for subject (business days in tz); from the landing store (when given)
+    the day's finance reports with their landing times and the dbt manifests of publications whose SQL changed."""
     low, high = day_bounds([subject.day], tz)
-    ev = Evidence(subject, low, high, overlap_minutes)
+    ev = Evidence(subject, low, high, overlap_minutes, reconcile_days)
     f = Fetcher(wh, ev)
     wide = {"low": low - timedelta(days=TRAILING_DAYS), "high": high + timedelta(days=LATER_DAYS)}
     day = {"day": subject.day, "low": low, "high": high, "currency": subject.currency}
     ev.batches = f.rows("select_batches_in_range.sql", wide)
     ev.failures = f.rows("select_check_failures_in_range.sql", wide)
+    ev.null_rates = f.rows("select_null_rates_in_range.sql", wide)
     ev.quarantine = f.rows("select_quarantine_reasons_in_range.sql", wide)
     ev.unknown_values = f.rows("select_unknown_values_in_range.sql", wide)
     ev.reconciliation = f.rows("select_daily_reconciliation_day.sql", day)
@@ -137,10 +155,42 @@ def gather(wh: Warehouse, subject: Subject, tz: str, overlap_minutes: int) -> Ev
     if subject.metric in ("duplicate_rate", "freshness"):
         metric = "freshness%" if subject.metric == "freshness" else subject.metric
         ev.sla = f.rows("select_sla_metrics_day.sql", day | {"metric": metric})
+    if subject.metric == "duplicate_rate":
+        ev.duplicates = f.rows("select_duplicate_candidates_day.sql", day)
+        week = {"first_day": subject.day - timedelta(days=TRAILING_DAYS), "day": subject.day, "high": low}
+        week["low"] = day_bounds([week["first_day"]], tz)[0]
+        ev.duplicates_before = f.rows("select_duplicate_rate_trailing.sql", week)[0]
     if subject.kind == "order":
         ev.order_facts = f.rows("select_order_facts.sql", {"order_id": int(subject.value)})
     _marts(f, ev, day)
+    if store is not None:
+        landed = store.list_modified(day_prefix(subject.day))
+        naive = [(k, t.astimezone(UTC).replace(tzinfo=None)) for k, t in landed]
+        ev.finance_files = sorted(naive, key=lambda kv: kv[1])
+        ev.queries.append(f"landing: {day_prefix(subject.day)}")
+        _model_files(store, ev)
     return ev
+
+
+def _model_files(store: LandingStore, ev: Evidence) -> None:
+    """The models' file checksums of each kept publication whose SQL hash differs from the one before it (from its
+    dbt manifest in the landing store): what the analytics engineer changed. At most the five recent ones."""
+    pubs = sorted(ev.publications, key=lambda p: p["CREATED_AT"])
+    wanted: dict[str, dict[str, Any]] = {}
+    for a, b in pairwise(pubs):
+        if a["SQL_HASH"] != b["SQL_HASH"]:
+            wanted |= {p["PUBLICATION_ID"]: p for p in (a, b) if p.get("MANIFEST_KEY")}
+    for pub_id, pub in wanted.items():
+        try:
+            manifest = json.loads(store.get(str(pub["MANIFEST_KEY"])))
+        except Exception:  # a dropped manifest: that publication's files cannot be compared
+            continue
+        ev.queries.append(f"landing: {pub['MANIFEST_KEY']}")
+        ev.model_files[pub_id] = {
+            uid: (str((n.get("checksum") or {}).get("checksum")), str(n.get("original_file_path")))
+            for uid, n in manifest.get("nodes", {}).items()
+            if n.get("resource_type") == "model"
+        }
 
 
 def _marts(f: Fetcher, ev: Evidence, day: dict[str, Any]) -> None:
@@ -172,6 +222,31 @@ def _decoded(row: dict[str, Any]) -> dict[str, Any]:
     if isinstance(value, str):
         row = row | {"MODEL_VERSIONS": json.loads(value)}
     return row
+
+
+def gates_before_report(ev: Evidence) -> tuple[list[dict[str, Any]], tuple[str, datetime] | None]:
+    """The consistency batches that covered the day (their window ends within NORTHSTAR_RECONCILE_DAYS of it) and
+    ran before finance's first report of the day landed, and that report (key, landed at); ([], None) if none."""
+    if not ev.finance_files:
+        return [], None
+    first = ev.finance_files[0]
+    last_covering = ev.high + timedelta(days=ev.reconcile_days - 1)
+    gates = [
+        b
+        for b in ev.batches
+        if b["SOURCE"] == "consistency"
+        and b["STATUS"] in ("COMMITTED", "HELD")
+        and ev.low < b["WINDOW_END"] <= last_covering
+        and b["STARTED_AT"] is not None
+        and b["STARTED_AT"] < first[1]
+    ]
+    return gates, first
+
+
+def uncompared(ev: Evidence) -> bool:
+    """Finance reported the day after a gate covered it, and no gate has compared the day since."""
+    gates, _ = gates_before_report(ev)
+    return bool(gates) and not ev.reconciliation
 
 
 def business_day(moment: datetime, tz: str) -> date:

@@ -9,74 +9,21 @@ the mart's logic. `classify` ranks them; no inconsistency at all is `none`, what
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
 from typing import Any
 
-from northstar.rootcause.evidence import REVENUE_METRICS, Evidence
-
-SOURCE_CHANGE, LATE, ETL_BUG, TRANSFORMATION, NONE = (
-    "source_change",
-    "late_arriving_data",
-    "etl_bug",
-    "transformation_logic",
-    "none",
+from northstar.rootcause.duplicates import source_duplicates
+from northstar.rootcause.evidence import REVENUE_METRICS, Evidence, gates_before_report, uncompared
+from northstar.rootcause.items import (
+    CONTRACT_CHECKS,
+    SOURCE_CHANGE,
+    VALUE_CHECKS,
+    Finding,
+    Item,
+    Symptom,
+    _ids,
+    _score,
 )
-# a column dropped, retyped or added (orders), a WMS file in no known format or without its keys, a Stripe body that
-# is not the JSON object its contract describes
-CONTRACT_CHECKS = (
-    "schema.columns_present",
-    "schema.column_types",
-    "schema.no_new_columns",
-    "file.parseable",
-    "schema.keys_present",
-    "schema.payload_parseable",
-)
-VALUE_CHECKS = ("schema.status_allowed", "schema.currency_iso4217", "schema.event_type_handled")
-
-
-@dataclass(frozen=True)
-class Item:
-    """One piece of evidence: what it shows, the query or command that shows it, and the ids it names."""
-
-    hypothesis: str
-    claim: str
-    weight: float
-    query: str
-    batch_ids: tuple[str, ...] = ()
-    raw_uris: tuple[str, ...] = ()
-    lineage_run_ids: tuple[str, ...] = ()
-    rows: tuple[dict[str, Any], ...] = ()
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One hypothesis tested: its score (0..1, the weights of its evidence, capped) and the evidence."""
-
-    hypothesis: str
-    score: float
-    evidence: tuple[Item, ...] = ()
-
-
-@dataclass(frozen=True)
-class Symptom:
-    """Whether anything is inconsistent for the subject, and what shows it."""
-
-    inconsistent: bool
-    items: tuple[Item, ...] = field(default_factory=tuple)
-
-
-def _score(items: list[Item]) -> float:
-    return round(max(0.0, min(0.97, sum(i.weight for i in items))), 2)
-
-
-def _ids(ev: Evidence, batch_ids: set[str] | list[str]) -> dict[str, Any]:
-    """batch ids, raw URIs and lineage run ids of the named batches, for an Item."""
-    rows = [b for b in ev.batches if b["BATCH_ID"] in set(batch_ids)]
-    return {
-        "batch_ids": tuple(sorted({b["BATCH_ID"] for b in rows} | set(batch_ids))),
-        "raw_uris": tuple(sorted({b["RAW_URI"] for b in rows if b["RAW_URI"]})),
-        "lineage_run_ids": tuple(sorted({b["LINEAGE_RUN_ID"] for b in rows if b["LINEAGE_RUN_ID"]})),
-    }
+from northstar.rootcause.shifts import _amount_shift, _null_shift, _reason_shift, _status_mix_shift
 
 
 def symptom(ev: Evidence) -> Symptom:
@@ -98,19 +45,20 @@ def symptom(ev: Evidence) -> Symptom:
                 )
             )
         items += _mart_disagreement(ev)
-    if s.metric in ("duplicate_rate", "freshness"):
-        off = [r for r in ev.sla if r["WITHIN_SLA"] is False]
-        if off:
+        if uncompared(ev):
+            gates, report = gates_before_report(ev)
             items.append(
                 Item(
                     "symptom",
-                    f"{len(off)} {s.metric} measurement(s) outside the SLA",
+                    f"{s.day} was never compared with finance: its report ({report[0] if report else ''}) landed "
+                    f"after the gate run(s) covering the day ({', '.join(g['BATCH_ID'] for g in gates[-3:])})",
                     1.0,
-                    "sql/rootcause/select_sla_metrics_day.sql",
-                    **_ids(ev, {r["BATCH_ID"] for r in off}),
-                    rows=tuple(off[-3:]),
+                    "sql/rootcause/select_daily_reconciliation_day.sql",
+                    **_ids(ev, {g["BATCH_ID"] for g in gates}),
                 )
             )
+    if s.metric in ("duplicate_rate", "freshness"):
+        items += _sla_symptom(ev)
     if s.metric in ("quarantine_rate", "checks"):
         items += _check_symptom(ev)
     if s.kind == "order":
@@ -127,6 +75,44 @@ def symptom(ev: Evidence) -> Symptom:
                 )
             )
     return Symptom(bool(items), tuple(items))
+
+
+def _sla_symptom(ev: Evidence) -> list[Item]:
+    """The metric's measurements outside the SLA, each with its value and threshold; a duplicate rate also names the
+    day's candidate pairs and the orders batches that published them."""
+    off = [r for r in ev.sla if r["WITHIN_SLA"] is False]
+    if not off:
+        return []
+    unit = " minutes" if ev.subject.metric == "freshness" else ""
+    values = "; ".join(
+        f"{r['METRIC']} {float(r['VALUE']):.4g}{unit} against {float(r['THRESHOLD']):.4g}{unit} ({r['BATCH_ID']})"
+        for r in off[-3:]
+    )
+    items = [
+        Item(
+            "symptom",
+            f"{len(off)} {ev.subject.metric} measurement(s) of {ev.subject.day} outside the SLA: {values}",
+            1.0,
+            "sql/rootcause/select_sla_metrics_day.sql",
+            **_ids(ev, {r["BATCH_ID"] for r in off}),
+            rows=tuple(off[-3:]),
+        )
+    ]
+    pairs = {(d["ORDER_ID"], d["DUPLICATE_OF"]): d for d in ev.duplicates}
+    if pairs:
+        batches = {b for d in pairs.values() for b in (d["ORDER_BATCH_ID"], d["DUPLICATE_OF_BATCH_ID"]) if b}
+        items.append(
+            Item(
+                "symptom",
+                f"{len(pairs)} duplicate order pair(s) of {ev.subject.day}: "
+                + ", ".join(f"order {o} duplicates {f} ({d['RULE_ID']})" for (o, f), d in list(pairs.items())[:5]),
+                1.0,
+                "sql/rootcause/select_duplicate_candidates_day.sql",
+                **_ids(ev, batches),
+                rows=tuple(list(pairs.values())[:10]),
+            )
+        )
+    return items
 
 
 def _check_symptom(ev: Evidence) -> list[Item]:
@@ -221,6 +207,7 @@ def source_change(ev: Evidence) -> Finding:
             )
     items += _new_values(ev, affected, baseline)
     items += _stripe_shift(ev, affected, baseline) + _reason_shift(ev, affected, baseline) + _amount_shift(ev)
+    items += _null_shift(ev, affected, baseline) + _status_mix_shift(ev) + source_duplicates(ev)
     return Finding(SOURCE_CHANGE, _score(items), tuple(items))
 
 
@@ -270,57 +257,3 @@ def _stripe_shift(ev: Evidence, affected: set[str], baseline: set[str]) -> list[
                 )
             )
     return items
-
-
-def _reason_shift(ev: Evidence, affected: set[str], baseline: set[str]) -> list[Item]:
-    """Quarantine reasons of the affected batches the trailing week never gave (only when it has batches)."""
-    if not baseline:
-        return []
-    before = {r["REASON"] for r in ev.quarantine if r["BATCH_ID"] in baseline}
-    now: Counter[str] = Counter()
-    for r in ev.quarantine:
-        if r["BATCH_ID"] in affected and r["REASON"] not in before:
-            now[r["REASON"]] += int(r["N"])
-    if not now:
-        return []
-    text = ", ".join(f"{reason} ({n} rows)" for reason, n in now.most_common(5))
-    batches = {r["BATCH_ID"] for r in ev.quarantine if r["BATCH_ID"] in affected and r["REASON"] in now}
-    return [
-        Item(
-            SOURCE_CHANGE,
-            f"quarantine-reason mix shifted: new against the trailing week: {text}",
-            0.2,
-            "sql/rootcause/select_quarantine_reasons_in_range.sql",
-            **_ids(ev, batches),
-        )
-    ]
-
-
-def _amount_shift(ev: Evidence) -> list[Item]:
-    """The day's median order amount more than doubled or halved against the trailing days' (by currency)."""
-    day: dict[str, list[tuple[int, float]]] = {}  # currency -> (n, p50) per status
-    before: dict[str, list[tuple[int, float]]] = {}
-    for r in ev.distribution:
-        bucket = day if r["DAY"] >= ev.low.date() else before
-        bucket.setdefault(r["CURRENCY"], []).append((int(r["N"]), float(r["AMOUNT_P50"] or 0)))
-    items = []
-    for currency, rows in day.items():
-        if currency not in before:
-            continue
-        now, then = _weighted(rows), _weighted(before[currency])
-        if then > 0 and (now / then > 2 or now / then < 0.5):
-            items.append(
-                Item(
-                    SOURCE_CHANGE,
-                    f"{currency} order amounts shifted: median {now:.0f} on the day against "
-                    f"{then:.0f} over the trailing week",
-                    0.25,
-                    "sql/rootcause/select_order_distribution.sql",
-                )
-            )
-    return items
-
-
-def _weighted(rows: list[tuple[int, float]]) -> float:
-    total = sum(n for n, _ in rows)
-    return sum(n * v for n, v in rows) / total if total else 0.0

@@ -7,8 +7,9 @@ from collections import Counter
 from typing import Any
 
 from northstar.batches import utc_text
-from northstar.rootcause.evidence import Evidence
-from northstar.rootcause.hypotheses import ETL_BUG, LATE, TRANSFORMATION, Finding, Item, _ids, _score
+from northstar.rootcause.duplicates import taken_twice
+from northstar.rootcause.evidence import Evidence, gates_before_report
+from northstar.rootcause.items import ETL_BUG, LATE, TRANSFORMATION, Finding, Item, _ids, _score
 
 
 def late_arriving_data(ev: Evidence) -> Finding:
@@ -65,8 +66,60 @@ def late_arriving_data(ev: Evidence) -> Finding:
                 rows=tuple(waited[:10]),
             )
         )
-    items += _finance_late(ev)
+    items += _finance_late(ev) + _finance_after_gate(ev) + _stale_sources(ev)
     return Finding(LATE, _score(items), tuple(items))
+
+
+def _finance_after_gate(ev: Evidence) -> list[Item]:
+    """Finance's report of the day landed after gate runs that covered the day: they could not compare it."""
+    gates, report = gates_before_report(ev)
+    if not gates or report is None:
+        return []
+    compared = ev.reconciliation[0]["BATCH_ID"] if ev.reconciliation else None
+    since = f"first compared by {compared}" if compared else "no gate has compared the day with finance since"
+    return [
+        Item(
+            LATE,
+            f"finance's report for {ev.subject.day} ({report[0]}) landed at {report[1]:%Y-%m-%d %H:%M:%S} UTC, after "
+            f"{len(gates)} gate run(s) covering the day had run without it (last: {gates[-1]['BATCH_ID']}, started "
+            f"{gates[-1]['STARTED_AT']:%Y-%m-%d %H:%M:%S}); {since}",
+            0.4,
+            f"sql/rootcause/select_batches_in_range.sql; landing: {report[0]}",
+            **_ids(ev, {g["BATCH_ID"] for g in gates} | ({compared} if compared else set())),
+        )
+    ]
+
+
+def _stale_sources(ev: Evidence) -> list[Item]:
+    """For a freshness breach: each late source's newest committed window and what its batches did after it."""
+    if ev.subject.metric != "freshness":
+        return []
+    items = []
+    for r in ev.sla:
+        if r["WITHIN_SLA"] is not False or not str(r["METRIC"]).startswith("freshness_minutes_"):
+            continue
+        source = str(r["METRIC"]).removeprefix("freshness_minutes_")
+        mine = [b for b in ev.batches if b["SOURCE"] == source]
+        done = [b for b in mine if b["STATUS"] == "COMMITTED" and b["WINDOW_END"] <= r["MEASURED_AT"]]
+        newest = max(done, key=lambda b: b["WINDOW_END"]) if done else None
+        after = [b for b in mine if newest is None or b["WINDOW_START"] >= newest["WINDOW_END"]]
+        since = (
+            "no batch of it ran since"
+            if not after
+            else "since then: " + ", ".join(f"{b['BATCH_ID']} {b['STATUS']}" for b in after[:5])
+        )
+        last = f"its newest committed window ended {newest['WINDOW_END']}" if newest else "no committed window"
+        items.append(
+            Item(
+                LATE,
+                f"{source} was {float(r['VALUE']):.4g} minutes behind at {r['BATCH_ID']} (SLA "
+                f"{float(r['THRESHOLD']):.4g}): {last}, {since}",
+                0.3,
+                "sql/rootcause/select_batches_in_range.sql",
+                **_ids(ev, {b["BATCH_ID"] for b in ([newest] if newest else []) + after[:5]}),
+            )
+        )
+    return items
 
 
 def _finance_late(ev: Evidence) -> list[Item]:
@@ -119,7 +172,7 @@ def etl_bug(ev: Evidence) -> Finding:
                 )
             )
     items += _same_raw_two_versions(ev)
-    items += _replay(ev)
+    items += _replay(ev) + taken_twice(ev)
     return Finding(ETL_BUG, _score(items), tuple(items))
 
 
@@ -216,19 +269,41 @@ def transformation_logic(ev: Evidence) -> Finding:
         )
         before = [p for p, _ in good if p["CREATED_AT"] < pub["CREATED_AT"]]
         if before and _definition(before[0]) != _definition(pub):
-            items.append(
-                Item(
-                    TRANSFORMATION,
-                    f"the marts' definition changed between the good publication "
-                    f"{before[0]['PUBLICATION_ID']} (sql hash {str(before[0]['SQL_HASH'])[:12]}, models "
-                    f"{before[0]['MODEL_VERSIONS']}) and {pub['PUBLICATION_ID']} (sql hash "
-                    f"{str(pub['SQL_HASH'])[:12]}, models {pub['MODEL_VERSIONS']})",
-                    0.35,
-                    "northstar marts publications",
-                    batch_ids=(before[0]["GATE_BATCH_ID"], pub["GATE_BATCH_ID"]),
-                )
-            )
+            items.append(_definition_change(ev, before[0], pub))
     return Finding(TRANSFORMATION, _score(items), tuple(items))
+
+
+def _definition_change(ev: Evidence, good: dict[str, Any], bad: dict[str, Any]) -> Item:
+    """What changed in the marts' definition between the good and the bad publication: the models whose versions
+    changed (the ledger's MODEL_VERSIONS) and the model files added, removed or edited (their dbt manifests)."""
+    changes = []
+    was, now = good.get("MODEL_VERSIONS") or {}, bad.get("MODEL_VERSIONS") or {}
+    for model in sorted(set(was) | set(now)):
+        a, b = was.get(model) or {}, now.get(model) or {}
+        if (a.get("versions"), a.get("latest")) != (b.get("versions"), b.get("latest")):
+            changes.append(
+                f"{model} versions {a.get('versions')} latest {a.get('latest')} -> "
+                f"versions {b.get('versions')} latest {b.get('latest')}"
+            )
+    files_a, files_b = ev.model_files.get(good["PUBLICATION_ID"]), ev.model_files.get(bad["PUBLICATION_ID"])
+    if files_a is not None and files_b is not None:
+        for uid in sorted(set(files_a) | set(files_b)):
+            if uid not in files_a:
+                changes.append(f"{files_b[uid][1]} added")
+            elif uid not in files_b:
+                changes.append(f"{files_a[uid][1]} removed")
+            elif files_a[uid][0] != files_b[uid][0]:
+                changes.append(f"{files_b[uid][1]} edited")
+    what = "; ".join(changes) if changes else "the models' tests or macros (same model files and versions)"
+    return Item(
+        TRANSFORMATION,
+        f"the marts' definition changed between the good publication {good['PUBLICATION_ID']} (sql hash "
+        f"{str(good['SQL_HASH'])[:12]}) and {bad['PUBLICATION_ID']} (sql hash {str(bad['SQL_HASH'])[:12]}): {what}",
+        0.35,
+        "northstar marts publications; dbt manifests "
+        + ", ".join(str(p.get("MANIFEST_KEY")) for p in (good, bad) if p.get("MANIFEST_KEY")),
+        batch_ids=tuple(dict.fromkeys((good["GATE_BATCH_ID"], bad["GATE_BATCH_ID"]))),
+    )
 
 
 def _latest_comparisons(ev: Evidence) -> dict[str, dict[str, Any]]:

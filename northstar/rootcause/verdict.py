@@ -4,22 +4,14 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from northstar.batches import utc_text
-from northstar.rootcause.evidence import Evidence
-from northstar.rootcause.hypotheses import (
-    ETL_BUG,
-    LATE,
-    NONE,
-    SOURCE_CHANGE,
-    TRANSFORMATION,
-    Finding,
-    Item,
-    Symptom,
-    source_change,
-    symptom,
-)
+from northstar.rootcause.duplicates import SOURCE_PAIRS
+from northstar.rootcause.evidence import Evidence, uncompared
+from northstar.rootcause.hypotheses import source_change, symptom
+from northstar.rootcause.items import ETL_BUG, LATE, NONE, SOURCE_CHANGE, TRANSFORMATION, Finding, Item, Symptom
 from northstar.rootcause.timing_and_code import etl_bug, late_arriving_data, transformation_logic
 
 MIN_SCORE = 0.15  # below it a hypothesis has no real support
@@ -45,7 +37,9 @@ class Verdict:
 
 
 def classify(ev: Evidence) -> Verdict:
-    """Test every hypothesis on ev and rank them. Nothing inconsistent: `none`, confidence 1 - the best score."""
+    """Test every hypothesis on ev and rank them. Nothing inconsistent: `none`, confidence 1 - the best score.
+    Inconsistent with no hypothesis reaching MIN_SCORE: the best one, its score as confidence, and a next step that
+    says the evidence is weak (or absent)."""
     seen = symptom(ev)
     ranked = tuple(
         sorted(
@@ -61,15 +55,8 @@ def classify(ev: Evidence) -> Verdict:
             ranked,
             f"nothing to correct: {ev.subject.metric} on {ev.subject.day} is consistent",
         )
-    if top.score < MIN_SCORE:
-        return Verdict(
-            NONE,
-            0.3,
-            seen,
-            ranked,
-            "inconsistent, but no hypothesis is supported by the evidence: "
-            f"read `northstar checks --date {ev.subject.day}` and the batches listed",
-        )
+    if top.score < MIN_SCORE:  # inconsistent all the same: never `none`, which says nothing is off
+        return Verdict(top.hypothesis, top.score, seen, ranked, _weak_step(ev, top))
     total = sum(f.score for f in ranked) or 1.0
     confidence = round(min(0.97, top.score * (0.5 + 0.5 * top.score / total)), 2)
     return Verdict(top.hypothesis, confidence, seen, ranked, next_step(ev, top))
@@ -87,6 +74,8 @@ def next_step(ev: Evidence, top: Finding) -> str:
     source = source_batches[0]["SOURCE"] if source_batches else (s.source or "orders")
     tail = ["--reason", f"{top.hypothesis} on {s.day}", "--ticket", s.incident_id or "TICKET"]
     request = ["northstar", "corrections", "request", "--kind"]
+    if top.hypothesis == SOURCE_CHANGE and (pairs := _source_pairs(top)):
+        return _duplicate_step(ev, pairs, [*request, "source_refresh"], tail)
     if top.hypothesis == SOURCE_CHANGE:
         held = [b for b in source_batches if b["STATUS"] == "HELD"] or source_batches
         if held and any(i.claim.startswith("the source's contract changed") for i in top.evidence):
@@ -96,12 +85,15 @@ def next_step(ev: Evidence, top: Finding) -> str:
                 "update the contract for the new shape (validators/), then re-extract the held window: "
                 + shlex.join(cmd)
             )
-        cmd = [*request, "quarantine_release", "--source", source, "--override", "reviewed.json", *tail]
-        return "review the quarantined rows with the new values (northstar quarantine), then: " + shlex.join(cmd)
+        return _release_step(ev, source, source_batches, [*request, "quarantine_release"], tail)
     if top.hypothesis == ETL_BUG:
         cmd = [*request, "reprocess", "--source", source, *_batch_args([b["BATCH_ID"] for b in source_batches]), *tail]
         return "the current code loads the same raw differently; reprocess the affected batches: " + shlex.join(cmd)
     gap = _gap(ev, top)
+    if top.hypothesis == LATE and uncompared(ev):
+        return _rerun_gate_step(ev)
+    if top.hypothesis == LATE and s.metric == "freshness" and (stale := _freshness_step(ev)):
+        return stale
     if top.hypothesis == LATE and not gap:
         close = f"northstar incidents close {s.incident_id} --reason 'late rows arrived'" if s.incident_id else ""
         return f"none needed: the late rows arrived and {s.day} reconciles with finance now. {close}".strip()
@@ -114,6 +106,96 @@ def next_step(ev: Evidence, top: Finding) -> str:
         rollback = f"`northstar marts rollback --to {good} --reason ...` or " if good else ""
         return f"{rollback}fix the mart's model (dbt/models/marts/), or adjust: " + shlex.join([*cmd, *tail])
     return "the day's figures are still off; adjust: " + shlex.join([*cmd, *tail])
+
+
+def _release_step(
+    ev: Evidence, source: str, source_batches: list[dict[str, Any]], request: list[str], tail: list[str]
+) -> str:
+    """Review the affected batches' quarantined rows, write the reviewed values, request their release."""
+    quarantining = sorted({b["BATCH_ID"] for b in source_batches if int(b["ROWS_QUARANTINED"] or 0) > 0}) or sorted(
+        {b["BATCH_ID"] for b in source_batches}
+    )
+    review = " and ".join(f"`northstar quarantine --batch {b} --json`" for b in quarantining[:5])
+    if source != "orders":  # corrections re-publish orders rows only (northstar.corrections.check_args)
+        return (
+            f"review the quarantined rows ({review}) and update {source}'s contract for the new values "
+            "(validators/); a quarantine_release correction applies to orders only"
+        )
+    override = f"reviewed-{ev.subject.day}.json"
+    cmd = [*request, "--source", source, "--override", override, *tail]
+    return (
+        f"review the quarantined rows ({review}), write their reviewed values to {override} (a JSON list of "
+        "complete orders rows), then: " + shlex.join(cmd)
+    )
+
+
+def _weak_step(ev: Evidence, top: Finding) -> str:
+    """The day is inconsistent but no hypothesis reaches MIN_SCORE: say so, and where to look."""
+    look = f"read `northstar checks --date {ev.subject.day}` and the batches listed"
+    if top.score == 0:
+        return (
+            f"unexplained: {ev.subject.metric} on {ev.subject.day} is inconsistent but no hypothesis has any evidence "
+            f"({top.hypothesis} is only the first of the four, confidence 0); {look}"
+        )
+    return (
+        f"weak evidence: {top.hypothesis} is the best supported cause ({top.score} under {MIN_SCORE}); confirm it "
+        f"before any correction: {look}"
+    )
+
+
+def _source_pairs(top: Finding) -> list[dict[str, Any]]:
+    """The duplicate pairs the source created, from the winning evidence (northstar.rootcause.duplicates)."""
+    return [r for i in top.evidence if i.claim.startswith(SOURCE_PAIRS) for r in i.rows]
+
+
+def _duplicate_step(ev: Evidence, pairs: list[dict[str, Any]], request: list[str], tail: list[str]) -> str:
+    """One purchase created twice: the shop cancels the later order at the source, then the window that published it
+    is re-extracted (a source_refresh), which the gate follows."""
+    later = sorted({int(r["ORDER_ID"]) for r in pairs})
+    batch_ids = {r["ORDER_BATCH_ID"] for r in pairs}
+    loads = sorted((b for b in ev.batches if b["BATCH_ID"] in batch_ids), key=lambda b: b["WINDOW_START"])
+    orders = ", ".join(map(str, later))
+    ask = (
+        f"confirm with the shop that order(s) {orders} repeat a purchase already made and have it cancel them at the "
+        "source (the marts count a confirmed duplicate once; a cancellation that moves updated_at is published by "
+        "the next orders batch, a delete is marked by `northstar reconcile-source orders`)"
+    )
+    if not loads:
+        return ask
+    window = ["--start", _iso(loads[0]["WINDOW_START"]), "--end", _iso(loads[-1]["WINDOW_END"])]
+    cmd = [*request, "--source", "orders", *window, *tail]
+    return f"{ask}; then re-extract the window that published them: " + shlex.join(cmd)
+
+
+def _rerun_gate_step(ev: Evidence) -> str:
+    """Finance reported after the gate: the next gate window after the last one, which compares the day."""
+    gates = [b for b in ev.batches if b["SOURCE"] == "consistency"]
+    last = max(gates, key=lambda b: b["WINDOW_END"])
+    start, end = last["WINDOW_END"], last["WINDOW_END"] + (last["WINDOW_END"] - last["WINDOW_START"])
+    days = (end - timedelta(microseconds=1) - ev.low).days + 1
+    env = f"NORTHSTAR_RECONCILE_DAYS={days} " if days > ev.reconcile_days else ""
+    return (
+        f"finance's report for {ev.subject.day} arrived after the gate ran: run the gate again so it compares the day "
+        f"(the marts publish only if it passes): {env}northstar run consistency --start {_iso(start)} "
+        f"--end {_iso(end)}"
+    )
+
+
+def _freshness_step(ev: Evidence) -> str:
+    """A source behind its SLA: look at its batches, then run its next window."""
+    late = [str(r["METRIC"]).removeprefix("freshness_minutes_") for r in ev.sla if r["WITHIN_SLA"] is False]
+    steps = []
+    for source in dict.fromkeys(late):
+        done = [b for b in ev.batches if b["SOURCE"] == source and b["STATUS"] == "COMMITTED"]
+        command = {"wms": "fulfillment"}.get(source, source)
+        if done:
+            newest = max(done, key=lambda b: b["WINDOW_END"])
+            start, end = newest["WINDOW_END"], newest["WINDOW_END"] + (newest["WINDOW_END"] - newest["WINDOW_START"])
+            run = f"northstar run {command} --start {_iso(start)} --end {_iso(end)}"
+        else:
+            run = f"northstar run {command}"
+        steps.append(f"see why {source} stopped committing (`northstar batches --source {source}`), then {run}")
+    return "; ".join(steps)
 
 
 def _gap(ev: Evidence, top: Finding) -> tuple[str, int] | None:
