@@ -19,11 +19,13 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from northstar.landing import LandingStore
 from northstar.sqlfiles import read_sql
+
+if TYPE_CHECKING:  # DuckDB is imported where a report is read, not by a command that only names a day's prefix
+    import duckdb
 
 PREFIX = "raw/finance/"
 
@@ -47,6 +49,8 @@ def load_reports(con: duckdb.DuckDBPyConnection, store: LandingStore, days: list
     the check reconciliation.finance_report_readable fails, which holds the gate until finance drops a
     corrected file (the raw file stays in the landing store).
     """
+    import duckdb  # here: a command that only names a day's prefix does not load DuckDB
+
     keys = []
     for day in days:
         key = latest_report(store, day)
