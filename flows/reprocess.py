@@ -157,9 +157,9 @@ class Replay(Protocol):
 
 def replays() -> dict[str, Replay]:
     """The sources reprocess supports, by name."""
-    from flows.reprocess_orders import OrdersReplay
+    from flows.reprocess_sources import REPLAYS
 
-    return {"orders": OrdersReplay()}
+    return dict(REPLAYS)
 
 
 def reprocess(
