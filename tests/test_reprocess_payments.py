@@ -12,8 +12,11 @@ import pytest
 
 import flows.payments_microbatch as payments_flow
 import validators.stripe as stripe_checks
+from flows.consistency import consistency_check
 from flows.reprocess import ReprocessError, reprocess
+from flows.reprocess_gate import gate_replayed
 from northstar.batches import Window, batch_id
+from northstar.landing import landing_store
 from northstar.settings import load_settings
 from northstar.warehouse import open_warehouse
 from tests import stripe_payloads as sp
@@ -143,3 +146,48 @@ def test_a_held_batch_is_replayed_and_bad_input_changes_nothing(
         reprocess(settings, "payments", batch_ids=[BASE], reason="raw gone")
     assert hashes() == before
     assert query("SELECT COUNT(*) AS N FROM OPS.BATCH_LEASES") == [{"N": 0}]
+
+
+MARTS = ("MARTS.DAILY_REVENUE", "MARTS.ORDER_PAYMENTS")
+
+
+def marts() -> dict[str, list[str]]:
+    with open_warehouse(load_settings()) as wh:
+        return table_hashes(wh, MARTS)
+
+
+def test_the_marts_follow_a_reprocess_through_the_consistency_gate_and_a_held_gate_keeps_them(
+    pipeline_env: Callable[..., dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipeline_env(NORTHSTAR_RECONCILE_DAYS="1")
+    seed_and_run()
+    settings = load_settings()
+    scheduled = consistency_check(W1.end.isoformat(), (W1.end + timedelta(minutes=15)).isoformat())
+    assert scheduled.status == "COMMITTED"
+    published = marts()
+    captured = "SELECT SUM(CAPTURED_MINOR) AS C FROM MARTS.DAILY_REVENUE"
+    assert query(captured) == [{"C": 7500}]  # payments 1 and 2 succeeded: 2500 + 5000
+
+    original = payments_flow.STRIPE_CHECKS
+    amounts_at_most_3000(monkeypatch)
+    report = reprocess(settings, "payments", batch_ids=[BASE], reason="cap 3000")
+    (gate,) = gate_replayed(settings, report)
+    assert (gate.batch_id, gate.status, gate.days) == (f"consistency-{report.reprocess_id}", "COMMITTED", (T0.date(),))
+    assert "passed" in gate.message and "marts refreshed" in gate.message
+    checked = query("SELECT SOURCE_BATCH_ID FROM OPS.CONSISTENCY_INPUTS WHERE BATCH_ID = %(b)s", {"b": gate.batch_id})
+    assert [r["SOURCE_BATCH_ID"] for r in checked] == [BASE + "-v2"]
+    assert marts() != published and query(captured) == [{"C": 2500}]  # payment 2 is 'processing' now
+    refreshed = marts()
+
+    # the cap is withdrawn: v3 publishes payment 2 as captured again, but finance's report for the day is broken
+    # now (amounts not in minor units), so the gate holds and the marts stay as the last passed gate left them
+    monkeypatch.setattr(payments_flow, "STRIPE_CHECKS", original)
+    store = landing_store(settings)
+    bad = b"business_date,currency,captured_minor,refunded_minor,net_revenue_minor\n2026-11-20,USD,12.50,0,12.50\n"
+    assert store.put_if_absent(f"raw/finance/dt={T0.date()}/report.csv", bad)
+    again = reprocess(settings, "payments", batch_ids=[BASE], reason="cap withdrawn")
+    assert again.new_batch_ids == [BASE + "-v3"]
+    (held,) = gate_replayed(settings, again)
+    assert held.status == "HELD" and "finance_report_readable" in (held.reason or "")
+    assert "the marts keep their previous state" in held.message
+    assert marts() == refreshed
