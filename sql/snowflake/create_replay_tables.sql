@@ -163,3 +163,7 @@ FROM CORE.DISPUTE_STATUS_HISTORY WHERE 1 = 0;
 CREATE TABLE IF NOT EXISTS RAW.STRIPE_EVENTS_HISTORY AS
 SELECT *, CAST(NULL AS VARCHAR) AS _SUPERSEDED_BY, CAST(NULL AS TIMESTAMP_NTZ) AS _SUPERSEDED_AT
 FROM RAW.STRIPE_EVENTS WHERE 1 = 0;
+
+-- A running backfill's flow process writes its heartbeat while it waits for its windows; a RUNNING row whose
+-- heartbeat is older than the lease TTL belongs to a process that is gone and reads as INTERRUPTED.
+ALTER TABLE OPS.BACKFILLS ADD COLUMN IF NOT EXISTS HEARTBEAT_AT TIMESTAMP_NTZ;
