@@ -8,13 +8,14 @@ it as its own batch (`consistency-<reprocess id>`, as a correction does), once p
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flows.consistency import consistency_check
-from flows.reprocess import ReprocessReport
-from northstar.batches import Window
+from flows.reprocess import ReprocessError, ReprocessReport
+from northstar.batches import Window, parse_utc
 from northstar.loads import BatchStatus
 from northstar.settings import Settings
 
@@ -50,9 +51,34 @@ def gate_replayed(settings: Settings, report: ReprocessReport, now: datetime | N
     windows = [b.window for b in report.batches if b.status == BatchStatus.COMMITTED]
     if report.dry_run or not windows:
         return []
+    zone = ZoneInfo(settings.consistency.business_tz)
+    days = {(w.end - timedelta(microseconds=1)).astimezone(zone).date() for w in windows}
+    return _gate_days(settings, sorted(days), report.reprocess_id, now)
+
+
+def recheck_consistency(
+    settings: Settings, start: str | datetime, end: str | datetime, reason: str, now: datetime | None = None
+) -> list[GateVerdict]:
+    """`reprocess --source consistency`: the consistency checks and gate run again over the business days of
+    [start, end) (ISO-8601 with offset, or aware datetimes) with the current code, each run its own batch
+    (`consistency-rc-...`); the marts are refreshed only by a run whose gate passes. Nothing is replayed: the
+    checks read what the sources published. ReprocessError for a blank reason or end not after start."""
+    if not reason or not reason.strip():
+        raise ReprocessError("give a --reason: why the consistency checks run again")
+    lo, hi = (v if isinstance(v, datetime) else parse_utc(v) for v in (start, end))
+    if hi <= lo:
+        raise ReprocessError(f"--end {hi.isoformat()} is not after --start {lo.isoformat()}")
+    zone = ZoneInfo(settings.consistency.business_tz)
+    first, last = lo.astimezone(zone).date(), (hi - timedelta(microseconds=1)).astimezone(zone).date()
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    rid = f"rc-{datetime.now(UTC):%Y%m%dt%H%M%S}-{secrets.token_hex(3)}"
+    return _gate_days(settings, days, rid, now)
+
+
+def _gate_days(settings: Settings, days: list[date], rid: str, now: datetime | None) -> list[GateVerdict]:
+    """One consistency run per `reconcile_days` of the sorted days, each ending with its group's last day."""
     cfg = settings.consistency
     zone = ZoneInfo(cfg.business_tz)
-    days = sorted({(w.end - timedelta(microseconds=1)).astimezone(zone).date() for w in windows})
     groups: list[list[date]] = []
     for day in reversed(days):  # each run reconciles reconcile_days days ending with the day its window ends in
         if groups and (groups[-1][0] - day).days < cfg.reconcile_days:
@@ -65,7 +91,7 @@ def gate_replayed(settings: Settings, report: ReprocessReport, now: datetime | N
         last = group[0]
         day_end = datetime.combine(last + timedelta(days=1), time(), zone).astimezone(UTC)
         end = min(day_end, closed)
-        rerun = report.reprocess_id if len(groups) == 1 else f"{report.reprocess_id}-{n}"
+        rerun = rid if len(groups) == 1 else f"{rid}-{n}"
         outcome = consistency_check((end - GATE_WINDOW).isoformat(), end.isoformat(), rerun_for=rerun)
         verdicts.append(GateVerdict(outcome.batch_id, tuple(sorted(group)), str(outcome.status), outcome.reason))
     return verdicts

@@ -3,6 +3,7 @@ landed events, so a later window's newer state stays and an earlier state comes 
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -12,6 +13,7 @@ import pytest
 
 import flows.payments_microbatch as payments_flow
 import validators.stripe as stripe_checks
+from cli.main import main
 from flows.consistency import consistency_check
 from flows.reprocess import ReprocessError, reprocess
 from flows.reprocess_gate import gate_replayed
@@ -20,6 +22,7 @@ from northstar.landing import landing_store
 from northstar.settings import load_settings
 from northstar.warehouse import open_warehouse
 from tests import stripe_payloads as sp
+from tests.consistency_seed import drop_finance
 from tests.helpers import table_hashes
 from tests.test_payments_flow import land
 from validators.rules import in_range
@@ -191,3 +194,13 @@ def test_the_marts_follow_a_reprocess_through_the_consistency_gate_and_a_held_ga
     assert held.status == "HELD" and "finance_report_readable" in (held.reason or "")
     assert "the marts keep their previous state" in held.message
     assert marts() == refreshed
+
+    # finance resends the day's report: `reprocess --source consistency` runs the checks and gate again for it
+    drop_finance(store, T0.date(), {"USD": (7500, 700)}, name="report-resent.csv")
+    day = ["--start", W0.start.isoformat(), "--end", (W0.start + timedelta(days=1)).isoformat()]
+    out = io.StringIO()
+    assert main(["reprocess", "--source", "consistency", *day, "--reason", "finance resent"], out=out) == 0
+    assert "passed for 2026-11-20: marts refreshed" in out.getvalue()
+    assert query(captured) == [{"C": 7500}]  # v3's payment 2 captured again, now through a passed gate
+    bad = ["reprocess", "--source", "consistency", "--batch", BASE, "--reason", "r"]
+    assert main(bad, out=io.StringIO()) == 2
