@@ -6,6 +6,7 @@ import argparse
 import json
 import time
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from northstar.settings import load_settings
@@ -91,7 +92,11 @@ def _backfills(args: argparse.Namespace, out: TextIO) -> int:
     from northstar.sqlfiles import read_sql
     from northstar.warehouse import open_warehouse
 
-    with open_warehouse(load_settings()) as wh:
-        rows = wh.query(read_sql("snowflake/select_ops_backfills.sql"))
+    settings = load_settings()
+    # a RUNNING backfill without a heartbeat for a lease TTL has lost its process: it reads as INTERRUPTED (the
+    # same rule as flows/backfill.py::stale_before, not imported: a listing does not load Prefect)
+    stale = datetime.now(UTC).replace(tzinfo=None) - settings.lease_ttl
+    with open_warehouse(settings) as wh:
+        rows = wh.query(read_sql("snowflake/select_ops_backfills.sql"), {"stale_before": stale})
     print_rows(rows, out, as_json=args.json)
     return 0

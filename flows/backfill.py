@@ -18,20 +18,21 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from prefect import flow, task
-from prefect.futures import PrefectFuture, as_completed
+from prefect.futures import PrefectFuture, wait
 from prefect.task_runners import ProcessPoolTaskRunner
 
 from flows.engine import BatchOutcome, BatchSource, current_flow_run_id, run_batch
 from northstar.batches import Window, parse_utc
 from northstar.loads import BatchStatus
 from northstar.marts.publication import actor
-from northstar.settings import load_settings
+from northstar.settings import Settings, load_settings
 from northstar.warehouse import open_warehouse
 
 SOURCES = ("orders", "payments", "fulfillment", "consistency")
 WINDOW_SIZES = {"15m": timedelta(minutes=15), "1h": timedelta(hours=1), "1d": timedelta(days=1)}
 SEQUENTIAL = {"consistency"}  # its slice and pending references are one run's at a time (prefect.yaml)
 FAILED = "FAILED"  # a window whose run raised (recorded FAILED in the ledger by the engine)
+HEARTBEAT_SECONDS = 30.0  # at most this long between heartbeats (a third of the lease TTL when that is shorter)
 
 Listener = Callable[[dict[str, Any]], None]
 _listeners: list[Listener] = []
@@ -154,30 +155,56 @@ def backfill(
            "range_end": windows[-1].end, "window_seconds": int((windows[0].end - windows[0].start).total_seconds()),
            "workers": workers, "reason": reason, "requested_by": actor(), "code_version": settings.code_version,
            "flow_run_id": current_flow_run_id(), "windows_total": len(windows), "started_at": t0}  # fmt: skip
-    with open_warehouse(settings) as wh:
+    with open_warehouse(settings) as wh:  # the source's backfills whose process is gone are INTERRUPTED
+        wh.run_file(
+            "snowflake/update_ops_backfills_interrupted.sql", {"source": source, "stale_before": stale_before(settings)}
+        )
         wh.run_file("snowflake/insert_into_ops_backfills.sql", row)
-    results = _run_windows(source, windows, workers)
+
+    def beat() -> None:
+        with open_warehouse(settings) as wh:
+            wh.run_file("snowflake/update_ops_backfills_heartbeat.sql", {"backfill_id": backfill_id, "now": _utc_now()})
+
+    every = min(HEARTBEAT_SECONDS, settings.lease_ttl.total_seconds() / 3)
+    results = _run_windows(source, windows, workers, beat, every)
     summary = _summary(backfill_id, source, results, _since(t0))
     with open_warehouse(settings) as wh:
         wh.run_file("snowflake/update_ops_backfills.sql", asdict(summary) | {"finished_at": datetime.now(UTC)})
     return summary
 
 
-def _run_windows(source: str, windows: list[Window], workers: int) -> list[dict[str, Any]]:
-    """Submit every window to a pool of `workers` processes (each its own warehouse login); report each as it ends."""
+def _run_windows(
+    source: str, windows: list[Window], workers: int, beat: Callable[[], None], every: float
+) -> list[dict[str, Any]]:
+    """Submit every window to a pool of `workers` processes (each its own warehouse login); report each as it ends,
+    and call beat (the backfill's heartbeat) at least every `every` seconds while windows run."""
     results: list[dict[str, Any]] = []
     runner = ProcessPoolTaskRunner(max_workers=workers)
     with runner:
-        futures: list[PrefectFuture[dict[str, Any]]] = [
+        pending: list[PrefectFuture[dict[str, Any]]] = [
             runner.submit(backfill_window, {"source": source, "start": w.start.isoformat(), "end": w.end.isoformat()})
             for w in windows
         ]
-        for future in as_completed(futures):
-            result = future.result()
-            results.append(result)
-            for listener in list(_listeners):
-                listener(result)
+        while pending:
+            done = wait(pending, timeout=every).done
+            for future in (f for f in pending if f in done):
+                result = future.result()
+                results.append(result)
+                for listener in list(_listeners):
+                    listener(result)
+            pending = [f for f in pending if f not in done]
+            beat()
     return results
+
+
+def stale_before(settings: Settings, now: datetime | None = None) -> datetime:
+    """A RUNNING backfill without a heartbeat since this moment (naive UTC) has lost its process: INTERRUPTED."""
+    return (now or _utc_now()) - settings.lease_ttl
+
+
+def _utc_now() -> datetime:
+    """Now as the warehouse's TIMESTAMP_NTZ columns hold it (naive UTC)."""
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _summary(backfill_id: str, source: str, results: list[dict[str, Any]], seconds: float) -> BackfillSummary:

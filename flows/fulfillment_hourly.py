@@ -96,14 +96,18 @@ def land_wms_files(settings: Settings, cfg: SftpSettings, window: Window, batch:
 
 
 @task
-def validate_wms(settings: Settings, landed: LandedFiles, window: Window) -> ValidatedWms:
-    """Judge each file, check the loaded files' lines in DuckDB, write the three Parquet files to stage."""
+def validate_wms(
+    settings: Settings, landed: LandedFiles, window: Window, excluding: frozenset[str] = frozenset()
+) -> ValidatedWms:
+    """Judge each file, check the loaded files' lines in DuckDB, write the three Parquet files to stage; what the
+    batches in `excluding` recorded is not held against the files (a reprocess: the version it supersedes and the
+    batches of later windows, so a replay judges its files as their first run did)."""
     folder, watch = settings.work_dir / landed.batch_id, Stopwatch()
     folder.mkdir(parents=True, exist_ok=True)
     store = landing_store(settings)
     with open_warehouse(settings) as wh:
         with watch.stage("parse"):
-            seen, latest = recorded_content(wh, landed.files)
+            seen, latest = recorded_content(wh, landed.files, excluding)
             verdicts, tables = judge_files(
                 landed.files, lambda f: verified_bytes(store, f.key, f.sha256), store.uri, seen, latest
             )
@@ -111,7 +115,7 @@ def validate_wms(settings: Settings, landed: LandedFiles, window: Window) -> Val
             pq.write_table(lines, folder / "lines.parquet")
         with watch.stage("published_keys"):
             shipment_ids = pc.unique(pc.drop_null(lines["shipment_id"])).to_pylist()
-            published = published_keys(wh, shipment_ids, folder, landed.batch_id)
+            published = published_keys(wh, shipment_ids, folder, landed.batch_id, excluding)
     with watch.stage("check"), duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
         routed = with_file_results(route_lines(con, folder / "lines.parquet", published, window.end), verdicts)
@@ -160,24 +164,7 @@ class FulfillmentSource:
         return land_wms_files(settings, self.cfg, window, batch)
 
     def validate(self, settings: Settings, landed: LandedFiles, window: Window, batch: str) -> Validated:
-        checked = validate_wms(settings, landed, window)
-        routed, mtimes = checked.routed, [f.mtime for f in landed.files]
-        return Validated(
-            results=routed.results,
-            rows_extracted=routed.rows_extracted,
-            rows_passed=routed.rows_passed,
-            rows_quarantined=routed.rows_quarantined,
-            plan=None if routed.held else WMS_LOAD.in_folder(checked.folder),
-            held_reason=routed.held_reason,
-            summary=_files_summary(checked.files),
-            raw_uri=landing_store(settings).uri(landed.manifest_key),
-            watermark_low=min(mtimes, default=None),  # the watermarks span the files' mtimes
-            watermark_high=max(mtimes, default=None),
-            inputs=_inputs(self.cfg, checked),
-            quarantined_by_reason=checked.quarantined_by_reason,
-            extra={"files": checked.files},
-            seconds=checked.seconds,
-        )
+        return engine_view(settings, self.cfg, landed, validate_wms(settings, landed, window))
 
     def lineage_outputs(self, settings: Settings, outcome: BatchOutcome, validated: Validated) -> list[DatasetRef]:
         """The tables the batch wrote, with their row counts."""
@@ -196,6 +183,27 @@ class FulfillmentSource:
         """Alert on files quarantined whole, then move the batch's files to the archive folder."""
         _report_files(landed.batch_id, validated.extra["files"])
         archive_wms_files(self.cfg, landed)
+
+
+def engine_view(settings: Settings, cfg: SftpSettings, landed: LandedFiles, checked: ValidatedWms) -> Validated:
+    """The engine's view of a checked batch: the router's verdict, the files' summary, watermarks and inputs."""
+    routed, mtimes = checked.routed, [f.mtime for f in landed.files]
+    return Validated(
+        results=routed.results,
+        rows_extracted=routed.rows_extracted,
+        rows_passed=routed.rows_passed,
+        rows_quarantined=routed.rows_quarantined,
+        plan=None if routed.held else WMS_LOAD.in_folder(checked.folder),
+        held_reason=routed.held_reason,
+        summary=_files_summary(checked.files),
+        raw_uri=landing_store(settings).uri(landed.manifest_key),
+        watermark_low=min(mtimes, default=None),  # the watermarks span the files' mtimes
+        watermark_high=max(mtimes, default=None),
+        inputs=_inputs(cfg, checked),
+        quarantined_by_reason=checked.quarantined_by_reason,
+        extra={"files": checked.files},
+        seconds=checked.seconds,
+    )
 
 
 @flow(name=JOB)

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import duckdb
+import pyarrow.parquet as pq
 from prefect import flow, task
 
 from flows.engine import BatchOutcome, Validated, run_batch, warehouse_namespace
@@ -20,6 +21,7 @@ from northstar.settings import Settings
 from northstar.sources.stripe import SOURCE
 from northstar.sources.stripe.events import (
     DEFAULT_LOOKBACK_DAYS,
+    LANDED_SCHEMA,
     PREFIX,
     LandedEvents,
     land_events,
@@ -86,14 +88,15 @@ def extract_payments(settings: Settings, window: Window, batch: str, lookback_da
 
 
 @task
-def validate_payments(settings: Settings, landed: LandedEvents) -> Validated:
-    """Parse and check the events in DuckDB, map the passed ones to states, and write the load files."""
+def validate_payments(settings: Settings, landed: LandedEvents, context: Path | None = None) -> Validated:
+    """Parse and check the events in DuckDB, map the passed ones to states, and write the load files.
+
+    context (a reprocess): other batches' landed events of the objects this batch's events name (LANDED_SCHEMA
+    Parquet). They are checked and mapped with the batch's events, so the state files hold each object's state
+    over all its passing events; the events, quarantine and counts are the batch's own.
+    """
     folder = settings.work_dir / landed.batch_id / "load"
-    spill = settings.work_dir / landed.batch_id / "duckdb-spill"  # DuckDB removes its files on close
-    spill.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(config={"memory_limit": DUCKDB_MEMORY_LIMIT, "temp_directory": str(spill)}) as con:
-        con.execute("SET TimeZone = 'UTC'")
-        con.execute("SET preserve_insertion_order = false")  # lets DuckDB write Parquet in parallel
+    with _duckdb(settings, landed.batch_id) as con:
         schema_results = load_events(con, landed.local_file)
         routed = route(con, STRIPE_EVENTS, STRIPE_CHECKS, schema_results, {})
         by_reason: dict[str, int] = {}
@@ -101,6 +104,8 @@ def validate_payments(settings: Settings, landed: LandedEvents) -> Validated:
             map_events(con)
             write_load_files(con, landed.local_file, folder)
             by_reason = quarantine_reasons(con)
+    if context is not None and not routed.held:
+        _rebuild_states(settings, landed, context, folder)
     store = landing_store(settings)
     source = landing_dataset(store)
     return Validated(
@@ -116,6 +121,37 @@ def validate_payments(settings: Settings, landed: LandedEvents) -> Validated:
         inputs=[replace(source, row_count=routed.rows_extracted)],
         quarantined_by_reason=by_reason,
     )
+
+
+STATE_FILES = ("payments.parquet", "refunds.parquet", "disputes.parquet", "dispute_history.parquet",
+               "charge_refunded.parquet")  # fmt: skip
+
+
+def _duckdb(settings: Settings, batch: str) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection capped at DUCKDB_MEMORY_LIMIT, spilling to the batch's work folder."""
+    spill = settings.work_dir / batch / "duckdb-spill"  # DuckDB removes its files on close
+    spill.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY_LIMIT, "temp_directory": str(spill)})
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET preserve_insertion_order = false")  # lets DuckDB write Parquet in parallel
+    return con
+
+
+def _rebuild_states(settings: Settings, landed: LandedEvents, context: Path, folder: Path) -> None:
+    """Replace the state files with the states of the batch's events and the context events checked and mapped
+    together (the same checks and mapping; a context event the current checks reject is left out)."""
+    combined, rebuilt = folder.parent / "with_context.parquet", folder.parent / "rebuilt"
+    with pq.ParquetWriter(combined, LANDED_SCHEMA) as writer:
+        for part in (landed.local_file, context):
+            writer.write_table(pq.read_table(part, schema=LANDED_SCHEMA))
+    with _duckdb(settings, landed.batch_id) as con:
+        routed = route(con, STRIPE_EVENTS, STRIPE_CHECKS, load_events(con, combined), {})
+        if routed.held:  # the batch alone passed: the context holds it, so it cannot be rebuilt
+            raise ValueError(f"the other batches' events of this batch's objects are held: {routed.held_reason}")
+        map_events(con)
+        write_load_files(con, combined, rebuilt)
+    for name in STATE_FILES:
+        (rebuilt / name).replace(folder / name)
 
 
 class PaymentsSource:

@@ -134,9 +134,20 @@ class Target:
 class Replay(Protocol):
     """What reprocess needs of a source: where its raw landed, how to check it again, and what to compare."""
 
-    source: str
-    job: str
-    diff_queries: tuple[tuple[str, str, dict[str, Any]], ...]  # (table, SQL file, extra parameters)
+    @property
+    def source(self) -> str:
+        """The source's name (ledger, CLI)."""
+        ...
+
+    @property
+    def job(self) -> str:
+        """The source's flow and lineage job name."""
+        ...
+
+    @property
+    def diff_queries(self) -> tuple[tuple[str, str, dict[str, Any]], ...]:
+        """(table, SQL file, extra parameters) per table compared."""
+        ...
 
     def raw_exists(self, settings: Settings, target: Target) -> bool:
         """Whether the batch's landed raw (its manifest) is still in the landing store."""
@@ -157,9 +168,9 @@ class Replay(Protocol):
 
 def replays() -> dict[str, Replay]:
     """The sources reprocess supports, by name."""
-    from flows.reprocess_orders import OrdersReplay
+    from flows.reprocess_sources import REPLAYS
 
-    return {"orders": OrdersReplay()}
+    return dict(REPLAYS)
 
 
 def reprocess(

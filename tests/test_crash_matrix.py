@@ -169,8 +169,20 @@ def test_a_run_killed_at_a_step_boundary_reruns_to_the_uninterrupted_result(
         # stops, so the local warehouse is restarted, as Snowflake would have aborted it.
         _ok(northstar("down"))
     time.sleep(LEASE_SECONDS + 0.5)  # the killed run's lease expires
+    if scenario == "backfill":  # its process is gone: the listing reads its RUNNING row as INTERRUPTED
+        (killed,) = [json.loads(line) for line in _ok(northstar("backfills", "--json")).splitlines()]
+        assert killed["STATUS"] == "INTERRUPTED"
     try:
         _ok(northstar(*command(scenario)))
+        if scenario == "backfill":  # the resumed backfill recorded it so, and completed itself
+            rows = [json.loads(line) for line in _ok(northstar("backfills", "--json")).splitlines()]
+            assert [r["STATUS"] for r in rows] == ["COMPLETED", "INTERRUPTED"]
+            assert [r["BACKFILL_ID"] for r in rows][1] == killed["BACKFILL_ID"]
+            with open_warehouse(load_settings()) as wh:
+                stored = wh.query(
+                    "SELECT STATUS FROM OPS.BACKFILLS WHERE BACKFILL_ID = %(b)s", {"b": killed["BACKFILL_ID"]}
+                )
+            assert stored == [{"STATUS": "INTERRUPTED"}]
         assert published(scenario) == expected
         _assert_nothing_left_or_lost(scenario)
     finally:

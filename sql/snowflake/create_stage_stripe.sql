@@ -57,3 +57,6 @@ CREATE OR REPLACE TRANSIENT TABLE OPS.STAGE_CHARGE_REFUNDED_MERGED (
     AMOUNT_DECIMALS NUMBER(38, 0), FIRST_EVENT_ID VARCHAR, FIRST_EVENT_CREATED TIMESTAMP_NTZ, LAST_EVENT_ID VARCHAR,
     LAST_EVENT_CREATED TIMESTAMP_NTZ
 );
+-- A payments reprocess: the ids the replayed batch's events name (payment intents, charges, refunds, disputes),
+-- whose rows it rebuilds (sql/snowflake/reprocess/supersede_payments.sql).
+CREATE TRANSIENT TABLE IF NOT EXISTS OPS.STAGE_STRIPE_REPLAY_KEYS (ID VARCHAR);

@@ -117,6 +117,13 @@ def land_events(
         listed = list_window(store, window, lookback_days)
         manifest = _manifest(batch_id, window, lookback_days, listed, code_version)
         store.put_if_absent(key, json.dumps(manifest).encode())
+    return open_landed_events(store, key, batch_id, work_dir)
+
+
+def open_landed_events(store: LandingStore, key: str, batch_id: str, work_dir: Path) -> LandedEvents:
+    """The events the manifest at key pinned, read into work_dir/landed_events.parquet (nothing is listed again);
+    batch_id is the id they are processed under (a reprocess names its new version). KeyError when the manifest
+    or an event is gone from the landing store."""
     manifest = json.loads(store.get(key))
     work_dir.mkdir(parents=True, exist_ok=True)
     target = work_dir / "landed_events.parquet"

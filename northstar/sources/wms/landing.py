@@ -106,6 +106,12 @@ def land_drop(
             "landed_at": datetime.now(UTC).isoformat(),
         }
         store.put_if_absent(prefix + "manifest.json", json.dumps(manifest, indent=2).encode())
+    return open_landed_files(store, prefix, batch)
+
+
+def open_landed_files(store: LandingStore, prefix: str, batch: str) -> LandedFiles:
+    """The files a batch landed under prefix, as its manifest names them (the drop is never read); batch is the
+    id the files are processed under (a reprocess names its new version). KeyError when the manifest is gone."""
     manifest = json.loads(store.get(prefix + "manifest.json"))
     return LandedFiles(
         batch,
@@ -195,15 +201,19 @@ def lookup(wh: Warehouse, relative: str, name: str, values: list[str]) -> Iterat
         yield from wh.query(read_sql(relative), {name: tuple(unique[i : i + LOOKUP_CHUNK])})
 
 
-def recorded_content(wh: Warehouse, files: tuple[LandedFile, ...]) -> tuple[dict[str, str], dict[str, str]]:
-    """(sha256 -> the path first recorded with it, remote path -> its latest recorded sha256) from OPS.WMS_FILES."""
+def recorded_content(
+    wh: Warehouse, files: tuple[LandedFile, ...], excluding: frozenset[str] = frozenset()
+) -> tuple[dict[str, str], dict[str, str]]:
+    """(sha256 -> the path first recorded with it, remote path -> its latest recorded sha256) from OPS.WMS_FILES,
+    leaving out what the batches in `excluding` recorded (a reprocess: its superseded version, later windows)."""
     by_sha: dict[str, str] = {}
     for row in lookup(wh, "snowflake/select_ops_wms_files_by_sha256.sql", "shas", [f.sha256 for f in files]):
-        by_sha.setdefault(row["SHA256"], row["REMOTE_PATH"])
+        if row["_BATCH_ID"] not in excluding:
+            by_sha.setdefault(row["SHA256"], row["REMOTE_PATH"])
     by_path = {
         row["REMOTE_PATH"]: row["SHA256"]
         for row in lookup(wh, "snowflake/select_ops_wms_files_by_path.sql", "paths", [f.remote_path for f in files])
-        if row["STATUS"] != "DUPLICATE"
+        if row["STATUS"] != "DUPLICATE" and row["_BATCH_ID"] not in excluding
     }
     return by_sha, by_path
 
@@ -212,15 +222,22 @@ def recorded_content(wh: Warehouse, files: tuple[LandedFile, ...]) -> tuple[dict
 PUBLISHED_SCHEMA = pa.schema([("shipment_id", pa.string()), ("line_no", pa.int64()), ("source_file", pa.string())])
 
 
-def published_keys(wh: Warehouse, shipment_ids: list[str], folder: Path, batch: str) -> pa.Table:
-    """(shipment_id, line_no, source_file) in CORE.SHIPMENT_LINES for this batch's shipments: staged ids, one join."""
+def published_keys(
+    wh: Warehouse, shipment_ids: list[str], folder: Path, batch: str, excluding: frozenset[str] = frozenset()
+) -> pa.Table:
+    """(shipment_id, line_no, source_file) in CORE.SHIPMENT_LINES for this batch's shipments: staged ids, one join;
+    the lines the batches in `excluding` published are left out (a reprocess: its superseded version, later windows)."""
     if not shipment_ids:
         return PUBLISHED_SCHEMA.empty_table()
     ids = folder / "shipment_ids.parquet"
     pq.write_table(pa.table({"shipment_id": pa.array(shipment_ids, pa.string())}), ids)
     wh.run_file("snowflake/create_stage_wms_keys.sql")
     wh.copy_parquet(ids, f"{SOURCE}/{batch}/shipment_ids", "OPS.STAGE_WMS_KEYS")  # a path from code and batch id
-    rows = wh.query(read_sql("snowflake/select_core_shipment_lines_keys.sql"))
+    rows = [
+        r
+        for r in wh.query(read_sql("snowflake/select_core_shipment_lines_keys.sql"))
+        if r["_BATCH_ID"] not in excluding
+    ]
     return pa.table(
         {
             "shipment_id": [r["SHIPMENT_ID"] for r in rows],
