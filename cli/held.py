@@ -41,6 +41,7 @@ def add_commands(sub: Any) -> None:
 def resolve(args: argparse.Namespace, out: TextIO) -> int:
     """Exit 0 when the rerun committed, 1 when it is still held (its reason printed); bad input raises ValueError."""
     from cli.run import _prefect, progress, require_reachable
+    from northstar.audit import append_audit
     from northstar.settings import load_settings
     from northstar.sqlfiles import read_sql
     from northstar.warehouse import open_warehouse
@@ -61,6 +62,8 @@ def resolve(args: argparse.Namespace, out: TextIO) -> int:
               "resolved_at": datetime.now(UTC).replace(tzinfo=None)}  # fmt: skip
     with open_warehouse(settings) as wh:
         wh.execute(read_sql("snowflake/insert_into_ops_batch_resolutions.sql"), record)
+        append_audit(wh, kind=f"held.{record['action']}", actor=record["resolved_by"], subject=args.batch,
+                     details=record)  # a manual override of a hold is an audit entry (SOX)  # fmt: skip
     start = batch["WINDOW_START"].replace(tzinfo=UTC).isoformat()
     end = batch["WINDOW_END"].replace(tzinfo=UTC).isoformat()
     with progress(f"running {batch['SOURCE']} {start} .. {end}"), _prefect(settings.home):

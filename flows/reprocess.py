@@ -22,8 +22,10 @@ from typing import Any, Protocol
 
 from flows.engine import LineageRun, Stopwatch, Validated, lineage_emitter, new_record
 from lineage.events import DatasetRef
+from northstar.audit import append_audit
 from northstar.batches import Window, batch_id, parse_utc
 from northstar.faults import fault_point
+from northstar.identity import current_user
 from northstar.loads import (
     AlreadyCommitted,
     BatchRecord,
@@ -210,7 +212,25 @@ def reprocess(
         )
     rid = f"rp-{datetime.now(UTC):%Y%m%dt%H%M%S}-{secrets.token_hex(3)}"
     done = tuple(_replay_one(settings, replay, t, rid, reason, dry_run) for t in targets)
-    return ReprocessReport(rid, source, reason, dry_run, done)
+    report = ReprocessReport(rid, source, reason, dry_run, done)
+    if not dry_run:
+        _audit(settings, report)
+    return report
+
+
+def _audit(settings: Settings, report: ReprocessReport) -> None:
+    """One audit log entry per reprocess that could change published data (SOX: who replayed what, and why)."""
+    details = {
+        "source": report.source,
+        "reason": report.reason,
+        "code_version": settings.code_version,
+        "batches": [
+            {"superseded": b.superseded, "batch_id": b.batch_id, "status": str(b.status), "message": b.message}
+            for b in report.batches
+        ],
+    }
+    with open_warehouse(settings) as wh:
+        append_audit(wh, kind="reprocess", actor=current_user(settings), subject=report.reprocess_id, details=details)
 
 
 def _replay_of(source: str) -> Replay:

@@ -65,6 +65,12 @@ def test_a_held_batch_is_reextracted_after_the_source_is_fixed_and_each_step_is_
         {"ACTION": "reextract", "RESOLVED_BY": "on-call", "REASON": "source reverted the rename (INC-42)",
          "SUPERSEDED_TO": moved_to},
     ]  # fmt: skip
+    with open_warehouse(settings) as wh:
+        audit = wh.query("SELECT KIND, ACTOR, SUBJECT FROM OPS.AUDIT_LOG WHERE KIND LIKE 'held.%' ORDER BY SEQ")
+    assert [tuple(r.values()) for r in audit] == [
+        ("held.accept_contract", "on-call", batch),
+        ("held.reextract", "on-call", batch),
+    ]  # each manual override of a hold is an audit entry
     code, _ = run_cli("held", "reextract", batch, "--reason", "again")
     assert code == 2
     assert capsys.readouterr().err.splitlines() == [f"northstar: {batch} is COMMITTED, not HELD: nothing to resolve"]

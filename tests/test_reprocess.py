@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from dataclasses import replace
@@ -138,6 +139,19 @@ def test_a_new_version_replaces_the_superseded_rows_keeps_history_and_spares_lat
     with open_warehouse(settings) as wh:
         assert [r["ORDER_ID"] for r in wh.query("SELECT ORDER_ID FROM QUARANTINE.ORDERS")] == [2]
         assert orders(wh)[1] == ("shipped", 2500, later + "-v2")
+        audit = wh.query("SELECT KIND, SUBJECT, DETAILS FROM OPS.AUDIT_LOG WHERE KIND = 'reprocess' ORDER BY SEQ")
+    # every reprocess is an audit entry (the unchanged one too: it was asked for), with its batches and reason
+    assert [(r["KIND"], r["SUBJECT"]) for r in audit] == [
+        ("reprocess", report.reprocess_id),
+        ("reprocess", again.reprocess_id),
+        ("reprocess", both.reprocess_id),
+    ]
+    first = json.loads(audit[0]["DETAILS"])
+    assert (first["reason"], first["batches"][0]["batch_id"], first["batches"][0]["status"]) == (
+        "total cap fixed",
+        base + "-v2",
+        "COMMITTED",
+    )
 
 
 BAD_INPUT: list[tuple[dict[str, Any], str]] = [
