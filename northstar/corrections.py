@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from northstar.audit import append_audit, canonical_json
+from northstar.batches import Window
 from northstar.evidence import Bundle
 from northstar.identity import NotPermitted, require_approver, require_requester
 from northstar.landing import landing_store
@@ -97,6 +98,14 @@ def check_args(kind: str, args: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"--source: {kind} corrections support the orders source, not {args.get('source')!r}")
     if kind == "source_refresh" and not (args.get("start") and args.get("end")):
         raise ValueError("source_refresh needs --start and --end (ISO-8601 with offset): the window to re-extract")
+    if args.get("start") or args.get("end"):
+        if not (args.get("start") and args.get("end")):
+            raise ValueError("give both --start and --end, or neither")
+        try:  # a bound without its offset is refused here, before it is written into the write-once evidence
+            window = Window.parse(str(args["start"]), str(args["end"]))
+        except ValueError as exc:
+            raise ValueError(f"--start/--end: {exc}") from None
+        args = args | {"start": window.start.isoformat(), "end": window.end.isoformat()}
     if kind == "quarantine_release" and not args.get("override"):
         raise ValueError("quarantine_release needs --override FILE: the reviewed rows (JSON list of orders rows)")
     for row in args.get("override") or []:

@@ -391,3 +391,26 @@ def test_two_required_approvals_need_two_different_approvers(
     assert set(landing_store(load_settings()).keys(f"raw/corrections/{cid}/approvals/")) == {
         f"raw/corrections/{cid}/approvals/01-bob.json", f"raw/corrections/{cid}/approvals/02-carol.json",
     }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "message"),
+    [
+        ("2026-11-20T12:15:00", "2026-11-20T12:30:00+00:00", "'2026-11-20T12:15:00' has no UTC offset"),
+        ("2026-11-20T12:15:00+00:00", None, "source_refresh needs --start and --end"),
+        ("2026-11-20T12:30:00+00:00", "2026-11-20T12:15:00+00:00", "is not after start"),
+    ],
+)
+def test_a_window_is_checked_before_anything_is_written(start: str, end: str | None, message: str) -> None:
+    from northstar.corrections import check_args
+
+    with pytest.raises(ValueError, match=message):
+        check_args("source_refresh", {"source": "orders", "start": start, "end": end})
+
+
+def test_a_window_given_with_another_offset_is_recorded_in_utc() -> None:
+    from northstar.corrections import check_args
+
+    checked = check_args("reprocess", {"source": "orders", "start": "2026-11-20T13:15:00+01:00",
+                                       "end": "2026-11-20T13:30:00+01:00"})  # fmt: skip
+    assert (checked["start"], checked["end"]) == ("2026-11-20T12:15:00+00:00", "2026-11-20T12:30:00+00:00")
