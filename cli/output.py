@@ -115,9 +115,14 @@ def _print_table(
     out.write("".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines()))
 
 
+def _identifier(column: str) -> bool:
+    """A column holding an id (ORDER_ID, DUPLICATE_OF, LINE_NO): printed as written, never grouped as 1,000,099."""
+    return column in ("ID", "SEQ") or column.endswith(("_ID", "_OF", "_NO"))
+
+
 def _unbroken(column: str, rows: Sequence[dict[str, Any]]) -> bool:
     """Ids and timestamps are never wrapped (they are copied and pasted back)."""
-    return column.endswith("_ID") or any(isinstance(r.get(column), datetime) for r in rows[:20])
+    return _identifier(column) or any(isinstance(r.get(column), datetime) for r in rows[:20])
 
 
 def _least_width(column: str, rows: Sequence[dict[str, Any]], cells: list[dict[str, str]]) -> int:
@@ -167,7 +172,7 @@ def _cell(column: str, row: dict[str, Any]) -> str:
         return percent(value)
     if isinstance(value, float):
         return f"{value:,.3f}".rstrip("0").rstrip(".") if value != int(value) else f"{value:,.0f}"
-    if isinstance(value, int) and not isinstance(value, bool) and not column.endswith("_ID"):
+    if isinstance(value, int) and not isinstance(value, bool) and not _identifier(column):
         return f"{value:,}"
     shown = jsonable(value)
     text = json.dumps(shown) if isinstance(shown, dict | list) else str(shown)

@@ -152,3 +152,9 @@ def test_every_table_has_upper_case_headers_and_json_keeps_the_keys(monkeypatch:
     out = io.StringIO()
     print_rows(rows, out, as_json=True)
     assert json.loads(out.getvalue()) == rows[0] | {"first_seen": "2026-11-20T12:00:00+00:00"}
+
+
+def test_ids_print_as_written_and_counts_are_grouped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "120")
+    lines = table([{"ORDER_ID": 1000024, "DUPLICATE_OF": 1000099, "LINE_NO": 1001, "ROWS_EXTRACTED": 1000099}])
+    assert lines.splitlines()[2].split() == ["1000024", "1000099", "1001", "1,000,099"]
