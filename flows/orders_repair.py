@@ -240,12 +240,13 @@ def _reconcile_record(
     summary = (
         f"orders created {window.start:%Y-%m-%d}..{window.end:%Y-%m-%d}: {diff.days_checked} days, "
         f"{len(diff.days_differing)} differing; {len(diff.missing)} missing, {len(diff.stale)} stale, "
-        f"{len(diff.moved)} moved, {len(diff.deleted)} deleted, {len(diff.quarantined)} quarantined"
+        f"{len(diff.moved)} moved, {len(diff.deleted)} deleted, {len(diff.quarantined)} already quarantined; "
+        f"{diff.keys_fetched} keys fetched"
     )
     return BatchRecord(
         batch_id=run_id, source=RECONCILE_SOURCE, window_start=window.start, window_end=window.end,
-        watermark_low=None, watermark_high=None, rows_extracted=diff.keys_fetched, rows_passed=0,
-        rows_quarantined=len(diff.quarantined), rows_published=0,
+        watermark_low=None, watermark_high=None, rows_extracted=0, rows_passed=0,  # a comparison: its rows are
+        rows_quarantined=0, rows_published=0,  # the repair batch's (own ledger row); what it found is the reason
         status=str(BatchStatus.HELD if held else BatchStatus.COMMITTED),
         reason=f"{held} ({summary})" if held else summary, raw_uri=None,
         code_version=settings.code_version, flow_run_id=None, lineage_run_id=None, started_at=now,

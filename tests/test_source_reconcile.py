@@ -110,6 +110,11 @@ def test_a_day_whose_only_differences_are_quarantined_rows_proves_complete_witho
     assert diff.queries == 5  # a day digest per side, the quarantine, the quarantined orders' digests per side
     quarantined = {c.check_id: (c.rows_failed, c.actual) for c in report.checks}["reconcile.orders_quarantined"]
     assert quarantined == (2, "2 in QUARANTINE.ORDERS at the source's version")
+    with open_warehouse(load_settings()) as wh:  # a comparison moves no rows: its ledger row counts none
+        (row,) = wh.query("SELECT ROWS_EXTRACTED, ROWS_PASSED, ROWS_QUARANTINED, REASON FROM OPS.LOAD_BATCHES "
+                          "WHERE SOURCE = 'source_reconcile'")  # fmt: skip
+    assert (row["ROWS_EXTRACTED"], row["ROWS_PASSED"], row["ROWS_QUARANTINED"]) == (0, 0, 0)
+    assert row["REASON"].endswith("0 missing, 0 stale, 0 moved, 0 deleted, 2 already quarantined; 0 keys fetched")
 
     sql(source_db, "UPDATE orders SET currency = 'USD', updated_at = updated_at + interval '1 second' "
                    "WHERE order_id = 4")  # fmt: skip
