@@ -44,6 +44,7 @@ from validators.snowflake_render import DAYS_TABLE, render
 
 SLICE_DDL = "consistency/create_slice_tables.sql"
 HISTORY_SLICES = "history/consistency/insert_history_slices.sql"
+SESSION_SCHEMA = "history/consistency/use_ops_schema.sql"
 KEYS = "consistency/select_failing_keys.sql"
 CHUNK = 500  # rows bound into one INSERT ... VALUES
 
@@ -125,7 +126,10 @@ def build_history_slice(
     duplicate_window: timedelta,
     finance: tuple[Sequence[tuple[Any, ...]], Sequence[tuple[Any, ...]]],
 ) -> None:
-    """The slice tables as the session's TEMPORARY tables, filled from CORE over the history (naive UTC `since`)."""
+    """The slice tables as the session's TEMPORARY tables, filled from CORE over the history (naive UTC `since`).
+    The session's current schema becomes OPS first: the tables' names are unqualified, and a session that created no
+    schema (a warehouse set up by an earlier session) has no current schema to create them in."""
+    wh.execute(_body(read_sql(SESSION_SCHEMA)))
     for text in statements(SLICE_DDL):  # a statement may carry the next after a comment: split them
         for tree in sqlglot.parse(re.sub(r"--[^\n]*", "", text), read="duckdb"):  # the DDL has no '--' in literals
             if tree is not None:
