@@ -224,11 +224,7 @@ def audit_history_consistency(
     """`northstar audit-history --source consistency`: the history's business days, finance's reports for them (read
     from the landing store), the slice as the session's tables, then every family (naive UTC `as_of`, `since`).
     [] when CORE holds nothing from `since`. ValueError, before any query, for a check id no family declares."""
-    unknown = sorted(set(check_ids or ()) - set(known_checks()))
-    if unknown:
-        raise ValueError(
-            f"--checks: {', '.join(unknown)} not declared for consistency; known checks: {', '.join(known_checks())}"
-        )
+    check_selection(check_ids)
     cfg = settings.consistency
     days = history_days(wh, since=since, as_of=as_of, tz=cfg.business_tz)
     if not days:
@@ -241,6 +237,15 @@ def audit_history_consistency(
     )
     params = params_for(Slice({}, days, day_bounds(days, cfg.business_tz), as_of), cfg)
     return audit_consistency(wh, params, check_ids=check_ids, key_limit=key_limit, datasets={FINANCE: finance_dataset})
+
+
+def check_selection(check_ids: Sequence[str] | None) -> None:
+    """Refuse, without the warehouse, a check id no consistency family declares: ValueError naming the known ones."""
+    unknown = sorted(set(check_ids or ()) - set(known_checks()))
+    if unknown:
+        raise ValueError(
+            f"--checks: {', '.join(unknown)} not declared for consistency; known checks: {', '.join(known_checks())}"
+        )
 
 
 def known_checks() -> list[str]:
