@@ -235,3 +235,47 @@ def test_cli_audit_history_refuses_unknown_checks_and_sources(
     assert "schema.nope" in err and "known checks" in err and "Traceback" not in err
     assert main(["audit-history", "--source", "payments"], out=io.StringIO()) == 2
     assert "no full-history path for 'payments'" in capsys.readouterr().err
+
+
+TOMORROW = (datetime.now(UTC) + timedelta(days=1)).date()
+KNOWN_CONSISTENCY = (
+    "referential.order_missing, referential.order_pending, reconciliation.order_amounts, "
+    "reconciliation.payment_without_order, reconciliation.finance_report_readable, reconciliation.daily_revenue, "
+    "duplicates.order_id_across_batches, duplicates.same_purchase, duplicates.payment_intent_two_orders, "
+    "duplicates.daily_rate, status.shipped_never_paid, status.cancelled_but_shipped, status.refunded_still_completed, "
+    "status.paid_not_shipped, status.dispute_lost_counted, fulfillment.over_shipped, fulfillment.under_shipped"
+)
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (["--source", "consistency", "--since", "2026-13-01"],
+         "--since: '2026-13-01' is not a day; write it as YYYY-MM-DD, like 2026-11-20 (UTC)"),
+        (["--source", "consistency", "--since", "yesterday"],
+         "--since: 'yesterday' is not a day; write it as YYYY-MM-DD, like 2026-11-20 (UTC)"),
+        (["--source", "orders", "--since", "2026-11-20T00:00:00+00:00"],
+         "--since: '2026-11-20T00:00:00+00:00' is not a day; write it as YYYY-MM-DD, like 2026-11-20 (UTC)"),
+        (["--source", "consistency", "--since", "20261120"],
+         "--since: '20261120' is not a day; write it as YYYY-MM-DD, like 2026-11-20 (UTC)"),
+        (["--source", "nope"],
+         "--source: 'nope' is not a source; give one of orders, payments, fulfillment, consistency"),
+        (["--source", "fulfillment", "--since", TOMORROW.isoformat()],
+         f"--since: {TOMORROW} is after today ({TOMORROW - timedelta(days=1)}, UTC); give a day up to today"),
+        (["--source", "consistency", "--checks", "status.nope"],
+         f"--checks: status.nope not declared for consistency; known checks: {KNOWN_CONSISTENCY}"),
+        (["--source", "orders", "--keys", "-1"], "--keys: give 0 or more failing keys to read per check"),
+    ],
+)  # fmt: skip
+def test_cli_audit_history_bad_arguments_are_one_line_before_the_warehouse(
+    argv: list[str], line: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each bad argument is one line naming it and the form it takes, exit 2; no server answers at the warehouse
+    address, so reaching the warehouse would be a different line and exit 1."""
+    monkeypatch.setenv("NORTHSTAR_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("NORTHSTAR_WAREHOUSE_SERVER", "127.0.0.1:1")
+    for name in ("SNOWFLAKE_ACCOUNT", "NORTHSTAR_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["audit-history", *argv], out=io.StringIO()) == 2
+    captured = capsys.readouterr()
+    assert (captured.out, captured.err.splitlines()) == ("", [f"northstar: {line}"])

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -172,6 +175,19 @@ def test_cli_audit_history_consistency_reports_each_check(settings: Settings) ->
         ("reconciliation.daily_revenue", 1, ["2026-11-21 USD"]),
         ("status.cancelled_but_shipped", 1, ["3"]),
     ]
+
+
+def test_cli_audit_history_consistency_in_a_new_session(settings: Settings) -> None:
+    """The user's path: `northstar audit-history` in its own process, on a warehouse an earlier session set up, so
+    its session created no schema and has no current one (Snowflake's 090106 for an unqualified CREATE TABLE)."""
+    northstar = str(Path(sys.executable).with_name("northstar"))
+    done = subprocess.run([northstar, "audit-history", "--source", "consistency", "--json"], env=os.environ.copy(),
+                          capture_output=True, text=True, timeout=600, check=False)  # fmt: skip
+    assert (done.returncode, done.stderr) == (1, "")  # reconciliation.daily_revenue fails on one day
+    report = json.loads(done.stdout)
+    failing = {c["check_id"]: c["failing_keys"] for c in report["checks"] if c["failing_keys"]}
+    assert failing["reconciliation.daily_revenue"] == ["2026-11-21 USD"]
+    assert failing["status.cancelled_but_shipped"] == ["3"]
 
 
 DUCKDB_ONLY = re.compile(

@@ -184,6 +184,20 @@ def _body(sql: str) -> str:
     return "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--")).strip()
 
 
+def check_selection(source: str, check_ids: Sequence[str] | None) -> None:
+    """Refuse, without the warehouse, a source with no warehouse path or a check id none of its datasets declares:
+    ValueError naming it and what is known."""
+    if source not in SOURCES:
+        raise ValueError(
+            f"audit-history: no full-history path for {source!r} (it has: {', '.join(SOURCES)}, consistency); "
+            "payments' checks read envelopes parsed in DuckDB, which CORE does not keep (README, Full-history checks)"
+        )
+    known = [c.check_id for h in SOURCES[source] for c in h.checks]
+    unknown = sorted(set(check_ids or ()) - set(known))
+    if unknown:
+        raise ValueError(f"--checks: {', '.join(unknown)} not declared for {source}; known checks: {', '.join(known)}")
+
+
 def audit_source(
     wh: Session,
     source: str,
@@ -195,15 +209,7 @@ def audit_source(
 ) -> list[HistoryCheck]:
     """Every dataset of a source over its history (naive UTC `since`, `as_of`). ValueError, before any query, for
     a source without a warehouse path or a check id none of its datasets declares."""
-    if source not in SOURCES:
-        raise ValueError(
-            f"audit-history: no full-history path for {source!r} (it has: {', '.join(SOURCES)}, consistency); "
-            "payments' checks read envelopes parsed in DuckDB, which CORE does not keep (README, Full-history checks)"
-        )
-    known = [c.check_id for h in SOURCES[source] for c in h.checks]
-    unknown = sorted(set(check_ids or ()) - set(known))
-    if unknown:
-        raise ValueError(f"--checks: {', '.join(unknown)} not declared for {source}; known checks: {', '.join(known)}")
+    check_selection(source, check_ids)
     return [
         found
         for history in SOURCES[source]

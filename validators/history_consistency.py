@@ -44,6 +44,7 @@ from validators.snowflake_render import DAYS_TABLE, render
 
 SLICE_DDL = "consistency/create_slice_tables.sql"
 HISTORY_SLICES = "history/consistency/insert_history_slices.sql"
+SESSION_SCHEMA = "history/consistency/use_ops_schema.sql"
 KEYS = "consistency/select_failing_keys.sql"
 CHUNK = 500  # rows bound into one INSERT ... VALUES
 
@@ -125,7 +126,10 @@ def build_history_slice(
     duplicate_window: timedelta,
     finance: tuple[Sequence[tuple[Any, ...]], Sequence[tuple[Any, ...]]],
 ) -> None:
-    """The slice tables as the session's TEMPORARY tables, filled from CORE over the history (naive UTC `since`)."""
+    """The slice tables as the session's TEMPORARY tables, filled from CORE over the history (naive UTC `since`).
+    The session's current schema becomes OPS first: the tables' names are unqualified, and a session that created no
+    schema (a warehouse set up by an earlier session) has no current schema to create them in."""
+    wh.execute(_body(read_sql(SESSION_SCHEMA)))
     for text in statements(SLICE_DDL):  # a statement may carry the next after a comment: split them
         for tree in sqlglot.parse(re.sub(r"--[^\n]*", "", text), read="duckdb"):  # the DDL has no '--' in literals
             if tree is not None:
@@ -220,11 +224,7 @@ def audit_history_consistency(
     """`northstar audit-history --source consistency`: the history's business days, finance's reports for them (read
     from the landing store), the slice as the session's tables, then every family (naive UTC `as_of`, `since`).
     [] when CORE holds nothing from `since`. ValueError, before any query, for a check id no family declares."""
-    unknown = sorted(set(check_ids or ()) - set(known_checks()))
-    if unknown:
-        raise ValueError(
-            f"--checks: {', '.join(unknown)} not declared for consistency; known checks: {', '.join(known_checks())}"
-        )
+    check_selection(check_ids)
     cfg = settings.consistency
     days = history_days(wh, since=since, as_of=as_of, tz=cfg.business_tz)
     if not days:
@@ -237,6 +237,15 @@ def audit_history_consistency(
     )
     params = params_for(Slice({}, days, day_bounds(days, cfg.business_tz), as_of), cfg)
     return audit_consistency(wh, params, check_ids=check_ids, key_limit=key_limit, datasets={FINANCE: finance_dataset})
+
+
+def check_selection(check_ids: Sequence[str] | None) -> None:
+    """Refuse, without the warehouse, a check id no consistency family declares: ValueError naming the known ones."""
+    unknown = sorted(set(check_ids or ()) - set(known_checks()))
+    if unknown:
+        raise ValueError(
+            f"--checks: {', '.join(unknown)} not declared for consistency; known checks: {', '.join(known_checks())}"
+        )
 
 
 def known_checks() -> list[str]:
