@@ -98,6 +98,14 @@ def test_a_duplicate_rate_breach_from_the_source_is_a_source_change_with_its_pai
     assert by_incident["classification"] == "source_change"
     assert by_incident["next_step"].endswith(f"{refresh} {incident['INCIDENT_ID']}")
 
+    by_order = investigate("--order", "2")  # the duplicate purchase: named with the order it repeats, never "none"
+    assert f"order 2 duplicates order 1 (duplicates.same_purchase, found by {gate.batch_id})" in claims(
+        by_order, "symptom"
+    )
+    assert by_order["classification"] == "source_change"
+    assert by_order["next_step"].startswith("confirm with the shop that order(s) 2 repeat a purchase")
+    assert "order 1 is duplicated by order 2" in " ".join(claims(investigate("--order", "1"), "symptom"))
+
 
 def test_a_freshness_breach_names_the_stale_source_and_the_window_to_run(
     pipeline_env: Callable[..., dict[str, str]],
