@@ -131,7 +131,8 @@ def test_a_freshness_breach_names_the_stale_source_and_the_window_to_run(
         "--start 2026-11-20T12:00:00+00:00 --end 2026-11-20T12:15:00+00:00"
     )
     # orders caught up later (a batch after the breach): the window to run follows the newest committed one overall
-    seed(SourceBatch("orders", "orders-2", T0 + timedelta(minutes=50), orders=[order_row(2, T0 + timedelta(minutes=45))]))
+    caught_up = [order_row(2, T0 + timedelta(minutes=45))]
+    seed(SourceBatch("orders", "orders-2", T0 + timedelta(minutes=50), orders=caught_up))
     (newest,) = [b for b in query_batches() if b["BATCH_ID"] == "orders-2"]
     later = investigate("--metric", "freshness", "--date", str(DAY))["next_step"]
     assert f"then northstar run orders --start {utc_text(newest['WINDOW_END'])} --end " in later, later

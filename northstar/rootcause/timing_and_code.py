@@ -123,7 +123,11 @@ def _stale_sources(ev: Evidence) -> list[Item]:
             if not after
             else "since then: " + ", ".join(f"{b['BATCH_ID']} {b['STATUS']}" for b in after[:5])
         )
-        last = f"its newest committed window then ended {utc_text(newest['WINDOW_END'])}" if newest else "no committed window"
+        last = (
+            f"its newest committed window then ended {utc_text(newest['WINDOW_END'])}"
+            if newest
+            else "no committed window"
+        )
         items.append(
             Item(
                 LATE,

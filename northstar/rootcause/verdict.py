@@ -197,14 +197,12 @@ def _freshness_step(ev: Evidence) -> str:
                 f"{float(state['THRESHOLD']):.4g})"
             )
             continue
-        done = [b for b in ev.batches if b["SOURCE"] == source and b["STATUS"] == "COMMITTED"]
-        ends = [b["WINDOW_END"] for b in done] + ([state["NEWEST_WINDOW_END"]] if state.get("NEWEST_WINDOW_END") else [])
+        mine = [b for b in ev.batches if b["SOURCE"] == source and b["STATUS"] == "COMMITTED"]
+        done = sorted(mine, key=lambda b: b["WINDOW_END"])
+        ends = [b["WINDOW_END"] for b in done] + [e for e in [state.get("NEWEST_WINDOW_END")] if e]
         if ends:
             start = max(ends)
-            width = next(
-                (b["WINDOW_END"] - b["WINDOW_START"] for b in sorted(done, key=lambda b: b["WINDOW_END"])[::-1]),
-                timedelta(minutes=15),
-            )
+            width = done[-1]["WINDOW_END"] - done[-1]["WINDOW_START"] if done else timedelta(minutes=15)
             run = f"northstar run {command} --start {_iso(start)} --end {_iso(start + width)}"
         else:
             run = f"northstar run {command}"
