@@ -322,7 +322,7 @@ def test_a_mart_definition_changed_while_core_matches_finance_is_transformation_
     report = investigate("--metric", "daily_revenue", "--date", str(DAY))
     assert report["classification"] == "transformation_logic" and report["confidence"] >= 0.5
     logic = claims(report, "transformation_logic")
-    assert any("CORE agrees with finance" in c and "publication B does not (USD: mart 2400, CORE 2500" in c
+    assert any("CORE agrees with finance" in c and "publication B does not (USD: mart USD 24.00, CORE USD 25.00" in c
                for c in logic)  # fmt: skip
     assert any("definition changed between the good publication A" in c for c in logic)
     assert report["next_step"].startswith("`northstar marts rollback --to A --reason ...` or fix the mart's model")

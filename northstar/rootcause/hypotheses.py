@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from northstar.money import money
 from northstar.rootcause.duplicates import order_pairs, source_duplicates
 from northstar.rootcause.evidence import REVENUE_METRICS, Evidence, gates_before_report, uncompared
 from northstar.rootcause.items import (
@@ -175,7 +176,7 @@ def _mart_disagreement(ev: Evidence) -> list[Item]:
     off = {c: (values[c], finance[c]) for c in values if c in finance and values[c] != finance[c]}
     if not off:
         return []
-    text = ", ".join(f"{c} mart {m} vs finance {f}" for c, (m, f) in sorted(off.items()))
+    text = ", ".join(f"{c} mart {money(m, c)} vs finance {money(f, c)}" for c, (m, f) in sorted(off.items()))
     return [
         Item(
             "symptom",

@@ -7,7 +7,7 @@ from collections import Counter
 from typing import Any
 
 from northstar.batches import utc_text
-from northstar.money import money_by_currency
+from northstar.money import money, money_by_currency
 from northstar.rootcause.duplicates import taken_twice
 from northstar.rootcause.evidence import Evidence, gates_before_report
 from northstar.rootcause.items import ETL_BUG, LATE, TRANSFORMATION, Finding, Item, _ids, _score
@@ -273,7 +273,8 @@ def transformation_logic(ev: Evidence) -> Finding:
     if bad:
         pub, wrong = bad[0]
         text = ", ".join(
-            f"{c}: mart {v}, CORE {agreeing[c]['NET_MINOR']}, finance {agreeing[c]['FINANCE_NET_MINOR']}"
+            f"{c}: mart {money(v, c)}, CORE {money(agreeing[c]['NET_MINOR'], c)}, "
+            f"finance {money(agreeing[c]['FINANCE_NET_MINOR'], c)}"
             for c, v in sorted(wrong.items())
         )
         items.append(
@@ -284,6 +285,7 @@ def transformation_logic(ev: Evidence) -> Finding:
                 0.6,
                 "sql/rootcause/select_mart_daily_revenue.sql",
                 **_ids(ev, {pub["GATE_BATCH_ID"], *(r["BATCH_ID"] for r in agreeing.values())}),
+                rows=tuple({"CURRENCY": c, "MART_MINOR": v} for c, v in sorted(wrong.items())),
             )
         )
         before = [p for p, _ in good if p["CREATED_AT"] < pub["CREATED_AT"]]

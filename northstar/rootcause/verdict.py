@@ -216,12 +216,11 @@ def _gap(ev: Evidence, top: Finding) -> tuple[str, int] | None:
     for r in ev.reconciliation:
         latest[r["CURRENCY"]] = r
     if top.hypothesis == TRANSFORMATION:
-        for item in top.evidence:
-            for currency, r in latest.items():
-                marker = f"{currency}: mart "
-                if marker in item.claim and r["FINANCE_NET_MINOR"] is not None:
-                    mart = int(item.claim.split(marker, 1)[1].split(",", 1)[0])
-                    return currency, int(r["FINANCE_NET_MINOR"]) - mart
+        for item in top.evidence:  # the mart's figures are the rows of the disagreement's item
+            for row in item.rows:
+                r = latest.get(row.get("CURRENCY"))
+                if "MART_MINOR" in row and r is not None and r["FINANCE_NET_MINOR"] is not None:
+                    return row["CURRENCY"], int(r["FINANCE_NET_MINOR"]) - int(row["MART_MINOR"])
         return None
     for currency, r in sorted(latest.items()):
         if not r["WITHIN_SLA"] and r["FINANCE_NET_MINOR"] is not None:
