@@ -218,9 +218,9 @@ def _gap(ev: Evidence, top: Finding) -> tuple[str, int] | None:
     if top.hypothesis == TRANSFORMATION:
         for item in top.evidence:  # the mart's figures are the rows of the disagreement's item
             for row in item.rows:
-                r = latest.get(row.get("CURRENCY"))
-                if "MART_MINOR" in row and r is not None and r["FINANCE_NET_MINOR"] is not None:
-                    return row["CURRENCY"], int(r["FINANCE_NET_MINOR"]) - int(row["MART_MINOR"])
+                finance = latest.get(str(row.get("CURRENCY")), {}).get("FINANCE_NET_MINOR")
+                if "MART_MINOR" in row and finance is not None:
+                    return str(row["CURRENCY"]), int(finance) - int(row["MART_MINOR"])
         return None
     for currency, r in sorted(latest.items()):
         if not r["WITHIN_SLA"] and r["FINANCE_NET_MINOR"] is not None:
