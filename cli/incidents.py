@@ -42,7 +42,7 @@ def _list(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _show(args: argparse.Namespace, out: TextIO) -> int:
-    """The incident's row and its events; exit 1 when it is still open or investigating."""
+    """The incident's row and its events; exit 0 whatever its status (a shown incident is a success)."""
     with open_warehouse(load_settings()) as wh:
         row = get_incident(wh, args.incident_id)
         events = incident_events(wh, args.incident_id)
@@ -58,7 +58,7 @@ def _show(args: argparse.Namespace, out: TextIO) -> int:
         print_rows(events, out, as_json=False)
         if row["STATUS"] in ("open", "investigating"):
             out.write(f"Next: northstar investigate --incident {row['INCIDENT_ID']}\n")
-    return 0 if row["STATUS"] in (CORRECTED, CLOSED) else 1
+    return 0
 
 
 def _correct(args: argparse.Namespace, out: TextIO) -> int:
@@ -74,6 +74,9 @@ def _close(args: argparse.Namespace, out: TextIO) -> int:
         raise ValueError("--reason is empty: say why the incident is closed")
     settings = load_settings()
     with open_warehouse(settings) as wh:
+        if get_incident(wh, args.incident_id)["STATUS"] == CLOSED:  # closing twice is a no-op, like a re-run backfill
+            out.write(f"incident {args.incident_id}: already closed (nothing changed)\n")
+            return 0
         row = transition(wh, args.incident_id, CLOSED, actor=settings.user, reason=args.reason)
     out.write(f"incident {row['INCIDENT_ID']}: closed ({args.reason})\n")
     return 0

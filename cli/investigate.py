@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from typing import Any, TextIO
 
 from cli.incidents import add_commands as add_incidents
@@ -28,12 +29,15 @@ def add_commands(sub: Any) -> None:
     parser.add_argument("--currency", help="narrow a revenue metric to one currency")
     parser.add_argument("--source", choices=["orders", "payments", "fulfillment"], help="narrow to one source")
     parser.add_argument("--json", action="store_true", help="one JSON object: classification, confidence, evidence")
-    parser.add_argument("--html", metavar="FILE", help="also write a self-contained HTML page with the timeline")
+    parser.add_argument(
+        "--html", metavar="FILE", help="write a self-contained HTML page with the timeline; prints where it went"
+    )
     parser.set_defaults(handler=run_investigate)
 
 
 def run_investigate(args: argparse.Namespace, out: TextIO) -> int:
-    """Exit 0 when nothing is inconsistent (`none`), 1 when a cause was classified."""
+    """Exit 0 when nothing is inconsistent (`none`), 1 when a cause was classified. Prints the text report, or with
+    --json one JSON object; --html FILE writes the page and, without --json, prints one line saying where."""
     if args.date and not args.metric:
         raise ValueError("--date goes with --metric (an incident, order or batch carries its own day)")
     settings = load_settings()
@@ -53,11 +57,17 @@ def run_investigate(args: argparse.Namespace, out: TextIO) -> int:
         if args.incident and get_incident(wh, args.incident)["STATUS"] in (OPEN, INVESTIGATING):
             transition(wh, args.incident, INVESTIGATING, actor=settings.user, classification=verdict.classification)
     marquez = settings.lineage.marquez_url
-    if args.html:
+    if args.html:  # the page instead of the text report; with --json, the JSON as well
         write_html(args.html, verdict, ev, marquez)
+        if not args.json:
+            size = os.path.getsize(args.html)
+            out.write(
+                f"wrote {args.html} ({size / 1024:.0f} KiB): {verdict.classification} "
+                f"(confidence {verdict.confidence:.2f})\n"
+            )
     if args.json:
         out.write(json.dumps(as_dict(verdict, ev, marquez), default=str) + "\n")
-    else:
+    elif not args.html:
         write_text(out, verdict, ev, marquez)
     return 0 if verdict.classification == "none" else 1
 

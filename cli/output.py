@@ -19,14 +19,8 @@ from decimal import Decimal
 from typing import Any, Literal, TextIO
 
 from northstar.batches import utc_text
+from northstar.money import money
 
-# ISO 4217 minor-unit exponents other than 2 (ISO 4217 list one, "Minor unit" column).
-_ZERO = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
-EXPONENTS = {
-    **dict.fromkeys(_ZERO.split(), 0),
-    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
-    **dict.fromkeys(("CLF", "UYW"), 4),
-}
 RATE_COLUMNS = {"VARIANCE"}
 MAX_CELL = 2000  # a longer value (a raw record) is shortened even when wrapped, with its length said
 
@@ -50,16 +44,6 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [jsonable(v) for v in value]
     return value
-
-
-def money(minor: Any, currency: str | None) -> str:
-    """Minor units as major units with the currency: money(33857202, "USD") == "USD 338,572.02"."""
-    if minor is None:
-        return ""
-    exponent = EXPONENTS.get((currency or "").upper(), 2)
-    major = Decimal(int(minor)).scaleb(-exponent)
-    text = f"{major:,.{exponent}f}"
-    return f"{currency.upper()} {text}" if currency else text
 
 
 def percent(rate: Any) -> str:

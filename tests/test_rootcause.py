@@ -110,25 +110,74 @@ def test_a_refund_after_its_day_was_reconciled_and_an_order_after_its_payment_ar
         f"none needed: the late rows arrived and {DAY} reconciles with finance now. "
         f"northstar incidents close {incident['INCIDENT_ID']} --reason 'late rows arrived'"
     )
+    assert refund_item["claim"].startswith(f"1 payment/refund row(s) of {DAY} (amount USD 5.00) were published")
+    assert report["subject"]["currency"] == "USD"  # the incident's currency: the one its comparisons were off in
+    by_day = investigate("--metric", "daily_revenue", "--date", str(DAY))
+    code, out = cli("investigate", "--metric", "daily_revenue", "--date", str(DAY), "--html", str(page))
+    assert (code, out.count("\n")) == (1, 1) and out.startswith(f"wrote {page} (")  # one line, not the report
     html = page.read_text()
+    named = sorted({b for e in by_day["evidence"] for b in e["batch_ids"]} | set(by_day["affected_batches"]))
+    assert sorted(by_day["affected_batches"]) == named  # one list: the evidence's batches are the affected ones
+    assert f"<p>{len(named)} batch(es), windows from" in html
+    code, out = cli("investigate", "--metric", "daily_revenue", "--date", str(DAY))
+    assert f"\nAffected batches: {len(named)}: " in out
     assert "late_arriving_data" in html and "payments-2" in html and "<script" not in html
     assert investigate("--metric", "daily_revenue", "--date", str(DAY))["classification"] == "late_arriving_data"
 
     code, out = cli("incidents", "show", incident["INCIDENT_ID"], "--json")
     shown = json.loads(out)
-    assert code == 1 and (shown["status"], shown["classification"]) == ("investigating", "late_arriving_data")
+    assert code == 0 and (shown["status"], shown["classification"]) == ("investigating", "late_arriving_data")
     assert [e["event"] for e in shown["events"]] == ["opened", "seen_again", "investigating"]
     assert investigate("--order", "9")["classification"] == "late_arriving_data"  # its payment came first
     assert cli("incidents", "correct", incident["INCIDENT_ID"], "--correction", "cor-20261120t1300-abc123")[0] == 0
     assert cli("incidents", "close", incident["INCIDENT_ID"], "--reason", "late refund arrived; day published")[0] == 0
     code, out = cli("incidents", "list", "--status", "closed", "--json")
     assert [json.loads(line)["INCIDENT_ID"] for line in out.splitlines()] == [incident["INCIDENT_ID"]]
-    assert cli("incidents", "close", incident["INCIDENT_ID"], "--reason", "again")[0] == 2  # closed is final
+    code, out = cli("incidents", "close", incident["INCIDENT_ID"], "--reason", "again")  # closed is final: a no-op
+    assert (code, out) == (0, f"incident {incident['INCIDENT_ID']}: already closed (nothing changed)\n")
     audit = query("SELECT KIND, SUBJECT FROM OPS.AUDIT_LOG WHERE KIND LIKE 'incident.%' ORDER BY SEQ")
     assert [(a["KIND"], a["SUBJECT"]) for a in audit] == [
         (f"incident.{kind}", incident["INCIDENT_ID"]) for kind in ("opened", "investigating", "corrected", "closed")
     ]
     assert cli("audit", "verify")[0] == 0
+
+
+def test_new_status_and_currency_values_on_a_day_with_a_late_refund_are_a_source_change_of_orders(
+    pipeline_env: Callable[..., dict[str, str]], source_db: str
+) -> None:
+    """A late refund in payments must not explain the orders quarantine of the same day (the source narrows the
+    evidence); the quarantined new values are the source change, released by a quarantine_release."""
+    pipeline_env(NORTHSTAR_RECONCILE_DAYS="1")
+    rows = [source_row(1, 1, total_amount_minor=4000), source_row(2, 2, currency="EURO"),
+            source_row(3, 3, status="PAYED"), source_row(4, 4, currency="usd ")]  # fmt: skip
+    with psycopg.connect(source_db) as conn:
+        conn.cursor().executemany(INSERT, rows)
+    orders = orders_flow.orders_microbatch(T0.isoformat(), (T0 + timedelta(minutes=15)).isoformat())
+    assert (orders.status, orders.rows_quarantined) == ("COMMITTED", 3)
+    seed(SourceBatch("payments", "payments-1", T0 + timedelta(minutes=11),
+                     payments=[payment_row("pi_1", 1, 4000, T0 + timedelta(minutes=2))]))  # fmt: skip
+    drop_finance(landing_store(load_settings()), DAY, {"USD": (4000, 500)})
+    assert consistency_check(**window(0)).status == "HELD"  # finance saw refund re_1 before it arrived
+    refund = {"refund_id": "re_1", "pi": "pi_1", "amount": 500, "created_at": T0 + timedelta(minutes=5)}
+    seed(SourceBatch("payments", "payments-2", T0 + timedelta(minutes=40), refunds=[refund]))
+    assert consistency_check(**window(30)).status == "COMMITTED"
+    (incident,) = query("SELECT INCIDENT_ID FROM OPS.INCIDENTS WHERE CHECK_ID = 'schema.currency_iso4217'")
+
+    revenue = investigate("--metric", "daily_revenue", "--date", str(DAY))  # the refund is the revenue's cause
+    assert revenue["classification"] == "late_arriving_data"
+    for argv in (["--metric", "quarantine_rate", "--date", str(DAY), "--source", "orders"],
+                 ["--batch", orders.batch_id], ["--incident", incident["INCIDENT_ID"]]):  # fmt: skip
+        report = investigate(*argv)
+        assert report["classification"] == "source_change", (argv, report["hypotheses"])
+        assert claims(report, "late_arriving_data") == [], argv  # payments' late refund explains no orders row
+        assert (
+            "new values the source sends, unseen in the trailing week: currency 'EURO' (1 rows), currency 'usd ' "
+            "(1 rows), status 'PAYED' (1 rows)"
+        ) in claims(report, "source_change"), argv
+        assert "northstar corrections request --kind quarantine_release --source orders" in report["next_step"]
+        assert "payments-2" not in report["affected_batches"], argv
+        ticket = incident["INCIDENT_ID"] if argv[0] == "--incident" else "TICKET"
+        assert report["next_step"].endswith(f"--ticket {ticket}"), argv
 
 
 def test_a_retyped_column_and_a_new_status_value_are_a_source_change(
@@ -273,7 +322,7 @@ def test_a_mart_definition_changed_while_core_matches_finance_is_transformation_
     report = investigate("--metric", "daily_revenue", "--date", str(DAY))
     assert report["classification"] == "transformation_logic" and report["confidence"] >= 0.5
     logic = claims(report, "transformation_logic")
-    assert any("CORE agrees with finance" in c and "publication B does not (USD: mart 2400, CORE 2500" in c
+    assert any("CORE agrees with finance" in c and "publication B does not (USD: mart USD 24.00, CORE USD 25.00" in c
                for c in logic)  # fmt: skip
     assert any("definition changed between the good publication A" in c for c in logic)
     assert report["next_step"].startswith("`northstar marts rollback --to A --reason ...` or fix the mart's model")

@@ -114,7 +114,7 @@ def test_a_new_mart_version_built_by_dbt_that_disagrees_with_finance_is_transfor
     logic = [e for e in report["evidence"] if e["hypothesis"] == "transformation_logic"]
     assert [e["claim"] for e in logic] == [
         f"CORE agrees with finance on {DAY} but publication {bad.publication_id} does not "
-        "(USD: mart 3500, CORE 6000, finance 6000)",
+        "(USD: mart USD 35.00, CORE USD 60.00, finance USD 60.00)",
         f"the marts' definition changed between the good publication {good['PUBLICATION_ID']} (sql hash "
         f"{good['SQL_HASH'][:12]}) and {bad.publication_id} (sql hash {(bad.sql_hash or '')[:12]}): "
         "fct_daily_revenue versions [1] latest 1 -> versions [1, 2] latest 2; "
@@ -127,7 +127,7 @@ def test_a_new_mart_version_built_by_dbt_that_disagrees_with_finance_is_transfor
     assert logic[0]["batch_ids"] == [gate.batch_id]
     symptom = [e["claim"] for e in report["evidence"] if e["hypothesis"] == "symptom"]
     assert symptom == [
-        f"the live marts ({bad.publication_id}) disagree with finance on {DAY}: USD mart 3500 vs finance 6000"
+        f"the live marts ({bad.publication_id}) disagree with finance on {DAY}: USD mart USD 35.00 vs finance USD 60.00"
     ]
     assert {h["hypothesis"]: h["score"] for h in report["hypotheses"]} == {
         "transformation_logic": 0.95, "source_change": 0.0, "late_arriving_data": 0.0, "etl_bug": 0.0,

@@ -17,6 +17,7 @@ import pytest
 import flows.orders_microbatch as orders_flow
 from cli.main import main
 from flows.consistency import consistency_check
+from northstar.batches import utc_text
 from northstar.landing import landing_store
 from northstar.settings import load_settings
 from northstar.warehouse import open_warehouse
@@ -70,7 +71,7 @@ def test_a_duplicate_rate_breach_from_the_source_is_a_source_change_with_its_pai
     ]
     assert claims(report, "source_change") == [
         "the source created 1 purchase(s) twice, each as two order ids it published once: order 2 duplicates 1 "
-        "(duplicates.same_purchase: customer 42, 2500 USD minor, created 60 s apart; published by orders-1 and "
+        "(duplicates.same_purchase: customer 42, USD 25.00, created 60 s apart; published by orders-1 and "
         "orders-1)",
         f"duplicate rate shifted: 25.00% on {DAY} (1 duplicate order(s), measured by {gate.batch_id}) against 0.00% "
         "over the trailing 7 days (0 of 4 orders)",
@@ -97,6 +98,14 @@ def test_a_duplicate_rate_breach_from_the_source_is_a_source_change_with_its_pai
     assert by_incident["classification"] == "source_change"
     assert by_incident["next_step"].endswith(f"{refresh} {incident['INCIDENT_ID']}")
 
+    by_order = investigate("--order", "2")  # the duplicate purchase: named with the order it repeats, never "none"
+    assert f"order 2 duplicates order 1 (duplicates.same_purchase, found by {gate.batch_id})" in claims(
+        by_order, "symptom"
+    )
+    assert by_order["classification"] == "source_change"
+    assert by_order["next_step"].startswith("confirm with the shop that order(s) 2 repeat a purchase")
+    assert "order 1 is duplicated by order 2" in " ".join(claims(investigate("--order", "1"), "symptom"))
+
 
 def test_a_freshness_breach_names_the_stale_source_and_the_window_to_run(
     pipeline_env: Callable[..., dict[str, str]],
@@ -113,14 +122,29 @@ def test_a_freshness_breach_names_the_stale_source_and_the_window_to_run(
         f"20 minutes ({gate.batch_id})"
     ]
     assert claims(report, "late_arriving_data") == [
-        f"orders was 45 minutes behind at {gate.batch_id} (SLA 20): its newest committed window ended "
-        "2026-11-20 12:00:00, no batch of it ran since"
+        f"orders was 45 minutes behind at {gate.batch_id} (SLA 20): its newest committed window then ended "
+        "2026-11-20T12:00:00+00:00, no batch of it ran since"
     ]
     assert (report["classification"], report["confidence"]) == ("late_arriving_data", 0.3)
     assert report["next_step"] == (
         "see why orders stopped committing (`northstar batches --source orders`), then northstar run orders "
         "--start 2026-11-20T12:00:00+00:00 --end 2026-11-20T12:15:00+00:00"
     )
+    # orders caught up later (a batch after the breach): the window to run follows the newest committed one overall
+    caught_up = [order_row(2, T0 + timedelta(minutes=45))]
+    seed(SourceBatch("orders", "orders-2", T0 + timedelta(minutes=50), orders=caught_up))
+    (newest,) = [b for b in query_batches() if b["BATCH_ID"] == "orders-2"]
+    later = investigate("--metric", "freshness", "--date", str(DAY))["next_step"]
+    assert f"then northstar run orders --start {utc_text(newest['WINDOW_END'])} --end " in later, later
+    consistency_check(**window(45))  # measured again: orders is within its SLA now
+    assert investigate("--metric", "freshness", "--date", str(DAY))["next_step"].startswith(
+        "none needed for orders: fresh again at the latest measurement ("
+    )
+
+
+def query_batches() -> list[dict[str, Any]]:
+    with open_warehouse(load_settings()) as wh:
+        return wh.query("SELECT BATCH_ID, WINDOW_END FROM OPS.LOAD_BATCHES ORDER BY WINDOW_END")
 
 
 def test_a_finance_report_that_landed_after_the_gate_ran_says_so_and_the_rerun_compares_the_day(

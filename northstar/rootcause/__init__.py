@@ -9,6 +9,7 @@ page.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -102,7 +103,18 @@ def investigate(
         settings.consistency.reconcile_days,
     )
     ev.replay = replayer(ev) if replayer else []
+    ev.subject = _with_currency(ev)
     return classify(ev), ev
+
+
+def _with_currency(ev: Evidence) -> Subject:
+    """An incident about revenue names its currency: the one currency its day's comparisons with finance were off in
+    (the subject unchanged when it names one already, or when none or several were off)."""
+    s = ev.subject
+    if s.kind != "incident" or s.currency or s.metric not in REVENUE_METRICS:
+        return s
+    off = {r["CURRENCY"] for r in ev.reconciliation if not r["WITHIN_SLA"] and r["CURRENCY"]}
+    return replace(s, currency=off.pop()) if len(off) == 1 else s
 
 
 def is_revenue(subject: Subject) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from northstar.money import money
 from northstar.rootcause.evidence import TRAILING_DAYS, Evidence
 from northstar.rootcause.items import ETL_BUG, SOURCE_CHANGE, Item, _ids
 
@@ -17,23 +18,17 @@ QUERY = "sql/rootcause/select_duplicate_candidates_day.sql"
 
 def source_duplicates(ev: Evidence) -> list[Item]:
     """On a duplicate_rate breach: the pairs the source published as two order ids (each held once), and the day's
-    rate against the trailing week's when the week has orders and stayed within the SLA."""
-    off = _breach(ev)
+    rate against the trailing week's when the week has orders and stayed within the SLA. For `--order ID`: the
+    source's pairs that order is in, whatever the rate."""
     source, _ = _split(ev)
+    if ev.subject.kind == "order":
+        source = order_pairs(ev, source)
+        if source:
+            return [_pairs_item(ev, source)]
+    off = _breach(ev)
     if not off or not source:
         return []
-    pairs = "; ".join(_pair_text(r) for r in source[:5])
-    batches = {b for r in source for b in (r["ORDER_BATCH_ID"], r["DUPLICATE_OF_BATCH_ID"]) if b}
-    items = [
-        Item(
-            SOURCE_CHANGE,
-            f"{SOURCE_PAIRS}{len(source)} purchase(s) twice, each as two order ids it published once: {pairs}",
-            PAIR_WEIGHT,
-            QUERY,
-            **_ids(ev, batches),
-            rows=tuple(source[:10]),
-        )
-    ]
+    items = [_pairs_item(ev, source)]
     before = ev.duplicates_before
     orders, flagged = int(before.get("ORDERS") or 0), int(before.get("DUPLICATES") or 0)
     rate, threshold = float(off["VALUE"]), float(off["THRESHOLD"])
@@ -51,6 +46,30 @@ def source_duplicates(ev: Evidence) -> list[Item]:
             )
         )
     return items
+
+
+def _pairs_item(ev: Evidence, source: list[dict[str, Any]]) -> Item:
+    pairs = "; ".join(_pair_text(r) for r in source[:5])
+    batches = {b for r in source for b in (r["ORDER_BATCH_ID"], r["DUPLICATE_OF_BATCH_ID"]) if b}
+    return Item(
+        SOURCE_CHANGE,
+        f"{SOURCE_PAIRS}{len(source)} purchase(s) twice, each as two order ids it published once: {pairs}",
+        PAIR_WEIGHT,
+        QUERY,
+        **_ids(ev, batches),
+        rows=tuple(source[:10]),
+    )
+
+
+def order_pairs(ev: Evidence, pairs: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """The duplicate pairs (of the day's, or of pairs) that the subject's order is in, as the later or the earlier
+    order: one row per pair."""
+    order = int(ev.subject.value)
+    seen: dict[tuple[int, int], dict[str, Any]] = {}
+    for r in ev.duplicates if pairs is None else pairs:
+        if order in (int(r["ORDER_ID"]), int(r["DUPLICATE_OF"])):
+            seen.setdefault((int(r["ORDER_ID"]), int(r["DUPLICATE_OF"])), r)
+    return list(seen.values())
 
 
 def taken_twice(ev: Evidence) -> list[Item]:
@@ -115,6 +134,6 @@ def _pair_text(r: dict[str, Any]) -> str:
         apart = f", created {(r['CREATED_AT'] - r['DUPLICATE_OF_CREATED_AT']).total_seconds():.0f} s apart"
     return (
         f"order {r['ORDER_ID']} duplicates {r['DUPLICATE_OF']} ({r['RULE_ID']}: customer {r['CUSTOMER_ID']}, "
-        f"{r['TOTAL_AMOUNT_MINOR']} {r['CURRENCY']} minor{apart}; published by {r['ORDER_BATCH_ID']} and "
+        f"{money(r['TOTAL_AMOUNT_MINOR'], r['CURRENCY'])}{apart}; published by {r['ORDER_BATCH_ID']} and "
         f"{r['DUPLICATE_OF_BATCH_ID']})"
     )

@@ -61,6 +61,7 @@ class Evidence:
     unknown_values: list[dict[str, Any]] = field(default_factory=list)  # quarantined orders' unknown status/currency
     reconciliation: list[dict[str, Any]] = field(default_factory=list)
     sla: list[dict[str, Any]] = field(default_factory=list)
+    freshness_now: list[dict[str, Any]] = field(default_factory=list)  # per source: newest committed window, latest SLA
     duplicates: list[dict[str, Any]] = field(default_factory=list)  # the day's duplicate candidate pairs
     duplicates_before: dict[str, Any] = field(default_factory=dict)  # the trailing week's DUPLICATES and ORDERS
     finance_files: list[tuple[str, datetime]] = field(default_factory=list)  # the day's finance reports, landed at
@@ -146,8 +147,9 @@ def gather(
     ev.unknown_values = f.rows("select_unknown_values_in_range.sql", wide)
     ev.reconciliation = f.rows("select_daily_reconciliation_day.sql", day)
     overlap = day | {"overlap_minutes": overlap_minutes}
-    ev.published_after = f.rows("select_published_after_reconciled.sql", overlap)
-    ev.late_rows = f.rows("select_late_event_rows.sql", overlap)
+    if payments_evidence(subject):
+        ev.published_after = f.rows("select_published_after_reconciled.sql", overlap)
+        ev.late_rows = f.rows("select_late_event_rows.sql", overlap)
     ev.references = f.rows("select_reference_transitions_day.sql", day)
     trailing = {"low": low - timedelta(days=TRAILING_DAYS), "high": high}
     ev.distribution = f.rows("select_order_distribution.sql", trailing)
@@ -155,6 +157,8 @@ def gather(
     if subject.metric in ("duplicate_rate", "freshness"):
         metric = "freshness%" if subject.metric == "freshness" else subject.metric
         ev.sla = f.rows("select_sla_metrics_day.sql", day | {"metric": metric})
+    if subject.metric == "freshness":
+        ev.freshness_now = f.rows("select_freshness_now.sql", {"low": low})
     if subject.metric == "duplicate_rate":
         ev.duplicates = f.rows("select_duplicate_candidates_day.sql", day)
         week = {"first_day": subject.day - timedelta(days=TRAILING_DAYS), "day": subject.day, "high": low}
@@ -162,6 +166,7 @@ def gather(
         ev.duplicates_before = f.rows("select_duplicate_rate_trailing.sql", week)[0]
     if subject.kind == "order":
         ev.order_facts = f.rows("select_order_facts.sql", {"order_id": int(subject.value)})
+        ev.duplicates = f.rows("select_duplicate_candidates_day.sql", day)
     _marts(f, ev, day)
     if store is not None:
         landed = store.list_modified(day_prefix(subject.day))
@@ -222,6 +227,15 @@ def _decoded(row: dict[str, Any]) -> dict[str, Any]:
     if isinstance(value, str):
         row = row | {"MODEL_VERSIONS": json.loads(value)}
     return row
+
+
+def payments_evidence(subject: Subject) -> bool:
+    """Whether payments' and refunds' timing can explain the subject: not when it names another source (a late refund
+    does not explain an orders quarantine), nor for a quarantine rate or a batch's own checks (rows the contract
+    rejected, whenever they arrived)."""
+    if subject.source not in (None, "payments"):
+        return False
+    return subject.metric not in ("quarantine_rate", "checks") or subject.source == "payments"
 
 
 def gates_before_report(ev: Evidence) -> tuple[list[dict[str, Any]], tuple[str, datetime] | None]:

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from northstar.rootcause.duplicates import source_duplicates
+from northstar.money import money
+from northstar.rootcause.duplicates import order_pairs, source_duplicates
 from northstar.rootcause.evidence import REVENUE_METRICS, Evidence, gates_before_report, uncompared
 from northstar.rootcause.items import (
     CONTRACT_CHECKS,
@@ -72,6 +73,19 @@ def symptom(ev: Evidence) -> Symptom:
                     "sql/rootcause/select_order_facts.sql",
                     **_ids(ev, {f["BATCH_ID"] for f in flagged}),
                     rows=tuple(flagged),
+                )
+            )
+        for pair in order_pairs(ev):
+            other = pair["DUPLICATE_OF"] if int(pair["ORDER_ID"]) == int(s.value) else pair["ORDER_ID"]
+            role = "duplicates" if other == pair["DUPLICATE_OF"] else "is duplicated by"
+            items.append(
+                Item(
+                    "symptom",
+                    f"order {s.value} {role} order {other} ({pair['RULE_ID']}, found by {pair['BATCH_ID']})",
+                    1.0,
+                    "sql/rootcause/select_duplicate_candidates_day.sql",
+                    **_ids(ev, {pair["BATCH_ID"]}),
+                    rows=(pair,),
                 )
             )
     return Symptom(bool(items), tuple(items))
@@ -162,7 +176,7 @@ def _mart_disagreement(ev: Evidence) -> list[Item]:
     off = {c: (values[c], finance[c]) for c in values if c in finance and values[c] != finance[c]}
     if not off:
         return []
-    text = ", ".join(f"{c} mart {m} vs finance {f}" for c, (m, f) in sorted(off.items()))
+    text = ", ".join(f"{c} mart {money(m, c)} vs finance {money(f, c)}" for c, (m, f) in sorted(off.items()))
     return [
         Item(
             "symptom",
@@ -180,6 +194,9 @@ def _finance_by_currency(ev: Evidence) -> dict[str, int]:
         if r["FINANCE_NET_MINOR"] is not None:
             latest[r["CURRENCY"]] = r
     return {c: int(r["FINANCE_NET_MINOR"]) for c, r in latest.items()}
+
+
+NEW_VALUES_WEIGHT = 0.25  # with the value check that quarantined them (0.35): 0.6, a source change beyond doubt
 
 
 def source_change(ev: Evidence) -> Finding:
@@ -228,7 +245,7 @@ def _new_values(ev: Evidence, affected: set[str], baseline: set[str]) -> list[It
         Item(
             SOURCE_CHANGE,
             f"new values the source sends, unseen in the trailing week: {text}",
-            0.1,
+            NEW_VALUES_WEIGHT,
             "sql/rootcause/select_unknown_values_in_range.sql",
             **_ids(ev, batches),
         )

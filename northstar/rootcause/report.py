@@ -7,7 +7,7 @@ from typing import Any, TextIO
 
 from northstar.batches import utc_text
 from northstar.rootcause.evidence import Evidence
-from northstar.rootcause.verdict import Verdict, marquez_link
+from northstar.rootcause.verdict import Verdict, marquez_link, report_batches
 
 
 def write_text(out: TextIO, verdict: Verdict, ev: Evidence, marquez_url: str | None = None) -> None:
@@ -29,7 +29,9 @@ def write_text(out: TextIO, verdict: Verdict, ev: Evidence, marquez_url: str | N
             out.write(f"      lineage run: {marquez_link(marquez_url, run) if marquez_url else run}\n")
     if not verdict.evidence:
         out.write("  (nothing inconsistent found and no hypothesis has support)\n")
-    out.write(f"\nAffected batches: {len(ev.affected_batches())}\nNext step: {verdict.next_step}\n")
+    batches = [b["BATCH_ID"] for b in report_batches(verdict, ev)]
+    listed = f": {', '.join(batches[:10])}{', ...' if len(batches) > 10 else ''}" if batches else ""
+    out.write(f"\nAffected batches: {len(batches)}{listed}\nNext step: {verdict.next_step}\n")
 
 
 def write_html(path: str, verdict: Verdict, ev: Evidence, marquez_url: str | None = None) -> None:
@@ -47,7 +49,7 @@ border-bottom:1px dotted #ddd}}code{{font-size:90%}}</style></head><body>
 <p>Next step: <code>{e(verdict.next_step)}</code></p>
 <p>Hypotheses: {e(", ".join(f"{f.hypothesis} {f.score:.2f}" for f in verdict.ranked))}</p>
 <h2>Evidence</h2><table><tr><th>hypothesis</th><th>claim</th><th>shown by / ids</th></tr>{rows}</table>
-<h2>Timeline of the affected batches</h2>{_timeline(ev)}</body></html>
+<h2>Timeline of the affected batches</h2>{_timeline(report_batches(verdict, ev))}</body></html>
 """
     with open(path, "w", encoding="utf-8") as f:
         f.write(page)
@@ -64,11 +66,9 @@ def _evidence_row(item: Any, marquez_url: str | None) -> str:
     return f"<tr><td>{e(item.hypothesis)}</td><td>{e(item.claim)}</td><td>{'<br>'.join(ids)}</td></tr>"
 
 
-def _timeline(ev: Evidence) -> str:
-    """One lane per affected batch and per consistency batch that compared the day with finance: a bar over its
+def _timeline(batches: list[dict[str, Any]]) -> str:
+    """One lane per batch of the report (verdict.report_batches: the same list the text counts): a bar over its
     window (held in red, failed in grey), in window order; when it ran, its code version and raw in its title."""
-    gates = {r["BATCH_ID"] for r in ev.reconciliation}
-    batches = ev.affected_batches() + [b for b in ev.batches if b["BATCH_ID"] in gates]
     if not batches:
         return "<p>(no affected batch)</p>"
     t0 = min(b["WINDOW_START"] for b in batches)
@@ -89,7 +89,7 @@ def _timeline(ev: Evidence) -> str:
             f'{html.escape(str(b["CODE_VERSION"]))}</small></td><td style="width:60%"><div class="lane">'
             f'<div class="bar{css}" title="{title}" style="left:{left:.2f}%;width:{width:.2f}%"></div></div></td></tr>'
         )
-    head = f"<p>Batch windows from {t0:%Y-%m-%d %H:%M} to {t1:%Y-%m-%d %H:%M} UTC</p>"
+    head = f"<p>{len(batches)} batch(es), windows from {t0:%Y-%m-%d %H:%M} to {t1:%Y-%m-%d %H:%M} UTC</p>"
     return f"{head}<table>{''.join(lanes)}</table>"
 
 

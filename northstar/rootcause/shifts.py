@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from northstar.money import money
 from northstar.rootcause.evidence import Evidence
 from northstar.rootcause.items import SOURCE_CHANGE, Item, _ids
 
@@ -49,8 +50,8 @@ def _amount_shift(ev: Evidence) -> list[Item]:
             items.append(
                 Item(
                     SOURCE_CHANGE,
-                    f"{currency} order amounts shifted: median {now:.0f} on the day against "
-                    f"{then:.0f} over the trailing week",
+                    f"{currency} order amounts shifted: median {money(round(now), currency)} on the day against "
+                    f"{money(round(then), currency)} over the trailing week",
                     0.25,
                     "sql/rootcause/select_order_distribution.sql",
                 )

@@ -7,6 +7,7 @@ from collections import Counter
 from typing import Any
 
 from northstar.batches import utc_text
+from northstar.money import money, money_by_currency
 from northstar.rootcause.duplicates import taken_twice
 from northstar.rootcause.evidence import Evidence, gates_before_report
 from northstar.rootcause.items import ETL_BUG, LATE, TRANSFORMATION, Finding, Item, _ids, _score
@@ -18,11 +19,14 @@ def late_arriving_data(ev: Evidence) -> Finding:
     items: list[Item] = []
     after = ev.published_after
     if after:
-        total = sum(int(r["AMOUNT"] or 0) for r in after)
+        totals: dict[str | None, int] = {}
+        for r in after:
+            totals[r["CURRENCY"]] = totals.get(r["CURRENCY"], 0) + int(r["AMOUNT"] or 0)
         items.append(
             Item(
                 LATE,
-                f"{len(after)} payment/refund row(s) of {ev.subject.day} (amount {total} minor units) "
+                f"{_counted(after)} payment/refund row(s) of {ev.subject.day} (amount {money_by_currency(totals)}"
+                f"{'' if _total(after) == len(after) else ' for those listed'}) "
                 "were published after a comparison of the day with finance that should have counted them (the one "
                 f"up to {utc_text(after[0]['RECONCILED_AT'])}): "
                 + ", ".join(
@@ -40,7 +44,7 @@ def late_arriving_data(ev: Evidence) -> Finding:
         items.append(
             Item(
                 LATE,
-                f"{len(ev.late_rows)} row(s) of the day reached a batch whose window began more than "
+                f"{_counted(ev.late_rows)} row(s) of the day reached a batch whose window began more than "
                 f"the {ev.overlap_minutes}-minute overlap after their event time (worst: {worst['KIND']} "
                 f"{worst['KEY']}, {worst['MINUTES_LATE']} minutes)",
                 0.3,
@@ -68,6 +72,17 @@ def late_arriving_data(ev: Evidence) -> Finding:
         )
     items += _finance_late(ev) + _finance_after_gate(ev) + _stale_sources(ev)
     return Finding(LATE, _score(items), tuple(items))
+
+
+def _total(rows: list[dict[str, Any]]) -> int:
+    """The query's count of all its rows (TOTAL_ROWS, before its LIMIT), or the rows fetched."""
+    return int(rows[0].get("TOTAL_ROWS") or len(rows)) if rows else 0
+
+
+def _counted(rows: list[dict[str, Any]]) -> str:
+    """The count as a claim says it: "3" when all were fetched, "527 (first 100 listed)" when the LIMIT cut them."""
+    total = _total(rows)
+    return str(total) if total == len(rows) else f"{total} (first {len(rows)} listed)"
 
 
 def _finance_after_gate(ev: Evidence) -> list[Item]:
@@ -108,7 +123,11 @@ def _stale_sources(ev: Evidence) -> list[Item]:
             if not after
             else "since then: " + ", ".join(f"{b['BATCH_ID']} {b['STATUS']}" for b in after[:5])
         )
-        last = f"its newest committed window ended {newest['WINDOW_END']}" if newest else "no committed window"
+        last = (
+            f"its newest committed window then ended {utc_text(newest['WINDOW_END'])}"
+            if newest
+            else "no committed window"
+        )
         items.append(
             Item(
                 LATE,
@@ -254,7 +273,8 @@ def transformation_logic(ev: Evidence) -> Finding:
     if bad:
         pub, wrong = bad[0]
         text = ", ".join(
-            f"{c}: mart {v}, CORE {agreeing[c]['NET_MINOR']}, finance {agreeing[c]['FINANCE_NET_MINOR']}"
+            f"{c}: mart {money(v, c)}, CORE {money(agreeing[c]['NET_MINOR'], c)}, "
+            f"finance {money(agreeing[c]['FINANCE_NET_MINOR'], c)}"
             for c, v in sorted(wrong.items())
         )
         items.append(
@@ -265,6 +285,7 @@ def transformation_logic(ev: Evidence) -> Finding:
                 0.6,
                 "sql/rootcause/select_mart_daily_revenue.sql",
                 **_ids(ev, {pub["GATE_BATCH_ID"], *(r["BATCH_ID"] for r in agreeing.values())}),
+                rows=tuple({"CURRENCY": c, "MART_MINOR": v} for c, v in sorted(wrong.items())),
             )
         )
         before = [p for p, _ in good if p["CREATED_AT"] < pub["CREATED_AT"]]

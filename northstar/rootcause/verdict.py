@@ -182,16 +182,28 @@ def _rerun_gate_step(ev: Evidence) -> str:
 
 
 def _freshness_step(ev: Evidence) -> str:
-    """A source behind its SLA: look at its batches, then run its next window."""
+    """A source behind its SLA: none needed when its latest measurement (any day since) is within the SLA again;
+    else look at its batches, then run the window after its newest committed one overall (not the day's)."""
     late = [str(r["METRIC"]).removeprefix("freshness_minutes_") for r in ev.sla if r["WITHIN_SLA"] is False]
+    now = {r["SOURCE"]: r for r in ev.freshness_now}
     steps = []
     for source in dict.fromkeys(late):
-        done = [b for b in ev.batches if b["SOURCE"] == source and b["STATUS"] == "COMMITTED"]
         command = {"wms": "fulfillment"}.get(source, source)
-        if done:
-            newest = max(done, key=lambda b: b["WINDOW_END"])
-            start, end = newest["WINDOW_END"], newest["WINDOW_END"] + (newest["WINDOW_END"] - newest["WINDOW_START"])
-            run = f"northstar run {command} --start {_iso(start)} --end {_iso(end)}"
+        state = now.get(source) or {}
+        if state.get("WITHIN_SLA") is True:
+            steps.append(
+                f"none needed for {source}: fresh again at the latest measurement ({state['MEASURED_BY']}, "
+                f"{float(state['VALUE']):.4g} minutes behind at {utc_text(state['MEASURED_AT'])}, SLA "
+                f"{float(state['THRESHOLD']):.4g})"
+            )
+            continue
+        mine = [b for b in ev.batches if b["SOURCE"] == source and b["STATUS"] == "COMMITTED"]
+        done = sorted(mine, key=lambda b: b["WINDOW_END"])
+        ends = [b["WINDOW_END"] for b in done] + [e for e in [state.get("NEWEST_WINDOW_END")] if e]
+        if ends:
+            start = max(ends)
+            width = done[-1]["WINDOW_END"] - done[-1]["WINDOW_START"] if done else timedelta(minutes=15)
+            run = f"northstar run {command} --start {_iso(start)} --end {_iso(start + width)}"
         else:
             run = f"northstar run {command}"
         steps.append(f"see why {source} stopped committing (`northstar batches --source {source}`), then {run}")
@@ -204,12 +216,11 @@ def _gap(ev: Evidence, top: Finding) -> tuple[str, int] | None:
     for r in ev.reconciliation:
         latest[r["CURRENCY"]] = r
     if top.hypothesis == TRANSFORMATION:
-        for item in top.evidence:
-            for currency, r in latest.items():
-                marker = f"{currency}: mart "
-                if marker in item.claim and r["FINANCE_NET_MINOR"] is not None:
-                    mart = int(item.claim.split(marker, 1)[1].split(",", 1)[0])
-                    return currency, int(r["FINANCE_NET_MINOR"]) - mart
+        for item in top.evidence:  # the mart's figures are the rows of the disagreement's item
+            for row in item.rows:
+                finance = latest.get(str(row.get("CURRENCY")), {}).get("FINANCE_NET_MINOR")
+                if "MART_MINOR" in row and finance is not None:
+                    return str(row["CURRENCY"]), int(finance) - int(row["MART_MINOR"])
         return None
     for currency, r in sorted(latest.items()):
         if not r["WITHIN_SLA"] and r["FINANCE_NET_MINOR"] is not None:
@@ -252,9 +263,18 @@ def as_dict(verdict: Verdict, ev: Evidence, marquez_url: str | None = None) -> d
             "incident_id": ev.subject.incident_id,
         },
         "hypotheses": [{"hypothesis": f.hypothesis, "score": f.score} for f in verdict.ranked],
-        "affected_batches": [b["BATCH_ID"] for b in ev.affected_batches()],
+        "affected_batches": [b["BATCH_ID"] for b in report_batches(verdict, ev)],
         "queries": sorted(set(ev.queries)),
     }
+
+
+def report_batches(verdict: Verdict, ev: Evidence) -> list[dict[str, Any]]:
+    """The one list of batches a report counts, lists and draws (text, JSON and the HTML timeline): the affected
+    batches and every ledger batch the evidence names, in window order."""
+    named = {i for item in verdict.evidence for i in item.batch_ids}
+    affected = {b["BATCH_ID"] for b in ev.affected_batches()}
+    rows = {b["BATCH_ID"]: b for b in ev.batches if b["BATCH_ID"] in affected | named}
+    return sorted(rows.values(), key=lambda b: (b["WINDOW_START"], b["BATCH_ID"]))
 
 
 def _item(item: Item, marquez_url: str | None) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 -- Payments and refunds of the day (created in [low, high)) that a comparison with finance should have counted and
 -- did not: a consistency batch compared the day after the row's event time (plus the overlap) and before the window
 -- of the source batch that published the row. Window times, not wall-clock times, so a rerun of an old window
--- judges the same. At most 100 rows.
+-- judges the same. At most 100 rows; TOTAL_ROWS counts them all (before the limit).
 WITH checks AS (
     SELECT DISTINCT b.WINDOW_END AS CHECKED_UNTIL
     FROM OPS.DAILY_RECONCILIATION AS d
@@ -16,7 +16,8 @@ day_rows AS (
     FROM CORE.PAYMENTS WHERE CREATED_AT >= %(low)s AND CREATED_AT < %(high)s
 )
 SELECT r.KIND, r.KEY, r.PAYMENT_INTENT_ID, r.AMOUNT, r.CURRENCY, r.CREATED_AT, r._BATCH_ID AS BATCH_ID,
-       r._LOADED_AT AS LOADED_AT, MIN(c.CHECKED_UNTIL) AS RECONCILED_AT, b.WINDOW_START, b.RAW_URI, b.LINEAGE_RUN_ID
+       r._LOADED_AT AS LOADED_AT, MIN(c.CHECKED_UNTIL) AS RECONCILED_AT, b.WINDOW_START, b.RAW_URI, b.LINEAGE_RUN_ID,
+       COUNT(*) OVER () AS TOTAL_ROWS
 FROM day_rows AS r
 JOIN OPS.LOAD_BATCHES AS b ON b.BATCH_ID = r._BATCH_ID
 JOIN checks AS c
