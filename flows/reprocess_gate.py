@@ -15,9 +15,12 @@ from zoneinfo import ZoneInfo
 
 from flows.consistency import consistency_check
 from flows.reprocess import ReprocessError, ReprocessReport
+from northstar.audit import append_audit
 from northstar.batches import Window, parse_utc
+from northstar.identity import current_user
 from northstar.loads import BatchStatus
 from northstar.settings import Settings
+from northstar.warehouse import open_warehouse
 
 GATE_WINDOW = timedelta(minutes=15)
 
@@ -62,7 +65,9 @@ def recheck_consistency(
     """`reprocess --source consistency`: the consistency checks and gate run again over the business days of
     [start, end) (ISO-8601 with offset, or aware datetimes) with the current code, each run its own batch
     (`consistency-rc-...`); the marts are refreshed only by a run whose gate passes. Nothing is replayed: the
-    checks read what the sources published. ReprocessError for a blank reason or end not after start."""
+    checks read what the sources published; one OPS.AUDIT_LOG entry (kind `reprocess`, subject the `rc-...` id)
+    records who ran them, why, over which range, with which code and what each gate run decided. ReprocessError for
+    a blank reason or end not after start."""
     if not reason or not reason.strip():
         raise ReprocessError("give a --reason: why the consistency checks run again")
     lo, hi = (v if isinstance(v, datetime) else parse_utc(v) for v in (start, end))
@@ -72,7 +77,21 @@ def recheck_consistency(
     first, last = lo.astimezone(zone).date(), (hi - timedelta(microseconds=1)).astimezone(zone).date()
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     rid = f"rc-{datetime.now(UTC):%Y%m%dt%H%M%S}-{secrets.token_hex(3)}"
-    return _gate_days(settings, days, rid, now)
+    verdicts = _gate_days(settings, days, rid, now)
+    details = {
+        "source": "consistency",
+        "reason": reason,
+        "start": lo.isoformat(),
+        "end": hi.isoformat(),
+        "code_version": settings.code_version,
+        "gate_runs": [
+            {"batch_id": v.batch_id, "days": [str(d) for d in v.days], "status": v.status, "reason": v.reason}
+            for v in verdicts
+        ],
+    }
+    with open_warehouse(settings) as wh:
+        append_audit(wh, kind="reprocess", actor=current_user(settings), subject=rid, details=details)
+    return verdicts
 
 
 def _gate_days(settings: Settings, days: list[date], rid: str, now: datetime | None) -> list[GateVerdict]:

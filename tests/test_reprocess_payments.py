@@ -4,6 +4,7 @@ landed events, so a later window's newer state stays and an earlier state comes 
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -202,5 +203,12 @@ def test_the_marts_follow_a_reprocess_through_the_consistency_gate_and_a_held_ga
     assert main(["reprocess", "--source", "consistency", *day, "--reason", "finance resent"], out=out) == 0
     assert "passed for 2026-11-20: marts refreshed" in out.getvalue()
     assert query(captured) == [{"C": 7500}]  # v3's payment 2 captured again, now through a passed gate
+    (entry,) = query("SELECT SUBJECT, DETAILS FROM OPS.AUDIT_LOG WHERE KIND = 'reprocess' AND SUBJECT LIKE 'rc-%'")
+    details = json.loads(entry["DETAILS"])
+    assert (details["source"], details["reason"], details["start"]) == ("consistency", "finance resent", day[1])
+    assert details["code_version"] == settings.code_version
+    runs = details["gate_runs"]  # each gate run: its batch (`consistency-rc-...`), its days and what it decided
+    assert runs and all(r["batch_id"].startswith(f"consistency-{entry['SUBJECT']}") for r in runs)
+    assert "2026-11-20" in [d for r in runs for d in r["days"]] and {r["status"] for r in runs} == {"COMMITTED"}
     bad = ["reprocess", "--source", "consistency", "--batch", BASE, "--reason", "r"]
     assert main(bad, out=io.StringIO()) == 2
