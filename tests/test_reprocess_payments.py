@@ -124,6 +124,29 @@ def test_unchanged_code_is_a_no_op_and_a_check_change_rebuilds_exactly_its_objec
     assert hashes() == after
 
 
+def test_a_refund_listed_only_inside_a_2019_charge_leaves_core_when_its_charge_is_rejected(
+    pipeline_env: Callable[..., dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 2019-era charge.refunded event lists its refunds (refunds.data) and no refund.* event ever arrives: the
+    refund row is the charge event's alone, so a replay whose checks reject that event removes it too."""
+    pipeline_env()
+    land(0, sp.for_type("charge.refunded", 1, api_version=sp.API_2019, amount=5000, created=sp.T0 + 60, refunded=700))
+    assert run(W0) == "COMMITTED"
+    refund_id = sp.ids(1, sp.API_2019)["re"]
+    listed = "SELECT REFUND_ID, AMOUNT, _BATCH_ID FROM CORE.REFUNDS"
+    assert query(listed) == [{"REFUND_ID": refund_id, "AMOUNT": 700, "_BATCH_ID": BASE}]
+
+    amounts_at_most_3000(monkeypatch)  # the charge (5000) is rejected now
+    report = reprocess(load_settings(), "payments", batch_ids=[BASE], reason="cap 3000")
+    (replayed,) = report.batches
+    assert replayed.status == "COMMITTED"
+    diffs = {d.table: (d.added, d.changed, d.removed, d.sample) for d in replayed.diffs}
+    assert diffs["CORE.REFUNDS"] == (0, 0, 1, {"removed": [refund_id]})
+    assert query(listed) == []
+    history = query("SELECT REFUND_ID, _SUPERSEDED_BY FROM CORE.REFUNDS_HISTORY")
+    assert history == [{"REFUND_ID": refund_id, "_SUPERSEDED_BY": BASE + "-v2"}]
+
+
 def test_a_held_batch_is_replayed_and_bad_input_changes_nothing(
     pipeline_env: Callable[..., dict[str, str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
