@@ -7,8 +7,9 @@ evenly over the days, runs the real CLI `northstar backfill --json` as a subproc
 samples the resident memory of every process of its tree (the flow's process and each worker) every 0.25 s.
 The fixed cost of a window is the intercept of a least-squares line through every window's (rows, seconds) of both
 runs (their rows per window differ tenfold). Then `northstar reprocess` of the first run's day with unchanged code
-(every window replayed from its landed raw, diffed in its publish transaction, rolled back). Writes the `backfill`
-section of BENCHMARKS.md.
+(every window replayed from its landed raw, diffed in its publish transaction, rolled back). `--day-orders N`
+adds one day at production volume (N orders in `--day-window` windows: 9600000 in 96 of 15 minutes) and its
+reprocess. Writes the `backfill` section of BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -136,30 +137,40 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--days", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--window", default="1h")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--day-orders", type=int, default=0, help="also one day at this many orders in --day-window windows, then "
+        "its reprocess (production volume: 9600000 orders in 96 windows of 15m); 0 skips it",
+    )  # fmt: skip
+    parser.add_argument("--day-window", default="15m")
     args = parser.parse_args(argv)
     runs = []
     for orders, days in zip(args.orders, args.days, strict=True):
-        home = bench.scratch_home("northstar-bench-backfill-")
-        dsn = ensure_database(ADMIN_DSN, BENCH_DB, recreate=True)
-        bench.progress(f"seeding {orders:,} orders over {days} day(s)")
-        seed_bulk(dsn, start=START, end=START + timedelta(days=days), orders=orders)
-        env = dict(os.environ) | {"NORTHSTAR_HOME": str(home), "NORTHSTAR_SOURCE_PG_DSN": dsn}
-        env |= {"PREFECT_HOME": str(home / "prefect"), "NORTHSTAR_MARTS_PUBLISH": "false"}
-        bench.progress(f"backfill {orders:,} orders, {days} day(s), {args.workers} workers")
-        run = backfill(env, START, days, args.window, args.workers)
-        run |= {"orders": orders, "days": days}
-        if orders == args.orders[0]:
-            bench.progress("reprocess of the first day, unchanged code")
-            run["reprocess"] = reprocess_day(env, START)
-        subprocess.run([str(Path(sys.executable).parent / "northstar"), "down"], env=env, check=False)
-        runs.append(run)
-    bench.write_section("backfill", render(runs, args))
+        runs.append(measure(orders, days, args.window, args.workers, reprocess=orders == args.orders[0]))
+    day = measure(args.day_orders, 1, args.day_window, args.workers, reprocess=True) if args.day_orders else None
+    bench.write_section("backfill", render(runs, args, day))
 
 
-def render(runs: list[dict[str, Any]], args: argparse.Namespace) -> str:
+def measure(orders: int, days: int, window: str, workers: int, *, reprocess: bool) -> dict[str, Any]:
+    """Seed `orders` over `days` days, backfill them in `window` windows (and reprocess the first day)."""
+    home = bench.scratch_home("northstar-bench-backfill-")
+    dsn = ensure_database(ADMIN_DSN, BENCH_DB, recreate=True)
+    bench.progress(f"seeding {orders:,} orders over {days} day(s)")
+    seed_bulk(dsn, start=START, end=START + timedelta(days=days), orders=orders)
+    env = dict(os.environ) | {"NORTHSTAR_HOME": str(home), "NORTHSTAR_SOURCE_PG_DSN": dsn}
+    env |= {"PREFECT_HOME": str(home / "prefect"), "NORTHSTAR_MARTS_PUBLISH": "false"}
+    bench.progress(f"backfill {orders:,} orders, {days} day(s), {window} windows, {workers} workers")
+    run = backfill(env, START, days, window, workers) | {"orders": orders, "days": days, "window": window}
+    if reprocess:
+        bench.progress("reprocess of the first day, unchanged code")
+        run["reprocess"] = reprocess_day(env, START)
+    subprocess.run([str(Path(sys.executable).parent / "northstar"), "down"], env=env, check=False)
+    return run
+
+
+def render(runs: list[dict[str, Any]], args: argparse.Namespace, day: dict[str, Any] | None = None) -> str:
     from benchmarks.backfill_report import render_report
 
-    return render_report(runs, args, bench.machine_facts(PACKAGES), bench.load_average())
+    return render_report(runs, args, bench.machine_facts(PACKAGES), bench.load_average(), day)
 
 
 if __name__ == "__main__":
