@@ -31,7 +31,7 @@ from demo.seed import ensure_database, seed_bulk
 
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 BENCH_DB = "northstar_bench_backfill"
-START = datetime(2026, 11, 1, tzinfo=UTC)
+START = datetime(2026, 1, 1, tzinfo=UTC)  # far enough back that every window of the largest range has settled
 PACKAGES = ("duckdb", "pyarrow", "fakesnow", "snowflake-connector-python", "prefect")
 
 

@@ -97,6 +97,7 @@ def render_report(
             rows,
         ),
         "",
+        *_uncommitted(runs),
         f"Peak RSS per worker as the history grows: {rss_path} for {size_path} orders ({per_window} orders per "
         "window): a worker holds one window at a time, so its memory follows the window's size, not the history's.",
         "",
@@ -136,6 +137,17 @@ def render_report(
         "Machine: " + "; ".join(f"{k} {v}" for k, v in facts.items()) + ".",
     ]
     return "## Backfill and reprocess (`benchmarks/backfill.py`)\n\n" + "\n".join(lines)
+
+
+def _uncommitted(runs: list[dict[str, Any]]) -> list[str]:
+    """One paragraph per run with windows that did not commit: each such window's status and reason."""
+    out = []
+    for r in runs:
+        missed = [w for w in r["lines"] if w["status"] != "COMMITTED"]
+        if missed:
+            named = "; ".join(f"{w['window_start']} {w['status']}: {w.get('reason') or ''}" for w in missed[:5])
+            out += [f"{len(missed)} of the {r['orders']:,}-order run's windows did not commit: {named}.", ""]
+    return out
 
 
 def _sizes_text(sizes: str, largest: int, load: str) -> str:

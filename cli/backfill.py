@@ -32,10 +32,11 @@ def _backfill(args: argparse.Namespace, out: TextIO) -> int:
     """Exit 0 when every window committed or was already committed, 1 when one was held or failed."""
     if args.workers < 1:
         raise ValueError(f"--workers {args.workers}: give 1 or more")
-    from flows.backfill import backfill, listening, parse_window, plan_windows, source_for
+    from flows.backfill import backfill, listening, parse_window, plan_windows, refuse_unsettled, source_for
 
     source_for(args.source)
     windows = plan_windows(args.start, args.end, parse_window(args.window, args.source))  # before Prefect starts
+    refuse_unsettled(args.source, windows, load_settings())
 
     params = {"source": args.source, "start": args.start, "end": args.end, "window": args.window,
               "workers": args.workers, "reason": args.reason}  # fmt: skip

@@ -84,6 +84,19 @@ def plan_windows(start: str | datetime, end: str | datetime, size: timedelta) ->
     return [Window(lo + i * size, lo + (i + 1) * size) for i in range((hi - lo) // size)]
 
 
+def refuse_unsettled(source: str, windows: list[Window], settings: Settings, now: datetime | None = None) -> None:
+    """BackfillError when the range's last window has not ended and settled (source's settle margin,
+    NORTHSTAR_SETTLE_*): a backfill covers history, and the scheduled runs take the windows still to come."""
+    settle = settings.settle.get(source, timedelta(0))
+    last = windows[-1].end
+    if last + settle > (now or datetime.now(UTC)):
+        raise BackfillError(
+            f"--end {last.isoformat()} has not ended and settled ({source} waits {settle.total_seconds():.0f} s after "
+            f"a window's end): end the range at or before the last settled window, or run it after "
+            f"{(last + settle).isoformat()}"
+        )
+
+
 def parse_window(text: str | None, source: str) -> timedelta:
     """A --window value (15m, 1h, 1d), or the source's cadence when None."""
     if text is None:
@@ -144,11 +157,13 @@ def backfill(
 ) -> BackfillSummary:
     """Run source's windows over [start, end) (ISO-8601 with offset), window 15m|1h|1d (default: the source's
     cadence), `workers` windows at a time. Committed windows are skipped; returns the summary (status HELD or
-    FAILED when a window was). BackfillError for bad input, before anything runs."""
+    FAILED when a window was). BackfillError for bad input (a range reaching past the last settled window too),
+    before anything runs."""
     source_for(source)
     windows = plan_windows(start, end, parse_window(window, source))
     workers = 1 if source in SEQUENTIAL else max(1, workers)
     settings = load_settings()
+    refuse_unsettled(source, windows, settings)
     backfill_id = f"bf-{datetime.now(UTC):%Y%m%dt%H%M%S}-{secrets.token_hex(3)}"
     t0 = datetime.now(UTC)
     row = {"backfill_id": backfill_id, "source": source, "range_start": windows[0].start,
