@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from dataclasses import asdict
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TextIO
 
 from northstar.settings import load_settings
@@ -29,34 +31,53 @@ def add_commands(sub: Any) -> None:
 
 
 def _backfill(args: argparse.Namespace, out: TextIO) -> int:
-    """Exit 0 when every window committed or was already committed, 1 when one was held or failed."""
+    """Exit 0 when every window committed or was already committed, 1 when one was held or failed, 130 when
+    interrupted (Ctrl-C: the windows in progress finished, the rest were not started; a rerun resumes)."""
     if args.workers < 1:
         raise ValueError(f"--workers {args.workers}: give 1 or more")
-    from flows.backfill import backfill, listening, parse_window, plan_windows, refuse_unsettled, source_for
+    from cli.stack import prefect_api
+    from flows.backfill import (
+        INTERRUPTED,
+        backfill,
+        listening,
+        parse_window,
+        plan_windows,
+        refuse_unsettled,
+        source_for,
+    )
 
+    settings = load_settings()
     source_for(args.source)
     windows = plan_windows(args.start, args.end, parse_window(args.window, args.source))  # before Prefect starts
-    refuse_unsettled(args.source, windows, load_settings())
+    refuse_unsettled(args.source, windows, settings)
 
     params = {"source": args.source, "start": args.start, "end": args.end, "window": args.window,
               "workers": args.workers, "reason": args.reason}  # fmt: skip
-    if args.json:
+    # the local Prefect server (started when not running): the pool's workers get its address from Prefect
+    with prefect_api(Path(os.environ.get("PREFECT_HOME") or settings.home / "prefect")):
+        if args.json:
 
-        def line(result: dict[str, Any]) -> None:
-            out.write(json.dumps(result, default=str) + "\n")
-            out.flush()
+            def line(result: dict[str, Any]) -> None:
+                out.write(json.dumps(result, default=str) + "\n")
+                out.flush()
 
-        with listening(line):
-            summary = backfill(**params)
-        out.write(json.dumps({"summary": asdict(summary)}) + "\n")
-    else:
-        summary = _with_progress(params, len(windows), out)
-        s = summary
-        out.write(
-            f"backfill {s.backfill_id} {s.source}: {s.windows} windows, {s.committed} committed, {s.skipped} skipped "
-            f"(already committed or running elsewhere), {s.held} held, {s.failed} failed; {s.rows_published} rows "
-            f"published in {s.seconds:.1f} s: {s.status}\n"
-        )
+            with listening(line):
+                summary = backfill(**params)
+            out.write(json.dumps({"summary": asdict(summary)}) + "\n")
+        else:
+            summary = _with_progress(params, len(windows), out)
+            s = summary
+            ended = f"interrupted after {s.windows} of {len(windows)} windows" if s.status == INTERRUPTED else ""
+            out.write(
+                f"backfill {s.backfill_id} {s.source}: {ended or f'{s.windows} windows'}, {s.committed} committed, "
+                f"{s.skipped} skipped (already committed or running elsewhere), {s.held} held, {s.failed} failed; "
+                f"{s.rows_extracted:,} rows extracted, {s.rows_published:,} published in {s.seconds:.1f} s: "
+                f"{s.status}\n"
+            )
+            if s.status == INTERRUPTED:
+                out.write("rerun the same command to resume: committed windows are skipped\n")
+    if summary.status == INTERRUPTED:
+        return 130
     return 1 if summary.held or summary.failed else 0
 
 
@@ -79,7 +100,9 @@ def _with_progress(params: dict[str, Any], total: int, out: TextIO) -> Any:
             stats["held"] += result["status"] == "HELD"
             stats["failed"] += result["status"] == "FAILED"
             rate = stats["rows"] / max(time.perf_counter() - stats["t0"], 1e-6)
-            info = f"{stats['rows']:,} rows  {rate:,.0f} rows/s  held {stats['held']}  failed {stats['failed']}"
+            info = (
+                f"{stats['rows']:,} rows extracted  {rate:,.0f} rows/s  held {stats['held']}  failed {stats['failed']}"
+            )
             progress.update(bar, advance=1, info=info)
             if result["status"] in ("HELD", "FAILED"):
                 progress.console.print(f"{result['window_start']} {result['status']}: {result['reason']}")

@@ -10,7 +10,11 @@ Each backfill is one row of OPS.BACKFILLS (who, why, which code, how its windows
 
 from __future__ import annotations
 
+import contextlib
 import secrets
+import signal
+import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -32,6 +36,8 @@ SOURCES = ("orders", "payments", "fulfillment", "consistency")
 WINDOW_SIZES = {"15m": timedelta(minutes=15), "1h": timedelta(hours=1), "1d": timedelta(days=1)}
 SEQUENTIAL = {"consistency"}  # its slice and pending references are one run's at a time (prefect.yaml)
 FAILED = "FAILED"  # a window whose run raised (recorded FAILED in the ledger by the engine)
+POLL_SECONDS = 0.5  # how often finished windows are collected and reported (progress, --json lines)
+INTERRUPTED = "INTERRUPTED"  # a backfill stopped by Ctrl-C (recorded by itself) or killed (by the next one's start)
 HEARTBEAT_SECONDS = 30.0  # at most this long between heartbeats (a third of the lease TTL when that is shorter)
 
 Listener = Callable[[dict[str, Any]], None]
@@ -130,7 +136,7 @@ class BackfillSummary:
     rows_extracted: int
     rows_published: int
     seconds: float
-    status: str  # COMPLETED, HELD (a window held), FAILED (a window failed)
+    status: str  # COMPLETED, HELD (a window held), FAILED (a window failed), INTERRUPTED (Ctrl-C: windows left)
 
 
 @task(name="backfill-window")
@@ -181,8 +187,8 @@ def backfill(
             wh.run_file("snowflake/update_ops_backfills_heartbeat.sql", {"backfill_id": backfill_id, "now": _utc_now()})
 
     every = min(HEARTBEAT_SECONDS, settings.lease_ttl.total_seconds() / 3)
-    results = _run_windows(source, windows, workers, beat, every)
-    summary = _summary(backfill_id, source, results, _since(t0))
+    results, interrupted = _run_windows(source, windows, workers, beat, every)
+    summary = _summary(backfill_id, source, results, _since(t0), interrupted)
     with open_warehouse(settings) as wh:
         wh.run_file("snowflake/update_ops_backfills.sql", asdict(summary) | {"finished_at": datetime.now(UTC)})
     return summary
@@ -190,26 +196,55 @@ def backfill(
 
 def _run_windows(
     source: str, windows: list[Window], workers: int, beat: Callable[[], None], every: float
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], bool]:
     """Submit every window to a pool of `workers` processes (each its own warehouse login); report each as it ends,
-    and call beat (the backfill's heartbeat) at least every `every` seconds while windows run."""
+    and call beat (the backfill's heartbeat) at least every `every` seconds while windows run. Returns the windows'
+    results and whether the run was interrupted (Ctrl-C, SIGINT): then no further window starts, the windows in
+    progress finish (the workers ignore SIGINT, so a window is never cut inside its publish), and the rest are left
+    for a rerun, which skips what committed."""
     results: list[dict[str, Any]] = []
-    runner = ProcessPoolTaskRunner(max_workers=workers)
+    interrupted = False
+    runner = ProcessPoolTaskRunner(max_workers=workers, initializer=_ignore_interrupts)
+
+    def report(future: PrefectFuture[dict[str, Any]]) -> None:
+        result = future.result()
+        results.append(result)
+        for listener in list(_listeners):
+            listener(result)
+
     with runner:
         pending: list[PrefectFuture[dict[str, Any]]] = [
             runner.submit(backfill_window, {"source": source, "start": w.start.isoformat(), "end": w.end.isoformat()})
             for w in windows
         ]
-        while pending:
-            done = wait(pending, timeout=every).done
-            for future in (f for f in pending if f in done):
-                result = future.result()
-                results.append(result)
-                for listener in list(_listeners):
-                    listener(result)
-            pending = [f for f in pending if f not in done]
-            beat()
-    return results
+        try:
+            last_beat = time.monotonic()
+            while pending:
+                done = wait(pending, timeout=POLL_SECONDS).done  # Prefect's wait returns when all are done
+                for future in (f for f in pending if f in done):
+                    report(future)
+                pending = [f for f in pending if f not in done]
+                if time.monotonic() - last_beat >= every:
+                    beat()
+                    last_beat = time.monotonic()
+        except KeyboardInterrupt:
+            interrupted = True
+            print(
+                "northstar: interrupted: no further window starts; the windows in progress finish (Ctrl-C again "
+                "abandons them), then the backfill stops. Rerun the same command to resume.",
+                file=sys.stderr,
+            )
+    if interrupted:  # the pool has shut down: the windows that were running have ended, the others never started
+        for future in pending:
+            with contextlib.suppress(Exception):  # a window that never started has no result
+                report(future)
+    return results, interrupted
+
+
+def _ignore_interrupts() -> None:
+    """A pool worker's start: Ctrl-C in the terminal reaches the whole process group, and only the backfill's own
+    process acts on it (a worker finishes its window)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def stale_before(settings: Settings, now: datetime | None = None) -> datetime:
@@ -222,13 +257,16 @@ def _utc_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def _summary(backfill_id: str, source: str, results: list[dict[str, Any]], seconds: float) -> BackfillSummary:
+def _summary(
+    backfill_id: str, source: str, results: list[dict[str, Any]], seconds: float, interrupted: bool = False
+) -> BackfillSummary:
     by = [r["status"] for r in results]
     held, failed = by.count(BatchStatus.HELD), by.count(FAILED)
+    status = INTERRUPTED if interrupted else FAILED if failed else BatchStatus.HELD if held else "COMPLETED"
     return BackfillSummary(
         backfill_id, source, len(results), by.count(BatchStatus.COMMITTED), by.count(BatchStatus.SKIPPED), held,
         failed, sum(r["rows_extracted"] for r in results), sum(r["rows_published"] for r in results), seconds,
-        FAILED if failed else BatchStatus.HELD if held else "COMPLETED",
+        status,
     )  # fmt: skip
 
 

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from prefect.settings import PREFECT_API_URL
 
 import flows.orders_microbatch as orders_flow
 from flows.backfill import BackfillError, plan_windows
@@ -76,3 +82,38 @@ def test_two_backfills_of_one_range_at_once_commit_each_window_once_and_resume_s
         ("COMPLETED", 4, "test 2"),
     ]
     assert all(r["REQUESTED_BY"] for r in recorded)
+
+
+@pytest.mark.integration
+@pytest.mark.usefixtures("prefect_harness")
+def test_ctrl_c_finishes_the_windows_in_progress_records_interrupted_and_a_rerun_resumes(
+    pipeline_env: Callable[..., dict[str, str]], source_db: str, tmp_path: Path
+) -> None:
+    """SIGINT to the command's process group, as Ctrl-C in a terminal sends it, once a window has committed."""
+    pipeline_env()
+    seed_windows(source_db, 6)
+    start, end = span(6)
+    args = ("backfill", "--source", "orders", "--start", start, "--end", end, "--workers", "1", "--json")
+    env = dict(os.environ) | {"PREFECT_API_URL": str(PREFECT_API_URL.value())}
+    with (tmp_path / "stderr.txt").open("w+") as err:
+        command = [str(Path(sys.executable).parent / "northstar"), *args, "--reason", "interrupt"]
+        proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=err, text=True, start_new_session=True)
+        assert proc.stdout is not None
+        first = json.loads(proc.stdout.readline())  # the first window's line: it has ended
+        os.killpg(proc.pid, signal.SIGINT)
+        rest = [json.loads(x) for x in proc.stdout.read().splitlines()]
+        assert proc.wait(timeout=600) == 130
+        err.seek(0)
+        printed = err.read()
+    summary = rest[-1]["summary"]
+    assert first["status"] == "COMMITTED" and summary["status"] == "INTERRUPTED", printed[-2000:]
+    assert 1 <= summary["committed"] < 6 and summary["windows"] == summary["committed"]
+    assert "northstar: interrupted" in printed and "Traceback" not in printed
+    with open_warehouse(load_settings()) as wh:
+        (row,) = wh.query("SELECT STATUS, WINDOWS_COMMITTED FROM OPS.BACKFILLS")
+        assert row == {"STATUS": "INTERRUPTED", "WINDOWS_COMMITTED": summary["committed"]}
+        assert wh.query("SELECT COUNT(*) AS N FROM OPS.LOAD_BATCHES WHERE STATUS <> 'COMMITTED'") == [{"N": 0}]
+
+    out, _, code = northstar(*args, "--reason", "resume")
+    resumed = json.loads(out.splitlines()[-1])["summary"]
+    assert code == 0 and (resumed["skipped"], resumed["committed"]) == (summary["committed"], 6 - summary["committed"])
