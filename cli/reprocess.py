@@ -90,4 +90,5 @@ def _print_report(report: ReprocessReport, out: TextIO) -> None:
     ]  # fmt: skip
     print_rows(rows, out, as_json=False)
     what = "dry run, nothing written" if report.dry_run else f"new versions: {len(report.new_batch_ids)}"
-    out.write(f"reprocess {report.reprocess_id} {report.source}: {len(report.batches)} batches; {what}\n")
+    n = len(report.batches)
+    out.write(f"reprocess {report.reprocess_id} {report.source}: {n} batch{'es' if n != 1 else ''}; {what}\n")

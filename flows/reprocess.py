@@ -90,6 +90,11 @@ class BatchReplay:
     message: str
     diffs: tuple[TableDiff, ...] = ()
 
+    @property
+    def written(self) -> bool:
+        """Whether the new version's ledger row exists (published or held); UNCHANGED, DRY_RUN, SKIPPED write none."""
+        return self.status in (BatchStatus.COMMITTED, BatchStatus.HELD)
+
 
 @dataclass(frozen=True)
 class ReprocessReport:
@@ -225,7 +230,12 @@ def _audit(settings: Settings, report: ReprocessReport) -> None:
         "reason": report.reason,
         "code_version": settings.code_version,
         "batches": [
-            {"superseded": b.superseded, "batch_id": b.batch_id, "status": str(b.status), "message": b.message}
+            {
+                "superseded": b.superseded,
+                "batch_id": b.batch_id if b.written else None,
+                "status": str(b.status),
+                "message": b.message,
+            }
             for b in report.batches
         ],
     }
@@ -236,7 +246,10 @@ def _audit(settings: Settings, report: ReprocessReport) -> None:
 def _replay_of(source: str) -> Replay:
     known = replays()
     if source not in known:
-        raise ReprocessError(f"unknown source {source!r} for reprocess: it replays {', '.join(sorted(known))}")
+        raise ReprocessError(
+            f"unknown source {source!r} for reprocess: it replays {', '.join(sorted(known))}, and "
+            "--source consistency runs the consistency checks again"
+        )
     return known[source]
 
 
@@ -257,7 +270,7 @@ def resolve_targets(
             if not rows:
                 raise ReprocessError(f"unknown batch {bid!r}: `northstar batches --source {source}` lists them")
             if rows[0]["SOURCE"] != source:
-                raise ReprocessError(f"batch {bid!r} is a {rows[0]['SOURCE']} batch, not {source}")
+                raise ReprocessError(f"batch {bid!r} belongs to the {rows[0]['SOURCE']} source, not {source}")
             windows.append(_window(rows[0]))
     else:
         if start is None or end is None:
@@ -345,6 +358,8 @@ def _validate_and_publish(
         fault_point("after_commit")
         run.complete([], validated.results)
         message = f"published {target.version}, superseding {target.current}"
+    elif dry_run and not any(d.total for d in diffs):
+        message = f"dry run: no difference: {target.current} would stay published, no new version; nothing written"
     elif dry_run:
         message = f"dry run: {target.version} would supersede {target.current}; nothing written"
     elif done is None and not diffs:

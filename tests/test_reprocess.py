@@ -54,6 +54,11 @@ def fixed_checks(monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
+def wh_query(sql: str) -> list[dict[str, Any]]:
+    with open_warehouse(load_settings()) as wh:
+        return wh.query(sql)
+
+
 def orders(wh: Warehouse) -> dict[int, tuple[str, int, str]]:
     rows = wh.query("SELECT ORDER_ID, STATUS, TOTAL_AMOUNT_MINOR, _BATCH_ID FROM CORE.ORDERS")
     return {r["ORDER_ID"]: (r["STATUS"], r["TOTAL_AMOUNT_MINOR"], r["_BATCH_ID"]) for r in rows}
@@ -71,6 +76,17 @@ def test_unchanged_code_is_a_no_op_and_a_dry_run_writes_nothing(
     assert [(b.status, b.batch_id) for b in same.batches] == [("UNCHANGED", batch_id("orders", W0) + "-v2")]
     assert all(d.total == 0 for d in same.batches[0].diffs) and len(same.batches[0].diffs) == 4
     assert same.new_batch_ids == []
+    (entry,) = wh_query("SELECT DETAILS FROM OPS.AUDIT_LOG WHERE KIND = 'reprocess'")
+    assert json.loads(entry["DETAILS"])["batches"][0]["batch_id"] is None  # UNCHANGED: no version was written
+    unchanged_dry = reprocess(settings, "orders", batch_ids=[batch_id("orders", W0)], reason="t", dry_run=True)
+    assert unchanged_dry.batches[0].message.startswith("dry run: no difference")
+
+    # a range that cuts into a window replays the batch whose window overlaps it, not only those inside it
+    inside = W0.start + timedelta(minutes=5), W0.start + timedelta(minutes=10)
+    cut = reprocess(
+        settings, "orders", start=inside[0].isoformat(), end=inside[1].isoformat(), reason="t", dry_run=True
+    )
+    assert [b.superseded for b in cut.batches] == [batch_id("orders", W0)]
 
     fixed_checks(monkeypatch)
     dry = reprocess(settings, "orders", start=W0.start.isoformat(), end=W0.end.isoformat(), reason="t", dry_run=True)
