@@ -225,3 +225,29 @@ def test_the_fast_path_is_taken_only_when_nothing_staged_can_change_a_published_
     assert not loads_nothing(dataclasses.replace(empty.plan, empty_loads_nothing=False), record, None)
     assert not loads_nothing(some.plan, some_record, None)
     assert not loads_nothing(empty.plan.in_folder(settings.home / "missing"), record, None)
+
+
+def every_plan() -> dict[str, Any]:
+    """Every source's load plan, by name."""
+    from flows.consistency import HELD_LOAD, PUBLISH_LOAD
+    from flows.fulfillment_hourly import WMS_LOAD
+    from flows.orders_microbatch import ORDERS_LOAD
+    from flows.orders_repair import REPAIR_LOAD
+    from flows.payments_microbatch import PAYMENTS_LOAD
+
+    return {"orders": ORDERS_LOAD, "orders repair": REPAIR_LOAD, "payments": PAYMENTS_LOAD, "fulfillment": WMS_LOAD,
+            "consistency held": HELD_LOAD, "consistency": PUBLISH_LOAD}  # fmt: skip
+
+
+def test_each_plan_says_what_its_count_query_returns_and_whether_empty_staging_loads_nothing() -> None:
+    """`counted` is what the fast path records as 0; `empty_loads_nothing` holds only when every statement of the
+    load files reads the staging tables or this batch's own rows (else an empty batch could still change rows)."""
+    import re
+
+    from northstar.sqlfiles import read_sql, statements
+
+    for name, plan in every_plan().items():
+        returned = set(re.findall(r"\bAS (N|ALREADY_CURRENT|REQUARANTINED)\b", read_sql(plan.count_published)))
+        assert returned == set(plan.counted), name
+        driven = all("STAGE_" in sql.upper() or "%(batch_id)s" in sql for f in plan.load_files for sql in statements(f))
+        assert plan.empty_loads_nothing == driven, name
