@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from cli.output import print_rows
+from cli.output import print_rows, terminal_width
 from northstar.incidents import CLOSED, CORRECTED, STATUSES, get_incident, incident_events, list_incidents, transition
 from northstar.settings import load_settings
 from northstar.warehouse import jsonable, open_warehouse
@@ -16,7 +18,7 @@ def add_commands(sub: Any) -> None:
     """Register `incidents` and its actions on the CLI's subparsers."""
     parser = sub.add_parser("incidents", help="incidents: one per failing cause (source, check, business day)")
     actions = parser.add_subparsers(required=True, metavar="ACTION")
-    listing = actions.add_parser("list", help="incidents, newest first")
+    listing = actions.add_parser("list", help="incidents, newest first (a compact table; --json: every field)")
     listing.add_argument("--status", choices=STATUSES)
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=_list)
@@ -37,8 +39,48 @@ def add_commands(sub: Any) -> None:
 def _list(args: argparse.Namespace, out: TextIO) -> int:
     with open_warehouse(load_settings()) as wh:
         rows = list_incidents(wh, args.status)
-    print_rows(rows, out, as_json=args.json)
+    if args.json:
+        print_rows(rows, out, as_json=True)
+    else:
+        print_incidents(rows, out)
     return 0
+
+
+def print_incidents(rows: list[dict[str, Any]], out: TextIO) -> None:
+    """The incidents as a compact table sized to the terminal (80 columns and up): id, when opened (UTC, to the
+    minute), status, and the subject, wrapped, never cut: what failed (source and check, how many batches saw it)
+    over the check's measured value. rows: as list_incidents returns them. `incidents show ID` and `--json` have
+    every field."""
+    if not rows:
+        out.write("(no rows)\n")
+        return
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0), header_style="bold")
+    for column in ("INCIDENT_ID", "OPENED", "STATUS"):  # copied and pasted back: never wrapped
+        table.add_column(column, no_wrap=True)
+    table.add_column("SUBJECT", overflow="fold", ratio=1)
+    for row in rows:
+        table.add_row(row["INCIDENT_ID"], _minute(row["OPENED_AT"]), row["STATUS"], _subject(row))
+    buffer = io.StringIO()
+    Console(file=buffer, width=terminal_width(out), highlight=False, soft_wrap=False, emoji=False).print(table)
+    out.write("".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines()))
+    out.write(f"({len(rows)} row{'s' if len(rows) != 1 else ''})\n")
+    out.write("Details: northstar incidents show ID (every field: incidents list --json)\n")
+
+
+def _minute(moment: datetime) -> str:
+    """A moment to the minute in UTC, ISO-8601 with its offset: 2026-11-20T12:16Z."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+def _subject(incident: dict[str, Any]) -> str:
+    seen = int(incident["OCCURRENCES"])
+    cause = f"{incident['SOURCE']} {incident['CHECK_ID']}" + (f" ({seen} batches)" if seen > 1 else "")
+    summary = " ".join(str(incident.get("SUMMARY") or "").split())
+    return f"{cause}\n{summary}" if summary else cause
 
 
 def _show(args: argparse.Namespace, out: TextIO) -> int:

@@ -130,8 +130,36 @@ def run_query(args: argparse.Namespace, out: TextIO) -> int:
     require_read_only(args.sql)
     with _warehouse() as wh:
         rows = wh.query_rolled_back(args.sql)
+        if not args.json and rows and SHOW_COLUMNS.issubset(k.lower() for k in rows[0]):
+            rows = object_listing(wh, rows)
     print_rows(rows, out, as_json=args.json)
     return 0
+
+
+SHOW_COLUMNS = {"created_on", "name", "database_name", "schema_name"}  # what SHOW TABLES/OBJECTS/VIEWS return
+
+
+def object_listing(wh: Any, shown: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of a SHOW TABLES/OBJECTS/VIEWS as a table shows them: NAME, SCHEMA, KIND and ROWS, out of the
+    twenty-odd columns SHOW returns (--json keeps them all). ROWS is counted, in one query over the listed tables,
+    as the local emulator's SHOW says 0 for every table; a view's is left empty."""
+    rows = [{k.lower(): v for k, v in r.items()} for r in shown]
+    kinds = [str(r.get("kind") or "VIEW").upper() for r in rows]  # SHOW VIEWS has no kind column
+    tables = [(i, _qualified(r)) for i, (r, kind) in enumerate(zip(rows, kinds, strict=True)) if kind == "TABLE"]
+    counts: dict[int, int] = {}
+    if tables:
+        union = " UNION ALL ".join(f"SELECT {i} AS I, COUNT(*) AS N FROM {name}" for i, name in tables)
+        counts = {int(r["I"]): int(r["N"]) for r in wh.query(union)}
+    return [
+        {"NAME": r["name"], "SCHEMA": r["schema_name"], "KIND": kind, "ROWS": counts.get(i)}
+        for i, (r, kind) in enumerate(zip(rows, kinds, strict=True))
+    ]
+
+
+def _qualified(row: dict[str, Any]) -> str:
+    """database.schema.name, each part quoted as the warehouse spelled it (names from SHOW, never from input)."""
+    parts = (row["database_name"], row["schema_name"], row["name"])
+    return ".".join('"' + str(part).replace('"', '""') + '"' for part in parts)
 
 
 def _checks(args: argparse.Namespace, out: TextIO) -> int:

@@ -17,7 +17,7 @@ def add_commands(sub: Any) -> None:
     span = rec.add_mutually_exclusive_group()
     span.add_argument("--days", type=int, default=3, help="created days (UTC) ending today (default 3)")
     span.add_argument(
-        "--all", action="store_true", help="every created day since 2000-01-01 (the oldest created_at accepted)"
+        "--all", action="store_true", help="every created day, from the earliest in the source or CORE to today"
     )
     rec.add_argument("--json", action="store_true")
     rec.set_defaults(handler=reconcile_source)
@@ -58,7 +58,8 @@ def summary(run_id: str, diff: Any, whole_history: bool, held: bool) -> str:
     most SHOWN_IDS order ids. diff is a northstar.sources.orders.reconcile.OrdersDiff ([low, high) UTC)."""
     last = (diff.high - timedelta(days=1)).date()  # high is the exclusive end: tomorrow's midnight
     if whole_history:
-        span = f"every UTC day from {diff.low:%Y-%m-%d} (--all: the oldest created_at accepted) to {last} (today)"
+        earliest = "--all: the earliest created day in the source or CORE"
+        span = f"every UTC day from {diff.low:%Y-%m-%d} ({earliest}) to {last} (today)"
     else:
         days = (diff.high - diff.low).days
         span = f"the last {days} UTC day(s), {diff.low:%Y-%m-%d} to {last} (today)"

@@ -56,6 +56,7 @@ HELD_LOAD = LoadPlan(  # the evidence only: what the gate held stays out
     staged=STAGED,
     load_files=EVIDENCE_FILES,
     count_published="snowflake/count_marts_batch.sql",
+    counted=("N",),
 )
 PUBLISH_LOAD = replace(
     HELD_LOAD,
@@ -65,6 +66,7 @@ PUBLISH_LOAD = replace(
         "snowflake/merge_into_marts_daily_revenue.sql",
         "snowflake/merge_into_marts_order_payments.sql",
     ),
+    empty_loads_nothing=False,  # the marts' merge drops deleted orders' rows, whatever was staged
 )
 CORE_INPUTS = (
     "CORE.ORDERS",

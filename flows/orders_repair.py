@@ -43,7 +43,7 @@ from northstar.loads import BatchRecord, BatchStatus
 from northstar.settings import Settings, load_settings
 from northstar.sources.orders import SOURCE
 from northstar.sources.orders.landing import land_orders_by_keys
-from northstar.sources.orders.reconcile import OrdersDiff, mark_deleted, reconcile_orders
+from northstar.sources.orders.reconcile import OrdersDiff, earliest_created, mark_deleted, reconcile_orders
 from northstar.sqlfiles import read_sql
 from northstar.warehouse import open_warehouse
 from validators.result import CheckResult, Severity
@@ -54,7 +54,7 @@ JOB = "reconcile-source-orders"
 REPAIR_LOAD = replace(
     ORDERS_LOAD, load_files=("snowflake/merge_into_core_orders_repair.sql", *ORDERS_LOAD.load_files[1:])
 )
-HISTORY_START = datetime(2000, 1, 1, tzinfo=UTC)  # --all: every created day (timestamps_sane refuses older)
+HISTORY_START = datetime(2000, 1, 1, tzinfo=UTC)  # --all never starts earlier (timestamps_sane refuses older)
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,8 @@ class ReconcileReport:
 
 
 def reconcile_source_orders(settings: Settings, days: int | None, now: datetime | None = None) -> ReconcileReport:
-    """Reconcile the orders created in the last `days` UTC days (None: the whole history) and repair what differs.
+    """Reconcile the orders created in the last `days` UTC days (None: the whole history, from the earliest
+    created day in the source or CORE: history_start) and repair what differs.
 
     Raises ValueError for days < 1, SourceUnavailableError when PostgreSQL cannot be read.
     """
@@ -89,7 +90,7 @@ def reconcile_source_orders(settings: Settings, days: int | None, now: datetime 
         raise ValueError(f"--days must be at least 1, not {days}")
     now = (now or datetime.now(UTC)).astimezone(UTC)
     tomorrow = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
-    low = HISTORY_START if days is None else tomorrow - timedelta(days=days)
+    low = history_start(settings, tomorrow) if days is None else tomorrow - timedelta(days=days)
     run_id = f"{RECONCILE_SOURCE}-{now:%Y%m%dt%H%M%S}-{hashlib.sha256(now.isoformat().encode()).hexdigest()[:8]}"
     namespace, db = warehouse_namespace(settings), settings.database
     inputs = [*lineage_inputs(settings), DatasetRef(namespace, f"{db}.CORE.ORDERS")]
@@ -108,6 +109,18 @@ def reconcile_source_orders(settings: Settings, days: int | None, now: datetime 
         outputs += [DatasetRef(namespace, f"{db}.{t}", row_count=n) for t, n in counts.items()]
         run.complete(outputs, report.checks)
     return report
+
+
+def history_start(settings: Settings, tomorrow: datetime) -> datetime:
+    """The whole history's first day (--all): midnight UTC of the earliest created day with an order in the source
+    or in CORE, never before HISTORY_START (older created_at values are refused by the checks); today's midnight
+    when neither side holds an order. Raises SourceUnavailableError when the source cannot be read."""
+    with open_warehouse(settings) as wh:
+        earliest = earliest_created(settings.orders.pg_dsn.get_secret_value(), wh)
+    if earliest is None:
+        return tomorrow - timedelta(days=1)
+    day = datetime.combine(earliest.date(), datetime.min.time(), UTC)
+    return min(max(day, HISTORY_START), tomorrow - timedelta(days=1))
 
 
 @flow(name=JOB)

@@ -70,6 +70,11 @@ class LoadPlan:
     staged: tuple[StagedTable, ...]
     load_files: tuple[str, ...]
     count_published: str  # a query counting the rows this batch published (N), maybe ALREADY_CURRENT, REQUARANTINED
+    counted: tuple[str, ...] = ("N", "ALREADY_CURRENT", "REQUARANTINED")  # the columns count_published returns
+    # With every staged file empty, the load files change nothing (each statement reads the staging tables or
+    # this batch's own rows), so an empty batch may skip them (publish's fast path). False when a load file
+    # also changes rows from what is already published (the consistency marts drop deleted orders).
+    empty_loads_nothing: bool = True
 
     def in_folder(self, folder: Path) -> LoadPlan:
         """The same plan with its staged files found in folder."""
@@ -129,18 +134,65 @@ def publish(
 
     status HELD records a batch whose plan loads its evidence but not what its gate holds back (the
     consistency flow); such a batch may be loaded again, as any held batch.
+    A batch with nothing staged takes the fast path (see `loads_nothing`): the same transaction without the
+    staging, PUT, COPY and load statements, writing only its checks and its ledger row (every count 0).
     Raises WarehouseConflict when the source's load lock stayed taken for LOCK_ATTEMPTS waits.
     """
-    if batch_status(wh, record.batch_id) == BatchStatus.COMMITTED:
+    previous = batch_status(wh, record.batch_id)
+    if previous == BatchStatus.COMMITTED:
         return None
-    stage_files(wh, plan, record)
+    empty = loads_nothing(plan, record, previous)
+    if not empty:
+        stage_files(wh, plan, record)
+    write = _record_empty if empty else _load
     t0 = time.perf_counter()
     try:
         return _with_lock(
-            wh, f"load:{plan.source}", record.batch_id, lambda: _load(wh, plan, record, checks, status, t0)
+            wh, f"load:{plan.source}", record.batch_id, lambda: write(wh, plan, record, checks, status, t0)
         )
     except AlreadyCommitted:
         return None
+
+
+def loads_nothing(plan: LoadPlan, record: BatchRecord, previous: str | None) -> bool:
+    """True when loading the batch could change no published row: every staged Parquet file has 0 rows, the plan's
+    load files change nothing then (`empty_loads_nothing`), the batch replaces no earlier version (`supersedes`),
+    and no earlier run of it left rows behind (never recorded, or FAILED: a failed load rolled back; a HELD
+    batch may have loaded evidence, which its rerun's load files replace). A missing file is not empty."""
+    if not plan.empty_loads_nothing or record.supersedes is not None:
+        return False
+    if previous not in (None, BatchStatus.FAILED):
+        return False
+    return all(_parquet_rows(staged.parquet) == 0 for staged in plan.staged)
+
+
+def _parquet_rows(path: Path) -> int | None:
+    """The row count in a Parquet file's footer (None when there is no such file)."""
+    import pyarrow.parquet as pq  # first use: a read command never loads pyarrow
+
+    if not path.is_file():
+        return None
+    return int(pq.read_metadata(path).num_rows)
+
+
+def _record_empty(
+    wh: Warehouse, plan: LoadPlan, record: BatchRecord, checks: Sequence[LedgerCheck], status: BatchStatus, t0: float
+) -> BatchRecord:
+    """The fast path's statements, inside the transaction and the source's lock: what `_load` writes for a batch
+    whose staging tables are empty (each count the plan's count query returns is 0; the others stay None)."""
+    done = replace(
+        record,
+        rows_published=0,
+        rows_already_current=0 if "ALREADY_CURRENT" in plan.counted else None,
+        rows_requarantined=0 if "REQUARANTINED" in plan.counted else None,
+        status=status,
+        finished_at=datetime.now(UTC),
+        publish_seconds=round(time.perf_counter() - t0, 3),
+    )
+    _write_checks(wh, record, checks)
+    _record(wh, done)
+    fault_point("publish_before_commit")
+    return done
 
 
 def _load(
@@ -339,9 +391,11 @@ def _now() -> datetime:
 
 
 def _write_checks(wh: Warehouse, record: BatchRecord, checks: Sequence[LedgerCheck]) -> None:
+    """The batch's check results replace any earlier ones: one DELETE, then one multi-row INSERT."""
     wh.run_file("snowflake/delete_from_ops_check_results.sql", {"batch_id": record.batch_id})
-    for check in checks:
-        wh.run_file("snowflake/insert_into_ops_check_results.sql", _check_params(record, check))
+    if checks:
+        (insert,) = statements("snowflake/insert_into_ops_check_results.sql")
+        wh.execute_many(insert, [_check_params(record, check) for check in checks])
 
 
 def _check_params(record: BatchRecord, check: LedgerCheck) -> dict[str, Any]:

@@ -19,7 +19,7 @@ import socket
 import threading
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -84,14 +84,15 @@ class Warehouse:
     def execute(self, sql: str, params: dict[str, Any] | None = None) -> int:
         """Run one statement; the number of rows it affected. WarehouseConflict when another session's open
         transaction writes the same rows (the local emulator; Snowflake waits instead)."""
-        with self.conn.cursor() as cur:
-            try:
-                cur.execute(sql, params)
-            except _connector().errors.Error as exc:
-                if getattr(exc, "errno", None) == CONFLICT_ERRNO:
-                    raise WarehouseConflict(str(exc)) from exc
-                raise
+        with self.conn.cursor() as cur, _conflicts():
+            cur.execute(sql, params)
             return int(cur.rowcount or 0)
+
+    def execute_many(self, insert: str, rows: Sequence[dict[str, Any]]) -> None:
+        """Run one INSERT ... VALUES statement for every row of parameters as a single multi-row INSERT (the
+        connector rewrites it: one round trip). WarehouseConflict as for execute."""
+        with self.conn.cursor() as cur, _conflicts():
+            cur.executemany(insert, rows)
 
     def query(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run one query; its rows as dicts keyed by upper-case column name."""
@@ -175,6 +176,17 @@ class Warehouse:
 
     def close(self) -> None:
         self.conn.close()
+
+
+@contextlib.contextmanager
+def _conflicts() -> Iterator[None]:
+    """A connector error for a write-write conflict (CONFLICT_ERRNO) raised as WarehouseConflict; others as they are."""
+    try:
+        yield
+    except _connector().errors.Error as exc:
+        if getattr(exc, "errno", None) == CONFLICT_ERRNO:
+            raise WarehouseConflict(str(exc)) from exc
+        raise
 
 
 @functools.cache

@@ -80,6 +80,17 @@ def test_query_prints_a_table_or_json_lines(loaded: str) -> None:
     assert code == 0 and out.splitlines()[0].strip() == "N" and out.splitlines()[2].strip() == "2"
 
 
+def test_show_tables_prints_name_schema_kind_and_counted_rows(loaded: str) -> None:
+    code, out = run_cli("query", "SHOW TABLES IN SCHEMA CORE")
+    assert code == 0 and out.splitlines()[0].split() == ["NAME", "SCHEMA", "KIND", "ROWS"]
+    listed = {line.split()[0]: line.split()[1:] for line in out.splitlines()[2:-1]}
+    assert listed["ORDERS"] == ["CORE", "TABLE", "2"]  # counted: the local emulator's SHOW says 0
+    assert listed["PAYMENTS"] == ["CORE", "TABLE", "0"]
+    code, out = run_cli("query", "SHOW TABLES IN SCHEMA CORE", "--json")
+    every = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(every) == len(listed) and "retention_time" in every[0]  # --json: every column
+
+
 @pytest.mark.parametrize(
     "sql", ["DELETE FROM CORE.ORDERS", "DROP TABLE CORE.ORDERS", "SELECT 1; DELETE FROM CORE.ORDERS"]
 )

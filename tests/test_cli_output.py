@@ -134,8 +134,10 @@ def test_reconcile_source_says_its_days_in_words_and_bounds_the_ids_it_lists() -
     assert "  missing 1: 7\n" in text and "  stale 0\n" in text
     shown = ", ".join(str(i) for i in range(1, SHOWN_IDS + 1))
     assert f"  quarantined (nothing to repair) 25: {shown}, ... and 15 more (--json lists all)\n" in text
-    every = summary("source_reconcile-2", OrdersDiff(datetime(2000, 1, 1, tzinfo=UTC), high), True, False)
-    assert "every UTC day from 2000-01-01 (--all: the oldest created_at accepted) to 2026-11-30 (today)" in every
+    every = summary("source_reconcile-2", OrdersDiff(datetime(2026, 3, 9, tzinfo=UTC), high), True, False)
+    assert (
+        "every UTC day from 2026-03-09 (--all: the earliest created day in the source or CORE) to 2026-11-30" in every
+    )
 
 
 def test_every_table_has_upper_case_headers_and_json_keeps_the_keys(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,6 +17,7 @@ import pytest
 
 import flows.fulfillment_hourly as wms_flow
 from lineage.validate import validate_event
+from northstar import loads
 from northstar.loads import BatchStatus
 from northstar.settings import load_settings
 from northstar.sources.wms.drop.sftp import DownloadFailed, HostKeyRefused
@@ -420,3 +421,33 @@ def test_the_local_drop_skips_temporary_upload_names_too(pipeline_env: Callable[
         os.utime(drop / name, (at(5).timestamp(), at(5).timestamp()))
     outcome = wms_flow.fulfillment_hourly(**hour(0))
     assert sorted(files()) == ["a.csv"] and outcome.rows_published == 2
+
+
+def test_an_hour_without_files_records_what_the_full_load_records(
+    wms_env: Callable[..., dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An empty hour takes publish's fast path (nothing staged): the same ledger row and check results as the
+    same empty hour loaded the full way, and nothing published."""
+    staged: list[str] = []
+    stage_files = loads.stage_files
+
+    def recorded(wh: Any, plan: Any, record: Any) -> None:  # still stages: this only writes down who did
+        staged.append(record.batch_id)
+        stage_files(wh, plan, record)
+
+    monkeypatch.setattr(loads, "stage_files", recorded)
+    fast = wms_flow.fulfillment_hourly(**hour(0))
+    with monkeypatch.context() as patch:
+        patch.setattr(wms_flow, "WMS_LOAD", replace(wms_flow.WMS_LOAD, empty_loads_nothing=False))
+        full = wms_flow.fulfillment_hourly(**hour(1))
+    assert staged == [full.batch_id]  # the empty hour staged nothing
+    assert (fast.status, fast.rows_extracted, fast.rows_published) == (BatchStatus.COMMITTED, 0, 0)
+    assert (full.status, full.rows_extracted, full.rows_published) == (BatchStatus.COMMITTED, 0, 0)
+    ledger = {r["BATCH_ID"]: r for r in query("SELECT * FROM OPS.LOAD_BATCHES")}
+    same = ("STATUS", "ROWS_EXTRACTED", "ROWS_PASSED", "ROWS_QUARANTINED", "ROWS_PUBLISHED", "ROWS_ALREADY_CURRENT",
+            "ROWS_REQUARANTINED", "REASON")  # fmt: skip
+    assert {k: ledger[fast.batch_id][k] for k in same} == {k: ledger[full.batch_id][k] for k in same}
+    checks = "SELECT * EXCLUDE (BATCH_ID, CHECKED_AT) FROM OPS.CHECK_RESULTS WHERE BATCH_ID = '{}' ORDER BY CHECK_ID"
+    fast_checks = query(checks.format(fast.batch_id))
+    assert fast_checks and fast_checks == query(checks.format(full.batch_id))
+    assert all(query(f"SELECT COUNT(*) AS N FROM {table}") == [{"N": 0}] for table in WMS_TABLES)

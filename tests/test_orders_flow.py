@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -130,6 +131,35 @@ def test_a_failed_publish_is_completed_by_its_rerun_from_the_same_landed_raw(
     outcome = orders_flow.orders_microbatch(**window(0))
     assert outcome.status == BatchStatus.COMMITTED and sorted(core_orders()) == [1, 2]
     assert [row["STATUS"] for row in ledger()] == ["COMMITTED"]
+
+
+def test_an_empty_window_records_what_the_full_load_records_and_leaves_core_unchanged(
+    pipeline_env: Callable[..., dict[str, str]], source_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An empty batch takes publish's fast path (nothing staged): its ledger row and check results are those of
+    the same empty batch loaded the full way, nothing published changes, and the next window reads on from it.
+    (After a window that read rows, the overlap re-reads its newest row: an empty window follows an empty one.)"""
+    pipeline_env()
+    insert(source_db, source_row(1, 50))  # in window 3: not read by windows 0 and 1
+    fast = orders_flow.orders_microbatch(**window(0))
+    full_plan = replace(orders_flow.ORDERS_LOAD, empty_loads_nothing=False)
+    with monkeypatch.context() as patch:
+        patch.setattr(orders_flow, "ORDERS_LOAD", full_plan)
+        full = orders_flow.orders_microbatch(**window(1))
+    assert (fast.status, fast.rows_extracted, fast.rows_published) == (BatchStatus.COMMITTED, 0, 0)
+    assert (full.status, full.rows_extracted, full.rows_published) == (BatchStatus.COMMITTED, 0, 0)
+    rows = {r["BATCH_ID"]: r for r in ledger()}
+    same = ("STATUS", "ROWS_EXTRACTED", "ROWS_PASSED", "ROWS_QUARANTINED", "ROWS_PUBLISHED", "ROWS_ALREADY_CURRENT",
+            "ROWS_REQUARANTINED", "REASON", "WATERMARK_HIGH", "SUPERSEDES")  # fmt: skip
+    assert {k: rows[fast.batch_id][k] for k in same} == {k: rows[full.batch_id][k] for k in same}
+    checks = "SELECT * EXCLUDE (BATCH_ID, CHECKED_AT) FROM OPS.CHECK_RESULTS WHERE BATCH_ID = %(b)s ORDER BY CHECK_ID"
+    with open_warehouse(load_settings()) as wh:
+        fast_checks = wh.query(checks, {"b": fast.batch_id})
+        assert fast_checks and fast_checks == wh.query(checks, {"b": full.batch_id})
+        assert wh.query("SELECT COUNT(*) AS N FROM CORE.ORDERS") == [{"N": 0}]
+    later = orders_flow.orders_microbatch(**window(3))
+    assert (later.status, later.rows_extracted, later.rows_published) == (BatchStatus.COMMITTED, 1, 1)
+    assert sorted(core_orders()) == [1]
 
 
 @pytest.mark.parametrize(

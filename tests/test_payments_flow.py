@@ -23,6 +23,7 @@ from northstar.sources.stripe.landing import arrival_key
 from northstar.warehouse import open_warehouse
 from tests import stripe_payloads as sp
 from tests.helpers import table_hashes
+from validators.stripe import STRIPE_CHECKS
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]
 T0 = datetime.fromtimestamp(sp.T0, UTC)
@@ -216,9 +217,15 @@ def test_an_empty_window_commits_an_empty_batch(pipeline_env: Callable[..., dict
     pipeline_env()
     outcome = payments_flow.payments_microbatch(**window(0))
     assert (outcome.status, outcome.rows_extracted, outcome.rows_published) == (BatchStatus.COMMITTED, 0, 0)
-    (ledger,) = query("SELECT STATUS, ROWS_EXTRACTED, ROWS_QUARANTINED, RAW_URI FROM OPS.LOAD_BATCHES")
+    (ledger,) = query(
+        "SELECT STATUS, ROWS_EXTRACTED, ROWS_QUARANTINED, RAW_URI, ROWS_ALREADY_CURRENT, ROWS_REQUARANTINED "
+        "FROM OPS.LOAD_BATCHES"
+    )
     assert ledger["STATUS"] == BatchStatus.COMMITTED and ledger["ROWS_EXTRACTED"] == 0
+    assert (ledger["ROWS_ALREADY_CURRENT"], ledger["ROWS_REQUARANTINED"]) == (0, 0)  # as its count query says
     assert unquote(ledger["RAW_URI"]).endswith(f"batch={outcome.batch_id}/manifest.json")
+    checks = query("SELECT CHECK_ID FROM OPS.CHECK_RESULTS")  # nothing staged: the checks are still recorded
+    assert {c.check_id for c in STRIPE_CHECKS} <= {r["CHECK_ID"] for r in checks}
 
 
 def test_every_lineage_event_validates_against_the_openlineage_spec(

@@ -163,3 +163,27 @@ def test_more_deletes_than_the_guard_allows_are_held_not_marked(
     pipeline_env(NORTHSTAR_RECONCILE_MAX_DELETES="4")  # a real bulk delete: the limit raised, the run goes through
     report = reconcile_source_orders(load_settings(), days=None)
     assert report.held_reason is None and report.deletes_marked == 4 and report.repair is not None
+
+
+def test_the_whole_history_starts_at_the_earliest_created_day_in_the_source_or_core(
+    pipeline_env: Callable[..., dict[str, str]], source_db: str
+) -> None:
+    pipeline_env()
+    now = T0 + timedelta(days=1)
+    today = now.replace(hour=0, minute=0)
+    assert reconcile_source_orders(load_settings(), days=None, now=now).diff.low == today  # no orders: one day
+
+    sql(source_db, INSERT, source_row(1, 1), source_row(2, 2, created_at=T0 - timedelta(days=40)),
+        source_row(3, 3, created_at=T0 - timedelta(days=7)))  # fmt: skip
+    assert orders_flow.orders_microbatch(**window(0)).rows_published == 3
+    sql(source_db, "DELETE FROM orders WHERE order_id = 2")  # its created day is now only in CORE
+    report = reconcile_source_orders(load_settings(), days=None, now=now + timedelta(minutes=1))  # a new run id
+    assert report.diff.low == (T0 - timedelta(days=40)).replace(hour=0, minute=0)
+    assert report.diff.deleted == [2] and report.diff.days_checked == 3
+    with open_warehouse(load_settings()) as wh:
+        starts = wh.query("SELECT WINDOW_START FROM OPS.LOAD_BATCHES WHERE SOURCE = 'source_reconcile' "
+                          "ORDER BY STARTED_AT")  # fmt: skip
+    assert [r["WINDOW_START"] for r in starts] == [
+        today.replace(tzinfo=None),
+        (T0 - timedelta(days=40)).replace(hour=0, minute=0, tzinfo=None),
+    ]

@@ -161,6 +161,20 @@ def reconcile_orders(dsn: str, wh: Warehouse, low: datetime, high: datetime, thr
     return diff
 
 
+def earliest_created(dsn: str, wh: Warehouse) -> datetime | None:
+    """The earliest created_at (UTC) of an order in the source (one with an order_id) or in CORE.ORDERS; None when
+    neither holds an order. Raises SourceUnavailableError when the source cannot be read."""
+    try:
+        with pg_dbapi.connect(dsn) as conn, conn.cursor() as cur:
+            cur.execute(read_sql("postgres/select_orders_earliest_created.sql"))
+            row = cur.fetchone()
+    except pg_dbapi.Error as exc:
+        raise SourceUnavailableError(f"orders source reconciliation failed: {exc}") from exc
+    core = wh.query(read_sql("snowflake/select_core_orders_earliest_created.sql"))[0]["EARLIEST"]
+    found = [m if m.tzinfo else m.replace(tzinfo=UTC) for m in (row[0] if row else None, core) if m is not None]
+    return min(found).astimezone(UTC) if found else None
+
+
 def _bisect(
     sides: _Sides, bounds: tuple[datetime, datetime], lo: int, hi: int, threshold: int, extra: set[int]
 ) -> None:
