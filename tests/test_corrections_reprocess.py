@@ -5,23 +5,46 @@ connector, the local landing store, the SFTP test server, Prefect's harness."""
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import tests.test_reprocess_fulfillment as rf
 import tests.test_reprocess_payments as rp
+from cli.main import main
 from northstar.corrections import check_args
 from northstar.landing import landing_store
 from northstar.settings import load_settings
 from tests.sftp_server import SftpTestServer
-from tests.test_corrections import ROLES, approve_and_apply, cli, execute, show  # noqa: F401 (cli: a fixture)
-from tests.test_reprocess_fulfillment import sftp  # noqa: F401 (a fixture)
+from tests.test_corrections import ROLES, approve_and_apply, execute, show
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]
 Cli = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
+    """Run `northstar ...` as a user; (exit code, stdout, stderr)."""
+
+    def run(user: str, *argv: str) -> tuple[int, str, str]:
+        monkeypatch.setenv("NORTHSTAR_USER", user)
+        capsys.readouterr()
+        out = io.StringIO()
+        code = main(list(argv), out=out)
+        return code, out.getvalue(), capsys.readouterr().err
+
+    return run
+
+
+@pytest.fixture
+def sftp(tmp_path: Path) -> Iterator[SftpTestServer]:
+    """The SFTP server the WMS drops into."""
+    with SftpTestServer(tmp_path / "sftp") as server:
+        yield server
 
 
 def request_reprocess(cli: Cli, source: str, batch: str, reason: str) -> str:
@@ -131,8 +154,8 @@ def test_a_fulfillment_reprocess_correction_is_rebuilt_from_its_files_and_an_unv
     assert code == 1 and not verdict["reproducible"]
     assert verdict["problems"] == [
         "CORE.SHIPMENT_LINES: cannot be rebuilt from the evidence alone: the replayed files were judged against "
-        f"what earlier batches recorded (OPS.WMS_FILES records of a.csv, {rf.BASE}-v2), which the evidence does "
-        "not hold: a rebuild from the files alone would judge them as first seen"
+        "what earlier batches recorded (OPS.WMS_FILES records of /outbound/a.csv), which the evidence does not "
+        "hold: a rebuild from the files alone would judge them as first seen"
     ]
 
 
