@@ -103,7 +103,8 @@ def check_args(kind: str, args: dict[str, Any]) -> dict[str, Any]:
         return _adjustment_args(args)
     source = args.get("source")
     if kind == "reprocess" and source not in REPROCESS_SOURCES:
-        raise ValueError(f"--source: reprocess corrections replay {', '.join(REPROCESS_SOURCES)}, not {source!r}")
+        hint = "; `northstar reprocess --source consistency` runs the checks and gate again" * (source == "consistency")
+        raise ValueError(f"--source: reprocess corrections replay {', '.join(REPROCESS_SOURCES)}, not {source!r}{hint}")
     if kind in ("source_refresh", "quarantine_release") and source != "orders":
         raise ValueError(f"--source: {kind} corrections support the orders source, not {source!r}; {INSTEAD[kind]}")
     if kind == "source_refresh" and not (args.get("start") and args.get("end")):
