@@ -54,7 +54,6 @@ class KindRun:
     run: Callable[[Settings, LandingStore], dict[str, Any]]
     rebuilt: tuple[str, ...]  # the tables `run` writes (verify rebuilds them); the other scopes follow the gate
     rebuild: Callable[[Settings, LandingStore], dict[str, Any]] | None = None  # verify's step, when not `run`
-    unverifiable: str | None = None  # why the evidence alone cannot rebuild `rebuilt` exactly (verify says so)
 
 
 def batch_of(corr: Correction) -> str:

@@ -18,11 +18,10 @@ For payments and fulfillment, what the plan found (targets, context events, keys
 `inputs/reprocess-plan.json` (itself an input), so a verify long after rebuilds from what the apply used, not from
 what the warehouse holds by then.
 
-A fulfillment rebuild cannot be exact when an earlier window's batch recorded one of the batch's files (by path or
-content) or published lines of its shipments: the live replay judges the files against those records (a new
-version, a duplicate, a key another file published), the scratch warehouse has none. The plan names such batches and
-verify reports the correction as not verifiable from its evidence (its live rows are still compared), never a wrong
-verdict.
+A fulfillment replay judges its files against what earlier windows' batches recorded (a new version of a path, the
+same content again, a key another file published): those records (their OPS.WMS_FILES rows and CORE.SHIPMENT_LINES
+rows of the same shipments) are kept in the bundle as Parquet (`inputs/seed-<table>.parquet`, inputs too) and
+loaded into the scratch warehouse before the rebuild, so it judges the files as the replay did.
 """
 
 from __future__ import annotations
@@ -42,7 +41,7 @@ import pyarrow.parquet as pq
 from flows.corrections_kinds import KindRun, last_closed_end, orders_scopes, publish_orders
 from flows.engine import Stopwatch, Validated, new_record, publish_or_hold
 from flows.payments_microbatch import validate_payments
-from flows.reprocess import Target, reprocess, resolve_targets
+from flows.reprocess import ReprocessError, Target, reprocess, resolve_targets
 from flows.reprocess_sources import REPLAYS, named_payment_ids, payment_context
 from northstar.batches import Window, landing_prefix
 from northstar.corrections import Correction
@@ -53,13 +52,17 @@ from northstar.sources.orders import SOURCE as ORDERS
 from northstar.sources.orders.landing import open_landed
 from northstar.sources.stripe.events import open_landed_events, read_events
 from northstar.sources.wms.landing import SYSTEM as WMS_SYSTEM
-from northstar.sources.wms.landing import lookup, open_landed_files, recorded_content
+from northstar.sources.wms.landing import lookup, open_landed_files
 from northstar.sqlfiles import read_sql
-from northstar.warehouse import open_warehouse
+from northstar.warehouse import jsonable, open_warehouse
 from validators.fulfillment import judge_files
 
 PLAN_RECORD = "inputs/reprocess-plan.json"
 PAYMENTS_TABLES = ("CORE.PAYMENTS", "CORE.REFUNDS", "CORE.DISPUTES")
+SEEDED = {  # what earlier batches recorded that a fulfillment replay judges its files against, by table
+    "CORE.SHIPMENT_LINES": "snowflake/reprocess/select_core_shipment_lines_of_shipments.sql",
+    "OPS.WMS_FILES": "snowflake/reprocess/select_ops_wms_files_of_files.sql",
+}
 NO_ID = ("",)  # an IN list matching nothing (ids and keys are never empty strings)
 
 Rebuild = Callable[[Settings, LandingStore], dict[str, Any]]
@@ -70,6 +73,10 @@ def plan_reprocess(settings: Settings, corr: Correction, bundle: Bundle) -> Kind
     args, source = corr.args, corr.args["source"]
     with open_warehouse(settings) as wh:
         targets = resolve_targets(wh, source, args.get("batch_ids"), args.get("start"), args.get("end"))
+    gone = [t.current for t in targets if not REPLAYS[source].raw_exists(settings, t)]
+    if gone:  # as reprocess itself says it, before the plan reads any of it
+        raise ReprocessError(f"the landed raw of {', '.join(gone)} is gone (past the raw retention?): it cannot be "
+                             "replayed without re-extracting the source; nothing was changed")  # fmt: skip
 
     def replay(s: Settings, _: LandingStore) -> dict[str, Any]:
         report = reprocess(s, source, batch_ids=args.get("batch_ids"), start=args.get("start"),
@@ -86,8 +93,10 @@ def plan_reprocess(settings: Settings, corr: Correction, bundle: Bundle) -> Kind
     if bundle.has(PLAN_RECORD):  # verify, or an apply retried: what the first plan found
         recorded = bundle.read(PLAN_RECORD)
     else:
-        found = _payments_plan if source == "payments" else _fulfillment_plan
-        recorded = found(settings, bundle.store, targets)
+        if source == "payments":
+            recorded = _payments_plan(settings, bundle.store, targets)
+        else:
+            recorded = _write_seed(bundle, _fulfillment_plan(settings, bundle.store, targets))
         bundle.write(PLAN_RECORD, recorded)
     refs = [object_ref(bundle.store, bundle.prefix + PLAN_RECORD), *recorded["inputs"]]
     if source == "payments":
@@ -102,9 +111,8 @@ def plan_reprocess(settings: Settings, corr: Correction, bundle: Bundle) -> Kind
     keys = {"keys": tuple(recorded["keys"]) or NO_ID}
     where = "SHIPMENT_ID || '/' || LINE_NO::VARCHAR IN (%(keys)s)"
     scopes = [Scope("CORE.SHIPMENT_LINES", where, keys, ("SHIPMENT_ID", "LINE_NO"))]
-    rebuild = _fulfillment_rebuild(corr, recorded)
-    run = KindRun(refs, scopes, last_closed_end(), replay, ("CORE.SHIPMENT_LINES",), rebuild)
-    return replace(run, unverifiable=recorded.get("unverifiable"))
+    rebuild = _fulfillment_rebuild(corr, recorded, bundle)
+    return KindRun(refs, scopes, last_closed_end(), replay, ("CORE.SHIPMENT_LINES",), rebuild)
 
 
 def _orders_plan(
@@ -193,47 +201,51 @@ def _payments_rebuild(corr: Correction, recorded: dict[str, Any]) -> Rebuild:
 
 
 def _fulfillment_plan(settings: Settings, store: LandingStore, targets: list[Target]) -> dict[str, Any]:
-    """The files each batch landed and the line keys they carry, less the keys later windows' batches own; the
-    earlier batches whose records the replay judges the files against (the rebuild has none of them)."""
+    """The files each batch landed and the line keys they carry, less the keys later windows' batches own; and
+    what earlier batches recorded that the replay judges the files against (their file records and published lines
+    of the same shipments), kept as Parquet in the bundle for the rebuild."""
     refs, _ = _landed_refs(store, "fulfillment", targets)
+    replayed = {t.current for t in targets}  # rebuilt in order by the rebuild itself: never seeded
     keys: set[str] = set()
-    earlier: set[str] = set()
+    seed: dict[str, dict[str, dict[str, Any]]] = {table: {} for table in SEEDED}
     for target in targets:
         landed = open_landed_files(store, landing_prefix(WMS_SYSTEM, target.window, target.base), target.version)
         _, tables = judge_files(landed.files, lambda f: verified_bytes(store, f.key, f.sha256), store.uri, {}, {})
         lines = pa.concat_tables(tables).to_pylist() if tables else []
+        shipments = sorted({str(line["shipment_id"]) for line in lines if line["shipment_id"]})
+        contents = [f.sha256 for f in landed.files] + [f.remote_path for f in landed.files]
         with open_warehouse(settings) as wh:
             later = {r["BATCH_ID"] for r in wh.query(
                 read_sql("snowflake/reprocess/select_later_batches.sql"),
                 {"source": "fulfillment", "window_start": target.window.start.astimezone(UTC).replace(tzinfo=None)},
             )}  # fmt: skip
-            excluding = frozenset({target.current, *later})
-            shipments = sorted({str(line["shipment_id"]) for line in lines if line["shipment_id"]})
-            published = list(lookup(wh, "snowflake/reprocess/select_core_shipment_lines_of_shipments.sql", "ids",
-                                    shipments))  # fmt: skip
-            seen, latest = recorded_content(wh, landed.files, excluding)
+            published = list(lookup(wh, SEEDED["CORE.SHIPMENT_LINES"], "ids", shipments))
+            recorded = list(lookup(wh, SEEDED["OPS.WMS_FILES"], "values", contents))
         owned_later = {f"{r['SHIPMENT_ID']}/{int(r['LINE_NO'])}" for r in published if r["_BATCH_ID"] in later}
-        earlier |= {r["_BATCH_ID"] for r in published if r["_BATCH_ID"] not in excluding}
-        if seen or latest:
-            earlier |= {"OPS.WMS_FILES records of " + ", ".join(sorted({*seen.values(), *latest}))}
+        for table, rows in (("CORE.SHIPMENT_LINES", published), ("OPS.WMS_FILES", recorded)):
+            for row in rows:
+                if row["_BATCH_ID"] not in {*later, *replayed}:
+                    seed[table][json.dumps({k: jsonable(v) for k, v in row.items()}, sort_keys=True)] = row
         keys |= {f"{line['shipment_id']}/{int(line['line_no'])}" for line in lines if line["line_no"] is not None}
         keys -= owned_later
-    unverifiable = None
-    if earlier:
-        unverifiable = (
-            "the replayed files were judged against what earlier batches recorded "
-            f"({', '.join(sorted(earlier))}), which the evidence does not hold: a rebuild from the files alone "
-            "would judge them as first seen"
-        )
     return {"source": "fulfillment", "targets": [_target_dict(t) for t in targets], "keys": sorted(keys),
-            "inputs": refs, "unverifiable": unverifiable}  # fmt: skip
+            "inputs": refs, "seed": {table: list(rows.values()) for table, rows in seed.items() if rows}}  # fmt: skip
 
 
-def _fulfillment_rebuild(corr: Correction, recorded: dict[str, Any]) -> Rebuild:
-    """Each batch's landed files checked by the fulfillment validate step, published by the fulfillment load."""
+def _fulfillment_rebuild(corr: Correction, recorded: dict[str, Any], bundle: Bundle) -> Rebuild:
+    """The earlier batches' records seeded, then each batch's landed files checked by the fulfillment validate step
+    and published by the fulfillment load."""
 
     def rebuild(s: Settings, st: LandingStore) -> dict[str, Any]:
         _stage_inputs(s, st, recorded["inputs"])
+        folder = s.work_dir / "seed"
+        folder.mkdir(parents=True, exist_ok=True)
+        with open_warehouse(s) as wh:
+            for table in (t for t in SEEDED if t in recorded.get("seeded", [])):  # names from code, not the bundle
+                local = folder / _seed_name(table)
+                local.write_bytes(bundle.store.get(bundle.prefix + "inputs/" + _seed_name(table)))
+                wh.copy_parquet(local, f"fulfillment/seed/{local.stem}", table)
+        _remove(folder)
         done = []
         for entry in recorded["targets"]:
             target = _target(entry)
@@ -242,6 +254,27 @@ def _fulfillment_rebuild(corr: Correction, recorded: dict[str, Any]) -> Rebuild:
         return {"batches": done}
 
     return rebuild
+
+
+def _seed_name(table: str) -> str:
+    return f"seed-{table.lower().replace('.', '-')}.parquet"
+
+
+def _write_seed(bundle: Bundle, found: dict[str, Any]) -> dict[str, Any]:
+    """The plan as recorded: each seeded table's rows written to the bundle as Parquet (typed, as the warehouse
+    holds them; named `inputs/seed-<table>.parquet`, each an input), the plan naming the tables."""
+    seed = found.pop("seed")
+    for table, rows in seed.items():
+        columns = {k: [r[k] for r in rows] for k in rows[0]}
+        arrays = {k: pa.array(v) for k, v in columns.items()}
+        arrays = {k: a.cast(pa.string()) if pa.types.is_null(a.type) else a for k, a in arrays.items()}
+        name = "inputs/" + _seed_name(table)
+        if not bundle.has(name):  # an apply retried after writing it
+            buffer = io.BytesIO()
+            pq.write_table(pa.table(arrays), buffer)
+            bundle.write_bytes(name, buffer.getvalue())
+        found["inputs"].append(object_ref(bundle.store, bundle.prefix + name))
+    return found | {"seeded": sorted(seed)}
 
 
 def _stage_inputs(scratch: Settings, store: LandingStore, refs: list[dict[str, Any]]) -> None:

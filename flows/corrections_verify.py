@@ -76,22 +76,18 @@ def _compare(
 ) -> tuple[dict[str, dict[str, Any]], list[str]]:
     """Rebuild in scratch, then compare rebuilt and live hashes with the recorded ones, table by table."""
     kind = PLANS[corr.kind](settings, corr, bundle)
-    rebuilt: dict[str, dict[str, Any]] = {}
-    tables, problems = {}, []
-    if kind.unverifiable:  # the live rows are still compared below
-        problems.append(f"{', '.join(kind.rebuilt)}: cannot be rebuilt from the evidence alone: {kind.unverifiable}")
-    else:
-        with scratch_settings(settings) as scratch:
-            (kind.rebuild or kind.run)(scratch, bundle.store)
-            with open_warehouse(scratch) as swh:
-                rebuilt = snapshot(swh, [s for s in kind.scopes if s.table in kind.rebuilt])
+    with scratch_settings(settings) as scratch:
+        (kind.rebuild or kind.run)(scratch, bundle.store)
+        with open_warehouse(scratch) as swh:
+            rebuilt = snapshot(swh, [s for s in kind.scopes if s.table in kind.rebuilt])
     with open_warehouse(settings) as wh:
         live = snapshot(wh, kind.scopes)
+    tables, problems = {}, []
     for table, rec in recorded.items():
         want = rec["after"]["sha256"]
         row = {"recorded": want, "live": live[table]["sha256"], "rebuilt": rebuilt.get(table, {}).get("sha256")}
         tables[table] = row
-        if rec.get("rebuilt") and not kind.unverifiable and row["rebuilt"] != want:
+        if rec.get("rebuilt") and row["rebuilt"] != want:
             problems.append(
                 f"{table}: the rebuild from the evidence gives hash {row['rebuilt'][:16]}, "
                 f"recorded {want[:16]} ({rebuilt[table]['count']} rows, recorded {rec['after']['count']})"

@@ -60,7 +60,7 @@ def evidence(cid: str, name: str) -> Any:
 
 def verify(cli: Cli, cid: str) -> tuple[int, dict[str, Any]]:
     code, out, err = cli("carol", "corrections", "verify", cid, "--json")
-    assert "Traceback" not in err
+    assert "Traceback" not in err and out, err
     return code, dict(json.loads(out))
 
 
@@ -110,7 +110,7 @@ def test_a_payments_reprocess_correction_is_rebuilt_from_its_events_and_their_co
     assert "the live rows differ from those recorded after the apply" in verdict["problems"][0]
 
 
-def test_a_fulfillment_reprocess_correction_is_rebuilt_from_its_files_and_an_unverifiable_one_says_why(
+def test_a_fulfillment_reprocess_correction_is_rebuilt_from_its_files_and_the_records_they_were_judged_against(
     pipeline_env: Callable[..., dict[str, str]], cli: Cli, sftp: SftpTestServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
@@ -147,16 +147,19 @@ def test_a_fulfillment_reprocess_correction_is_rebuilt_from_its_files_and_an_unv
     assert code == 1 and len(verdict["problems"]) == 1
     assert verdict["problems"][0].startswith("CORE.SHIPMENT_LINES: the live rows differ")
 
-    # hour 1's file is a new version of a path hour 0 recorded: its judgement rests on records the evidence lacks
+    # hour 1's file is a new version of a path hour 0 recorded: the replay judges it against that record, which the
+    # evidence keeps (as Parquet) and the rebuild loads into the scratch warehouse first
     later = request_reprocess(cli, "fulfillment", rf.LATER, "same code, replayed for the audit")
     assert approve_and_apply(cli, later)["status"] == "applied"
+    inputs = evidence(later, "inputs.json")
+    assert [i["key"].rsplit("/", 1)[-1] for i in inputs] == [
+        "reprocess-plan.json", "manifest.json", "a.csv", "seed-ops-wms_files.parquet",
+    ]  # fmt: skip
+    assert evidence(later, "inputs/reprocess-plan.json")["seeded"] == ["OPS.WMS_FILES"]
     code, verdict = verify(cli, later)
-    assert code == 1 and not verdict["reproducible"]
-    assert verdict["problems"] == [
-        "CORE.SHIPMENT_LINES: cannot be rebuilt from the evidence alone: the replayed files were judged against "
-        "what earlier batches recorded (OPS.WMS_FILES records of /outbound/a.csv), which the evidence does not "
-        "hold: a rebuild from the files alone would judge them as first seen"
-    ]
+    assert code == 0 and verdict["reproducible"], verdict
+    table = verdict["tables"]["CORE.SHIPMENT_LINES"]
+    assert table["recorded"] == table["rebuilt"] == table["live"]
 
 
 @pytest.mark.parametrize("source", ["payments", "fulfillment"])
