@@ -172,3 +172,16 @@ def test_reprocess_accepts_every_replayed_source_and_the_other_kinds_name_what_t
         check_args("quarantine_release", {"source": source, "override": [{}]})
     with pytest.raises(ValueError, match="reprocess corrections replay orders, payments, fulfillment, not 'stripe'"):
         check_args("reprocess", {"source": "stripe", "batch_ids": ["b"]})
+
+
+def test_a_refused_source_is_one_line_and_exit_2_at_the_command(
+    pipeline_env: Callable[..., dict[str, str]], cli: Cli
+) -> None:
+    pipeline_env(**ROLES)
+    code, _, err = cli("alice", "corrections", "request", "--kind", "source_refresh", "--source", "fulfillment",
+                       "--start", "2026-11-20T12:00:00+00:00", "--end", "2026-11-20T13:00:00+00:00",
+                       "--reason", "r", "--ticket", "T")  # fmt: skip
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert "not 'fulfillment'; for payments or fulfillment, land the missing raw first" in err
+    code, out, _ = cli("alice", "corrections", "list", "--json")
+    assert (code, out) == (0, "")  # nothing was recorded
