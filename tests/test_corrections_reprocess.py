@@ -110,6 +110,26 @@ def test_a_payments_reprocess_correction_is_rebuilt_from_its_events_and_their_co
     assert "the live rows differ from those recorded after the apply" in verdict["problems"][0]
 
 
+def test_a_payments_reprocess_correction_of_a_range_rebuilds_its_batches_in_order(
+    pipeline_env: Callable[..., dict[str, str]], cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipeline_env(**ROLES)
+    rp.seed_and_run()
+    rp.amounts_at_most_3000(monkeypatch)
+    code, out, err = cli("alice", "corrections", "request", "--kind", "reprocess", "--source", "payments",
+                         "--start", rp.W0.start.isoformat(), "--end", rp.W1.end.isoformat(),
+                         "--reason", "amounts above 3000 are test charges", "--ticket", "ENG-13", "--json")  # fmt: skip
+    assert code == 0, err
+    cid = json.loads(out)["correction_id"]
+    applied = approve_and_apply(cli, cid)
+    assert applied["status"] == "applied"
+    plan = evidence(cid, "inputs/reprocess-plan.json")
+    assert [t["base"] for t in plan["targets"]] == [rp.BASE, rp.LATER]
+    code, verdict = verify(cli, cid)
+    assert code == 0 and verdict["reproducible"], verdict
+    assert all(t["recorded"] == t["rebuilt"] == t["live"] for t in verdict["tables"].values())
+
+
 def test_a_fulfillment_reprocess_correction_is_rebuilt_from_its_files_and_the_records_they_were_judged_against(
     pipeline_env: Callable[..., dict[str, str]], cli: Cli, sftp: SftpTestServer,
     monkeypatch: pytest.MonkeyPatch,
