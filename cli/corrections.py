@@ -28,7 +28,9 @@ def add_commands(sub: Any) -> None:
     req.add_argument("--date", help="adjustment: business day YYYY-MM-DD")
     req.add_argument("--currency", help="adjustment: ISO 4217 code (USD)")
     req.add_argument("--amount-minor", type=int, help="adjustment: signed amount in minor units")
-    req.add_argument("--source", help="reprocess, source_refresh, quarantine_release: the source (orders)")
+    req.add_argument(
+        "--source", help="reprocess: orders, payments or fulfillment; source_refresh, quarantine_release: orders"
+    )
     req.add_argument("--start", help="source_refresh, reprocess: window start, ISO-8601 with offset")
     req.add_argument("--end", help="source_refresh, reprocess: window end, ISO-8601 with offset")
     req.add_argument("--batch-id", action="append", dest="batch_ids", help="reprocess: a batch to replay")

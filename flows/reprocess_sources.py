@@ -32,7 +32,7 @@ from northstar.sources.stripe.events import open_landed_events, read_events
 from northstar.sources.wms.landing import SYSTEM as WMS_SYSTEM
 from northstar.sources.wms.landing import lookup, open_landed_files
 from northstar.sqlfiles import read_sql
-from northstar.warehouse import open_warehouse
+from northstar.warehouse import Warehouse, open_warehouse
 from validators.stripe import load_events
 
 DIFF = "snowflake/reprocess/select_diff_{}.sql"
@@ -118,19 +118,31 @@ def _check_payments(settings: Settings, target: Target) -> Validated:
     published landed event of the same objects (payment, refund and dispute rows are merges over many events)."""
     store, work = landing_store(settings), settings.work_dir / target.version
     landed = open_landed_events(store, stripe_manifest_key(target.window, target.base), target.version, work)
-    with duckdb.connect() as con:
-        load_events(con, landed.local_file)
-        ids = [str(row[0]) for row in con.execute(read_sql("stripe/select_named_ids.sql")).fetchall()]
-    own = {e["key"] for e in landed.manifest["events"]}
+    ids = named_payment_ids(landed.local_file)
     with open_warehouse(settings) as wh:
-        rows = lookup(wh, "snowflake/reprocess/select_raw_stripe_events_naming.sql", "ids", ids)
-        others = {r["LANDING_KEY"]: r["WRITTEN_AT"] for r in rows if r["LANDING_KEY"] not in own}
+        others = payment_context(wh, ids, landed.manifest)
     context = work / "context_events.parquet"
-    read_events(store, [(key, _utc(at)) for key, at in sorted(others.items())], context)
+    read_events(store, others, context)
     folder = work / "load"
     folder.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.table({"ID": pa.array(ids, pa.string())}), folder / REPLAY_KEYS.parquet.name)
     return validate_payments.fn(settings, landed, context=context)
+
+
+def named_payment_ids(events: Path) -> list[str]:
+    """Every object id (object, payment intent, charge) the landed events in this Parquet file name, sorted."""
+    with duckdb.connect() as con:
+        load_events(con, events)
+        return [str(row[0]) for row in con.execute(read_sql("stripe/select_named_ids.sql")).fetchall()]
+
+
+def payment_context(wh: Warehouse, ids: list[str], manifest: dict[str, Any]) -> list[tuple[str, str]]:
+    """(landing key, written at ISO-8601 UTC) of every published landed event naming these ids that the manifest
+    does not pin itself, by key: the context a payments replay maps the batch's events with."""
+    own = {e["key"] for e in manifest["events"]}
+    rows = lookup(wh, "snowflake/reprocess/select_raw_stripe_events_naming.sql", "ids", ids)
+    others = {r["LANDING_KEY"]: r["WRITTEN_AT"] for r in rows if r["LANDING_KEY"] not in own}
+    return [(key, _utc(at)) for key, at in sorted(others.items())]
 
 
 def _utc(moment: datetime) -> str:

@@ -29,6 +29,13 @@ from northstar.warehouse import Warehouse, jsonable
 KINDS = ("reprocess", "source_refresh", "quarantine_release", "adjustment")
 STATUSES = ("requested", "approved", "rejected", "applied", "applied, gate held")
 APPLIED_EVENTS = ("APPLIED", "APPLIED_GATE_HELD")
+REPROCESS_SOURCES = ("orders", "payments", "fulfillment")
+INSTEAD = {  # what to do for a payments or fulfillment source instead (README, "Corrections and audit")
+    "source_refresh": "for payments or fulfillment, land the missing raw first (`northstar run stripe-recover`, or "
+    "the file dropped again), then request a reprocess correction of the window",
+    "quarantine_release": "for payments or fulfillment, fix the check or contract and request a reprocess "
+    "correction of the batch, which checks its landed raw again",
+}
 ORDER_COLUMNS = ("order_id", "customer_id", "status", "currency", "total_amount_minor", "created_at", "updated_at")
 
 
@@ -94,8 +101,12 @@ def check_args(kind: str, args: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"--kind must be one of {', '.join(KINDS)}, not {kind!r}")
     if kind == "adjustment":
         return _adjustment_args(args)
-    if kind in ("source_refresh", "reprocess", "quarantine_release") and args.get("source") != "orders":
-        raise ValueError(f"--source: {kind} corrections support the orders source, not {args.get('source')!r}")
+    source = args.get("source")
+    if kind == "reprocess" and source not in REPROCESS_SOURCES:
+        hint = "; `northstar reprocess --source consistency` runs the checks and gate again" * (source == "consistency")
+        raise ValueError(f"--source: reprocess corrections replay {', '.join(REPROCESS_SOURCES)}, not {source!r}{hint}")
+    if kind in ("source_refresh", "quarantine_release") and source != "orders":
+        raise ValueError(f"--source: {kind} corrections support the orders source, not {source!r}; {INSTEAD[kind]}")
     if kind == "source_refresh" and not (args.get("start") and args.get("end")):
         raise ValueError("source_refresh needs --start and --end (ISO-8601 with offset): the window to re-extract")
     if args.get("start") or args.get("end"):
