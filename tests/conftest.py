@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import secrets
 from collections.abc import Callable, Iterator
@@ -13,10 +14,12 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from cli.main import main
 from demo import seed
 from northstar import warehouse
 from northstar import warehouse_server as warehouse_server_module
 from northstar.landing import LandingStore, LocalLanding, S3Landing
+from tests.helpers import Cli
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("NORTHSTAR_MARTS_PUBLISH", "false")  # dbt only where a test turns it on (tests/test_marts.py)
@@ -123,3 +126,17 @@ def pipeline_env(
         return env | values
 
     return extra
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
+    """Run `northstar ...` in-process as a user (NORTHSTAR_USER): (exit code, stdout, stderr)."""
+
+    def run(user: str, *argv: str) -> tuple[int, str, str]:
+        monkeypatch.setenv("NORTHSTAR_USER", user)
+        capsys.readouterr()
+        out = io.StringIO()
+        code = main(list(argv), out=out)
+        return code, out.getvalue(), capsys.readouterr().err
+
+    return run

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -48,3 +49,7 @@ def order(order_id: int | None, minutes: float = 1, **overrides: Any) -> dict[st
 def source_row(order_id: int, minutes: float, **overrides: Any) -> tuple[Any, ...]:
     """The same row as a tuple in the source table's column order."""
     return tuple(order(order_id, minutes, **overrides).values())
+
+
+Cli = Callable[..., tuple[int, str, str]]
+"""The `cli` fixture (tests/conftest.py): run `northstar ...` as a user, (exit code, stdout, stderr)."""

@@ -5,7 +5,6 @@ chain checked. Real PostgreSQL, fakesnow through the connector, the local landin
 from __future__ import annotations
 
 import csv
-import io
 import json
 from collections.abc import Callable
 from datetime import timedelta
@@ -16,7 +15,6 @@ import psycopg
 import pytest
 
 import flows.orders_microbatch as orders_flow
-from cli.main import main
 from flows.consistency import consistency_check
 from flows.orders_microbatch import orders_microbatch
 from northstar.audit import read_audit_log
@@ -31,20 +29,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness"
 DAY = T0.date()  # 2026-11-20, UTC business days
 DAY_END = T0.replace(hour=0) + timedelta(days=1)
 ROLES = {"NORTHSTAR_APPROVERS": "alice,bob,carol", "NORTHSTAR_RECONCILE_DAYS": "1"}
-
-
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
-    """Run `northstar ...` as a user; (exit code, stdout, stderr)."""
-
-    def run(user: str, *argv: str) -> tuple[int, str, str]:
-        monkeypatch.setenv("NORTHSTAR_USER", user)
-        capsys.readouterr()
-        out = io.StringIO()
-        code = main(list(argv), out=out)
-        return code, out.getvalue(), capsys.readouterr().err
-
-    return run
 
 
 def query(sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:

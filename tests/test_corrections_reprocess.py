@@ -5,7 +5,6 @@ connector, the local landing store, the SFTP test server, Prefect's harness."""
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,29 +14,14 @@ import pytest
 
 import tests.test_reprocess_fulfillment as rf
 import tests.test_reprocess_payments as rp
-from cli.main import main
 from northstar.corrections import check_args
 from northstar.landing import landing_store
 from northstar.settings import load_settings
+from tests.helpers import Cli
 from tests.sftp_server import SftpTestServer
 from tests.test_corrections import ROLES, approve_and_apply, execute, show
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]
-Cli = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
-    """Run `northstar ...` as a user; (exit code, stdout, stderr)."""
-
-    def run(user: str, *argv: str) -> tuple[int, str, str]:
-        monkeypatch.setenv("NORTHSTAR_USER", user)
-        capsys.readouterr()
-        out = io.StringIO()
-        code = main(list(argv), out=out)
-        return code, out.getvalue(), capsys.readouterr().err
-
-    return run
 
 
 @pytest.fixture

@@ -233,5 +233,5 @@ def test_the_marts_follow_a_reprocess_through_the_consistency_gate_and_a_held_ga
     runs = details["gate_runs"]  # each gate run: its batch (`consistency-rc-...`), its days and what it decided
     assert runs and all(r["batch_id"].startswith(f"consistency-{entry['SUBJECT']}") for r in runs)
     assert "2026-11-20" in [d for r in runs for d in r["days"]] and {r["status"] for r in runs} == {"COMMITTED"}
-    bad = ["reprocess", "--source", "consistency", "--batch", BASE, "--reason", "r"]
-    assert main(bad, out=io.StringIO()) == 2
+    wrong = ["reprocess", "--source", "consistency", "--batch", BASE, "--reason", "r"]
+    assert main(wrong, out=io.StringIO()) == 2
