@@ -107,7 +107,8 @@ def render_report(
         "publish transaction on the emulator, and the lineage events. Each command also pays its start "
         "(imports, the ephemeral Prefect server, spawning the workers) once.",
         "",
-        f"**Reprocess of one day** (first run's day 1, {rep['batches']} windows, unchanged code: every window read "
+        f"**Reprocess of one day** (first run's day 1, {rep['batches']} window{'s' if rep['batches'] != 1 else ''}, "
+        "unchanged code: every window read "
         f"from its landed raw, checked, published into an open transaction, diffed, rolled back; statuses "
         f"{', '.join(rep['statuses'])}): {rep['wall']:.1f} s wall, peak RSS {rep['rss'].peak('flow'):.0f} MB.",
         "",

@@ -97,6 +97,11 @@ def _request(args: argparse.Namespace, out: TextIO) -> int:
     if args.override is not None:
         kind_args["override"] = _read_override(args.override)
     settings = load_settings()
+    if args.kind == "reprocess":  # the batches must exist, be the source's and still have their raw, before approval
+        from flows.corrections_reprocess import replayable_targets
+        from northstar.corrections import check_args
+
+        replayable_targets(settings, check_args(args.kind, kind_args))
     with open_warehouse(settings) as wh:
         corr = request_correction(wh, settings, kind=args.kind, reason=args.reason, ticket=args.ticket, args=kind_args)
     if args.json:

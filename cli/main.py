@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 from cli import reads, run, stack
 
@@ -64,8 +64,17 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
         return code
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, saying bad usage in two lines (the error, then where the command's help is) instead of the
+    whole usage block; exit code 2 as argparse's. Every command's parser is one (subparsers take their parent's
+    class)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n{self.prog}: the arguments: `{self.prog} --help`\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="northstar", description=__doc__, epilog="--debug shows a failure's traceback; --verbose Prefect's logs"
     )
     sub = parser.add_subparsers(required=True, metavar="COMMAND")

@@ -88,7 +88,7 @@ def _print_table(
             justify=justify,
             overflow="fold",
             no_wrap=_unbroken(column, rows),
-            min_width=min(len(column), 12),
+            min_width=_least_width(column, rows, cells),  # an id or a timestamp keeps its whole width
         )
     for row in cells:
         table.add_row(*(row[c] for c in columns))
@@ -115,11 +115,19 @@ def _least_width(column: str, rows: Sequence[dict[str, Any]], cells: list[dict[s
 
 
 def _print_records(cells: list[dict[str, str]], columns: list[str], out: TextIO) -> None:
+    """One block per row, long values wrapped at the terminal's width under their column (URIs and JSON broken
+    where they must be), as psql's expanded display does."""
+    import textwrap
+
     label = max(len(c) for c in columns)
+    room = max(20, terminal_width(out) - label - 3)
+    indent = " " * label + " | "
     for n, row in enumerate(cells, 1):
         out.write(f"-[ row {n} ]{'-' * max(0, label - 8)}\n")
         for column in columns:
-            out.write(f"{column.upper().ljust(label)} | {row[column]}\n")
+            parts = row[column].split("\n")
+            lines = [x for part in parts for x in ((textwrap.wrap(part, room) or [""]) if len(part) > room else [part])]
+            out.write(f"{column.upper().ljust(label)} | {lines[0]}\n" + "".join(f"{indent}{x}\n" for x in lines[1:]))
 
 
 def terminal_width(out: TextIO) -> int:

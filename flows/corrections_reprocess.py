@@ -68,15 +68,24 @@ NO_ID = ("",)  # an IN list matching nothing (ids and keys are never empty strin
 Rebuild = Callable[[Settings, LandingStore], dict[str, Any]]
 
 
-def plan_reprocess(settings: Settings, corr: Correction, bundle: Bundle) -> KindRun:
-    """Replay the requested batches (by id, or every batch in [start, end)); ReprocessError before any change."""
-    args, source = corr.args, corr.args["source"]
+def replayable_targets(settings: Settings, args: dict[str, Any]) -> list[Target]:
+    """The batches a reprocess correction's arguments name (source, batch_ids or start/end), each with its landed
+    raw still there; ReprocessError naming an unknown batch, another source's batch, an empty range or raw that is
+    gone. Called at the request (so nobody approves what cannot be applied) and again at the apply."""
+    source = args["source"]
     with open_warehouse(settings) as wh:
         targets = resolve_targets(wh, source, args.get("batch_ids"), args.get("start"), args.get("end"))
     gone = [t.current for t in targets if not REPLAYS[source].raw_exists(settings, t)]
     if gone:  # as reprocess itself says it, before the plan reads any of it
         raise ReprocessError(f"the landed raw of {', '.join(gone)} is gone (past the raw retention?): it cannot be "
                              "replayed without re-extracting the source; nothing was changed")  # fmt: skip
+    return targets
+
+
+def plan_reprocess(settings: Settings, corr: Correction, bundle: Bundle) -> KindRun:
+    """Replay the requested batches (by id, or every batch in [start, end)); ReprocessError before any change."""
+    args, source = corr.args, corr.args["source"]
+    targets = replayable_targets(settings, args)
 
     def replay(s: Settings, _: LandingStore) -> dict[str, Any]:
         report = reprocess(s, source, batch_ids=args.get("batch_ids"), start=args.get("start"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -180,29 +181,34 @@ def transition(
 
 
 def matching_incidents(wh: Warehouse, ticket: str, kind: str, args: dict[str, Any], tz: str) -> list[dict[str, Any]]:
-    """The open or investigating incidents a correction answers: the one its ticket names (investigate's next step
-    uses the incident id as ticket), and those its arguments match: an adjustment's day of the daily revenue
-    reconciliation, a reprocess's batches (an incident's first or last batch), a source_refresh's or reprocess's
-    window (the source's incidents of the business days it covers, in tz)."""
+    """The open or investigating incidents (OPS.INCIDENTS rows) a correction answers (`answers`)."""
     candidates = [r for status in (OPEN, INVESTIGATING) for r in list_incidents(wh, status)]
-    days: set[date] = set()
-    if args.get("start") and args.get("end"):
-        first = datetime.fromisoformat(str(args["start"])).astimezone(ZoneInfo(tz)).date()
-        end = datetime.fromisoformat(str(args["end"])).astimezone(ZoneInfo(tz))
-        last = (end - timedelta(microseconds=1)).date()
-        days = {first + timedelta(days=n) for n in range((last - first).days + 1)}
-    batch_ids = set(args.get("batch_ids") or [])
+    return [r for r in candidates if answers(r, ticket, kind, args, tz)]
 
-    def answers(r: dict[str, Any]) -> bool:
-        if r["INCIDENT_ID"] == ticket.strip():
-            return True
-        if kind == "adjustment":
-            return r["CHECK_ID"] == DAILY_REVENUE and str(r["BUSINESS_DATE"]) == str(args.get("date"))
-        if kind in ("reprocess", "source_refresh") and r["SOURCE"] == args.get("source"):
-            return bool({r["FIRST_BATCH_ID"], r["LAST_BATCH_ID"]} & batch_ids) or r["BUSINESS_DATE"] in days
-        return False
 
-    return [r for r in candidates if answers(r)]
+def answers(incident: dict[str, Any], ticket: str, kind: str, args: dict[str, Any], tz: str) -> bool:
+    """Whether a correction answers an incident (an OPS.INCIDENTS row): the one its ticket names (investigate's next
+    step uses the incident id as ticket); an adjustment answers its day's revenue reconciliation incident when the
+    incident's summary names the adjustment's currency (an incident is per day; its summary lists the currencies
+    that were off); a reprocess or source_refresh answers its source's incidents whose first or last batch it
+    replays, or whose business day (in tz) its window covers."""
+    r = incident
+    if r["INCIDENT_ID"] == ticket.strip():
+        return True
+    if kind == "adjustment":
+        named = re.search(rf"\b{re.escape(str(args.get('currency')))}\b", r["SUMMARY"] or "") is not None
+        return r["CHECK_ID"] == DAILY_REVENUE and str(r["BUSINESS_DATE"]) == str(args.get("date")) and named
+    if kind in ("reprocess", "source_refresh") and r["SOURCE"] == args.get("source"):
+        days: set[date] = set()
+        if args.get("start") and args.get("end"):
+            first = datetime.fromisoformat(str(args["start"])).astimezone(ZoneInfo(tz)).date()
+            end = datetime.fromisoformat(str(args["end"])).astimezone(ZoneInfo(tz))
+            last = (end - timedelta(microseconds=1)).date()
+            days = {first + timedelta(days=n) for n in range((last - first).days + 1)}
+        return bool({r["FIRST_BATCH_ID"], r["LAST_BATCH_ID"]} & set(args.get("batch_ids") or [])) or (
+            r["BUSINESS_DATE"] in days
+        )
+    return False
 
 
 def mark_corrected(

@@ -131,10 +131,11 @@ def test_expected_failures_are_two_lines_and_exit_non_zero(
     stderr = said(result)
     if lines is None:  # argparse's own refusal lists the known names
         assert result.returncode == 2
-        assert stderr[-1] == (
+        assert stderr == [
             "northstar batches: error: argument --source: invalid choice: 'wms' (choose from 'orders', 'payments', "
-            "'fulfillment', 'consistency', 'source_reconcile', 'completeness')"
-        )
+            "'fulfillment', 'consistency', 'source_reconcile', 'completeness')",
+            "northstar batches: the arguments: `northstar batches --help`",
+        ]  # two lines, not argparse's usage block
         return
     unavailable = {"NORTHSTAR_WAREHOUSE_SERVER", "NORTHSTAR_SOURCE_PG_DSN", "STRIPE_API_BASE"} & set(env)  # exit 1
     assert (result.returncode, stderr) == (1 if unavailable else 2, lines)

@@ -54,6 +54,12 @@ def test_a_payments_reprocess_correction_is_rebuilt_from_its_events_and_their_co
     pipeline_env(**ROLES)
     rp.seed_and_run()
     rp.amounts_at_most_3000(monkeypatch)  # the fixed code: amounts above 3000 are test charges
+    for batch, said in (("payments-nope", "unknown batch 'payments-nope'"), (rp.BASE, "belongs to the payments")):
+        source = "payments" if batch == "payments-nope" else "orders"  # a batch that is not the source's
+        code, _, err = cli("alice", "corrections", "request", "--kind", "reprocess", "--source", source,
+                           "--batch-id", batch, "--reason", "r", "--ticket", "T")  # fmt: skip
+        assert (code, said in err, "Traceback" in err) == (2, True, False), err
+    assert cli("alice", "corrections", "list", "--json")[1] == ""  # refused at the request: nothing to approve
     cid = request_reprocess(cli, "payments", rp.BASE, "amounts above 3000 are test charges")
     code, _, err = cli("alice", "corrections", "approve", cid)
     assert code == 2 and "alice requested this correction and may not approve it" in err
