@@ -11,6 +11,8 @@ from typing import Any
 
 from northstar.evidence import Bundle
 
+INPUTS_SHOWN = 20  # a summary an auditor reads: the rest of the inputs are in inputs.csv
+
 
 def export_bundle(bundle: Bundle, correction: dict[str, Any], out: Path) -> Path:
     """Write the folder `out/<correction id>/` (refused when it exists: an export is never overwritten); its path."""
@@ -25,6 +27,10 @@ def export_bundle(bundle: Bundle, correction: dict[str, Any], out: Path) -> Path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(bundle.store.get(bundle.prefix + name))
     csvs = [_write_diff_csv(folder, table, diff) for table, diff in (objects.get("diff.json") or {}).items()]
+    with open(folder / "inputs.csv", "w", newline="") as f:  # every input: a summary lists the first ones only
+        writer = csv.writer(f)
+        writer.writerow(["uri", "sha256", "bytes"])
+        writer.writerows([i["uri"], i["sha256"], i["bytes"]] for i in objects.get("inputs.json") or [])
     (folder / "SUMMARY.md").write_text(_summary(correction, objects, csvs))
     return folder
 
@@ -63,8 +69,15 @@ def _summary(corr: dict[str, Any], objects: dict[str, Any], csvs: list[str]) -> 
         "|---|---|---|---|",
     ]
     lines += [f"| {e['at']} | {e['event']} | {e['actor']} | {_cell(e['details'])} |" for e in corr["events"]]
-    lines += ["", "## Inputs (landed raw objects)", "", "| uri | sha256 | bytes |", "|---|---|---|"]
-    lines += [f"| {i['uri']} | `{i['sha256']}` | {i['bytes']} |" for i in objects.get("inputs.json") or []]
+    inputs = objects.get("inputs.json") or []
+    lines += ["", "## Inputs (landed raw objects)", ""]
+    lines += [
+        f"{len(inputs)} objects, {sum(int(i['bytes']) for i in inputs):,} bytes; every one with its sha256 in "
+        f"`inputs.csv`" + (f" (the first {INPUTS_SHOWN} here)" if len(inputs) > INPUTS_SHOWN else "") + ".",
+        "",
+    ]
+    lines += ["| uri | sha256 | bytes |", "|---|---|---|"]
+    lines += [f"| {i['uri']} | `{i['sha256']}` | {i['bytes']} |" for i in inputs[:INPUTS_SHOWN]]
     lines += [
         "",
         "## Tables (content hashes of the affected rows)",

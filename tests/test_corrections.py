@@ -139,6 +139,10 @@ def test_an_adjustment_from_request_to_export_and_the_revenue_reconciles_with_fi
     summary = (folder / "SUMMARY.md").read_text()
     assert code == 0 and "Requested by **alice**" in summary and "Approved by: bob" in summary
     assert "FIN-77" in summary and "MARTS.REVENUE_ADJUSTMENTS" in summary
+    with open(folder / "inputs.csv") as f:  # every input with its sha256 (the summary lists the first 20)
+        inputs = list(csv.DictReader(f))
+    assert [r["uri"].endswith("/request.json") for r in inputs] == [True] and len(inputs[0]["sha256"]) == 64
+    assert "1 objects" in summary and inputs[0]["sha256"] in summary
     with open(folder / "differences_marts_revenue_adjustments.csv") as f:
         rows = list(csv.DictReader(f))
     assert {(r["change"], r["CORRECTION_ID"], r["column"], r["after"]) for r in rows} >= {
