@@ -35,9 +35,7 @@ demo: venv pg
 
 test: venv pg chromium infra-check
 	mkdir -p $(PREFECT_HOME)
-	# four worker processes, a test file each at a time (its module fixtures stay in one process); each worker has
-	# its own session: Prefect test harness, warehouse server, scratch databases
-	$(BIN)/python -m pytest -q -n 4 --dist loadfile --ignore=tests/test_infra.py  # infra-check ran it
+	$(BIN)/python -m pytest -q --ignore=tests/test_infra.py  # infra-check ran it
 
 # AWS infrastructure as code (infra/): the CDK CLI from infra/package-lock.json, cdk synth with no AWS account,
 # cfn-lint and checkov on the template (their exceptions: infra/.cfnlintrc.yaml, infra/.checkov.yaml), then
