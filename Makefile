@@ -35,7 +35,7 @@ demo: venv pg
 
 test: venv pg chromium infra-check
 	mkdir -p $(PREFECT_HOME)
-	$(BIN)/python -m pytest -q --ignore=tests/test_infra.py  # infra-check ran it
+	$(BIN)/python scripts/run_tests.py 4  # four pytest processes; infra-check ran tests/test_infra.py
 
 # AWS infrastructure as code (infra/): the CDK CLI from infra/package-lock.json, cdk synth with no AWS account,
 # cfn-lint and checkov on the template (their exceptions: infra/.cfnlintrc.yaml, infra/.checkov.yaml), then
