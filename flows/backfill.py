@@ -243,8 +243,12 @@ def _run_windows(
 
 def _ignore_interrupts() -> None:
     """A pool worker's start: Ctrl-C in the terminal reaches the whole process group, and only the backfill's own
-    process acts on it (a worker finishes its window)."""
+    process acts on it (a worker finishes its window). Ignoring SIGINT is not enough: the Snowflake connector
+    installs its own SIGINT handler around every query it runs in the main thread (it cancels the query and raises
+    KeyboardInterrupt; snowflake/connector/cursor.py, `_execute_helper`), so the worker also blocks the signal,
+    which no handler can then receive."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
 
 
 def stale_before(settings: Settings, now: datetime | None = None) -> datetime:

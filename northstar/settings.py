@@ -488,6 +488,9 @@ class Settings(BaseSettings):
     )
     # host:port of a running local warehouse server shared by many homes (the tests'); None: the home's own
     warehouse_server: Annotated[str | None, BeforeValidator(_host_port)] = _var("NORTHSTAR_WAREHOUSE_SERVER")
+    # a folder holding a local warehouse with the DDL applied (its <database>.db): a new home's warehouse starts as a
+    # copy of it instead of running the DDL (~7 s); the tests build one per session. None: apply the DDL
+    warehouse_template: Path | None = _var("NORTHSTAR_WAREHOUSE_TEMPLATE")
     # who acts (recorded with every audit entry), and who may request and approve corrections (README,
     # "Corrections and audit"); requesters unset: anyone may request
     user: str = Field(default_factory=_os_user, validation_alias="NORTHSTAR_USER")

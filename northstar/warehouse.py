@@ -13,6 +13,7 @@ import contextlib
 import functools
 import hashlib
 import logging
+import os
 import re
 import shutil
 import socket
@@ -149,20 +150,24 @@ class Warehouse:
         """Create the schemas, tables and stage when missing. Two sessions creating them at the same moment (two
         commands on a fresh local warehouse) conflict on the emulator's catalog; every statement is idempotent, so
         the later one waits and runs again. A database that already recorded this set of DDL files' digest
-        (OPS.SCHEMA_VERSIONS) only gets the stage, which the local emulator keeps in its process's memory."""
+        (OPS.SCHEMA_VERSIONS) only gets the stage, which the local emulator keeps in its process's memory: two
+        sessions creating it at once on a server that just started conflict the same way, and wait the same way."""
         digest = ddl_digest()
-        if self._applied(digest):
-            self.execute(f"CREATE STAGE IF NOT EXISTS {STAGE}")
-            return
+        applied = self._applied(digest)
         for attempt in range(attempts):
             try:
-                for relative in DDL_FILES:
-                    self.run_file(relative)
+                if applied:
+                    self.execute(f"CREATE STAGE IF NOT EXISTS {STAGE}")
+                else:
+                    for relative in DDL_FILES:
+                        self.run_file(relative)
                 break
             except WarehouseConflict:
                 if attempt == attempts - 1:
                     raise
                 time.sleep(0.2 * (attempt + 1))
+        if applied:
+            return
         applied_at = datetime.now(UTC).replace(tzinfo=None)
         self.execute(
             read_sql("snowflake/insert_into_ops_schema_versions.sql"), {"digest": digest, "applied_at": applied_at}
@@ -244,6 +249,8 @@ def _local(settings: Settings) -> Warehouse:
     if key in _local_logins:
         return _local_logins[key]
     db_path.mkdir(parents=True, exist_ok=True)
+    if settings.warehouse_template is not None:
+        start_from_template(settings.warehouse_template, db_path, settings.database)
     try:
         conn = _connector().connect(**info.connect_args(db_path), database=settings.database)
     except _connector().errors.Error as exc:
@@ -254,6 +261,31 @@ def _local(settings: Settings) -> Warehouse:
         atexit.register(_close_local)
     _local_logins[key] = wh
     return wh
+
+
+def start_from_template(template: Path, db_path: Path, database: str) -> bool:
+    """Copy template/<database>.db (a local warehouse whose DDL is applied, closed) to db_path when db_path has no
+    such file yet; True when copied. The copy is written under a temporary name and linked into place, so two
+    processes starting one home at once both see a whole file. The login's DDL digest check still runs: a
+    template of older DDL gets the current DDL applied on top. WarehouseError when the template has no file."""
+    source = template / f"{database}.db"
+    target = db_path / f"{database}.db"
+    if target.exists():
+        return False
+    if not source.is_file():
+        raise WarehouseError(
+            f"NORTHSTAR_WAREHOUSE_TEMPLATE={template} holds no {source.name}\n"
+            "point it at a folder with a closed local warehouse, or unset it to apply the DDL"
+        )
+    partial = db_path / f".{database}.db.{os.getpid()}.partial"
+    shutil.copyfile(source, partial)
+    try:
+        os.link(partial, target)
+    except FileExistsError:
+        return False
+    finally:
+        partial.unlink()
+    return True
 
 
 def _login_failure(info: ServerInfo, exc: Exception) -> str:

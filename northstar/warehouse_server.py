@@ -152,6 +152,13 @@ def _start_lock(warehouse_dir: Path) -> Iterator[None]:
 
 
 def _alive(pid: int) -> bool:
+    """Whether pid runs. A server this process started and that has exited is reaped here: until then it is a
+    zombie, which os.kill(pid, 0) still finds (a stop would wait its whole timeout)."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:  # not this process's child: its parent reaps it
+        pass
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import io
 import os
 import secrets
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +25,10 @@ from northstar.landing import LandingStore, LocalLanding, S3Landing
 from tests.helpers import Cli
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# The session's own Prefect home: the `northstar` subprocesses of a test never start, use or stop (`northstar down`)
+# a Prefect server of the developer's home, nor of another pytest process of `make test` (scripts/run_tests.py).
+os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="northstar-test-prefect-")
+atexit.register(shutil.rmtree, os.environ["PREFECT_HOME"], ignore_errors=True)
 os.environ.setdefault("NORTHSTAR_MARTS_PUBLISH", "false")  # dbt only where a test turns it on (tests/test_marts.py)
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -47,9 +54,32 @@ def fakesnow_server() -> Iterator[dict[str, Any]]:
 
 
 @pytest.fixture(scope="session")
-def warehouse_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def warehouse_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A local warehouse with the DDL applied once for the session, closed, named by NORTHSTAR_WAREHOUSE_TEMPLATE
+    (inherited by the `northstar` subprocesses): each new home's warehouse starts as a copy of it instead of
+    applying the DDL again (~7 s a home). tests/test_warehouse_template.py applies the DDL to a home without it."""
+    import duckdb
+
+    folder = tmp_path_factory.mktemp("warehouse-template")
+    info = warehouse_server_module.ensure_server(folder, announce=False)
+    try:
+        conn = warehouse._connector().connect(**info.connect_args(folder), database="NORTHSTAR")
+        try:
+            warehouse.Warehouse(conn, "NORTHSTAR").ensure_objects()
+        finally:
+            conn.close()
+    finally:
+        warehouse_server_module.stop_server(folder)
+    duckdb.connect(str(folder / "NORTHSTAR.db")).execute("CHECKPOINT").close()  # the server's last writes, in the file
+    os.environ["NORTHSTAR_WAREHOUSE_TEMPLATE"] = str(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def warehouse_server(tmp_path_factory: pytest.TempPathFactory, warehouse_template: Path) -> Iterator[str]:
     """One local warehouse server process for the session (northstar/warehouse_server.py); each test's home
-    keeps its own database files on it. Yields host:port for NORTHSTAR_WAREHOUSE_SERVER."""
+    keeps its own database files on it, started from the session's warehouse template. Yields host:port for
+    NORTHSTAR_WAREHOUSE_SERVER."""
     folder = tmp_path_factory.mktemp("warehouse-server")
     info = warehouse_server_module.ensure_server(folder, announce=False)
     try:

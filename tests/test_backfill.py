@@ -97,12 +97,21 @@ def test_ctrl_c_finishes_the_windows_in_progress_records_interrupted_and_a_rerun
     env = dict(os.environ) | {"PREFECT_API_URL": str(PREFECT_API_URL.value())}
     with (tmp_path / "stderr.txt").open("w+") as err:
         command = [str(Path(sys.executable).parent / "northstar"), *args, "--reason", "interrupt"]
-        proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=err, text=True, start_new_session=True)
+        proc = subprocess.Popen(  # Ctrl-C's default action, even where pytest runs with SIGINT ignored (in the
+            command,  # background of a shell without job control, as CI may start it)
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+            start_new_session=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
         assert proc.stdout is not None
         first = json.loads(proc.stdout.readline())  # the first window's line: it has ended
         os.killpg(proc.pid, signal.SIGINT)
-        rest = [json.loads(x) for x in proc.stdout.read().splitlines()]
-        assert proc.wait(timeout=600) == 130
+        remaining, _ = proc.communicate(timeout=600)
+        rest = [json.loads(x) for x in remaining.splitlines()]
+        assert proc.returncode == 130
         err.seek(0)
         printed = err.read()
     summary = rest[-1]["summary"]

@@ -80,8 +80,8 @@ def test_two_commands_at_once_from_nothing_share_one_server(own_home: Path) -> N
         first, second = pool.map(
             lambda argv: northstar(*argv), [("batches", "--json"), ("query", "SELECT 1 AS ONE", "--json")]
         )
-    assert (first.returncode, first.stdout) == (0, "")
-    assert (second.returncode, second.stdout) == (0, '{"ONE": 1}\n')
+    assert (first.returncode, first.stdout) == (0, ""), first.stderr
+    assert (second.returncode, second.stdout) == (0, '{"ONE": 1}\n'), second.stderr
     started = [line for line in said(first) + said(second) if "starting the local warehouse" in line]
     assert started == [f"northstar: starting the local warehouse ({own_home / 'warehouse'})"]  # said once
 
