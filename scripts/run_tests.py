@@ -9,8 +9,8 @@ it computes, so four processes on two cores take a fraction of one process's tim
 Groups are dealt longest first from tests/durations.json (seconds per test file, from a run of this script with
 --record; a file not in it counts as DEFAULT_SECONDS). Every group writes its own log; a line every
 PROGRESS_SECONDS says where each group is, so a slow or stuck test is visible while it runs. A group still running
-at the deadline (NORTHSTAR_TEST_DEADLINE_MINUTES, default 60) gets SIGABRT, which pytest's faulthandler answers
-with every thread's stack, and fails.
+at the deadline (NORTHSTAR_TEST_DEADLINE_MINUTES, default 75: CI stops everything at 90) gets SIGABRT, which
+pytest's faulthandler answers with every thread's stack, and fails.
 
 Usage: python scripts/run_tests.py [N] [--record]; exit code 0 when every group passed.
 """
@@ -87,7 +87,7 @@ def main(argv: list[str]) -> int:
     record = "--record" in argv
     numbers = [a for a in argv if a.isdigit()]
     n = int(numbers[0]) if numbers else 4
-    deadline = time.monotonic() + 60 * float(os.environ.get("NORTHSTAR_TEST_DEADLINE_MINUTES", "60"))
+    deadline = time.monotonic() + 60 * float(os.environ.get("NORTHSTAR_TEST_DEADLINE_MINUTES", "75"))
     seconds = json.loads(DURATIONS.read_text()) if DURATIONS.exists() else {}
     files = [p for p in sorted(Path("tests").glob("test_*.py")) if p.name != "test_infra.py"]
     folder = Path(tempfile.mkdtemp(prefix="northstar-tests-"))
