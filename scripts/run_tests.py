@@ -30,7 +30,7 @@ from pathlib import Path
 DURATIONS = Path("tests/durations.json")
 DEFAULT_SECONDS = 5.0
 PROGRESS_SECONDS = 120
-_RESULT = re.compile(r"^(tests/\S+?)::\S+ (PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)")
+_RESULT = re.compile(r"^(tests/\S+?)::.*? (PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b")
 _TIMING = re.compile(r"^([\d.]+)s (?:call|setup|teardown)\s+tests/(\S+?)::")
 
 
@@ -45,15 +45,26 @@ def groups(files: list[Path], n: int, seconds: dict[str, float]) -> list[list[Pa
     return [g for g in out if g]
 
 
-def _progress(log: Path) -> tuple[int, str]:
-    """(tests finished, the last test line) of a group's verbose log."""
-    done, last = 0, ""
+def _progress(log: Path) -> str:
+    """A group's state from its verbose log: tests finished, failed so far, and the test it is at."""
+    done, failed, last = 0, 0, ""
     for line in log.read_text(errors="replace").splitlines():
-        if _RESULT.match(line):
+        if m := _RESULT.match(line):
             done += 1
+            failed += m.group(2) in ("FAILED", "ERROR")
         if line.startswith("tests/"):
             last = line.split(" ")[0]
-    return done, last
+    return f"{done} done" + (f", {failed} FAILED" if failed else "") + f", at {last}"
+
+
+def _totals(texts: list[str]) -> str:
+    """The groups' closing lines added up: '738 passed, 1 failed'."""
+    counts: dict[str, int] = {}
+    for text in texts:
+        closing = next((line for line in reversed(text.splitlines()) if re.search(r" in [\d.]+s", line)), "")
+        for number, word in re.findall(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed)", closing):
+            counts[word] = counts.get(word, 0) + int(number)
+    return ", ".join(f"{n} {word}" for word, n in counts.items()) or "no results"
 
 
 def _summary(text: str) -> str:
@@ -117,17 +128,18 @@ def main(argv: list[str]) -> int:
             break
         if now >= next_report:
             next_report = now + PROGRESS_SECONDS
-            states = [f"g{i}: " + ("done" if p.poll() is not None else "{} done, at {}".format(*_progress(log)))
+            states = [f"g{i}: " + ("done" if p.poll() is not None else _progress(log))
                       for i, (p, log) in enumerate(zip(procs, logs, strict=True), start=1)]  # fmt: skip
             print(f"[{(now - started) / 60:.0f} min] " + " | ".join(states), flush=True)
     codes = [p.wait() for p in procs]
-    for i, (log, code) in enumerate(zip(logs, codes, strict=True), start=1):
-        text = log.read_text(errors="replace")
+    texts = [log.read_text(errors="replace") for log in logs]
+    for i, (text, code) in enumerate(zip(texts, codes, strict=True), start=1):
         body = text[-20000:] if code not in (0, 1) else _summary(text)  # stopped: its end, stacks included
         print(f"===== group {i} of {len(procs)}: exit {code} =====\n{body}", flush=True)
     if record:
         _record(logs)
-    print(f"all groups: {(time.monotonic() - started) / 60:.1f} min; logs in {folder}", flush=True)
+    verdict = "PASSED" if all(c == 0 for c in codes) else "FAILED"
+    print(f"{verdict}: {_totals(texts)} in {(time.monotonic() - started) / 60:.1f} min; logs in {folder}", flush=True)
     return 0 if all(c == 0 for c in codes) else 1
 
 
