@@ -278,13 +278,13 @@ def start_from_template(template: Path, db_path: Path, database: str) -> bool:
             "point it at a folder with a closed local warehouse, or unset it to apply the DDL"
         )
     partial = db_path / f".{database}.db.{os.getpid()}.partial"
-    shutil.copyfile(source, partial)
     try:
+        shutil.copyfile(source, partial)
         os.link(partial, target)
     except FileExistsError:
         return False
     finally:
-        partial.unlink()
+        partial.unlink(missing_ok=True)  # also after a failed copy (a full disk): no partial file is left
     return True
 
 
