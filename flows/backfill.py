@@ -14,6 +14,7 @@ import contextlib
 import secrets
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -212,28 +213,46 @@ def _run_windows(
         for listener in list(_listeners):
             listener(result)
 
-    with runner:
-        pending: list[PrefectFuture[dict[str, Any]]] = [
-            runner.submit(backfill_window, {"source": source, "start": w.start.isoformat(), "end": w.end.isoformat()})
-            for w in windows
-        ]
-        try:
+    stop = threading.Event()
+
+    def on_interrupt(signum: int, frame: Any) -> None:
+        """The first Ctrl-C only asks the loop to stop (a window being reported is reported once, whole); the next
+        raises KeyboardInterrupt as usual and abandons the windows in progress."""
+        stop.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    in_main = threading.current_thread() is threading.main_thread()  # only the main thread may set a handler
+    previous = signal.signal(signal.SIGINT, on_interrupt) if in_main else None
+    try:
+        with runner:
+            pending: list[PrefectFuture[dict[str, Any]]] = [
+                runner.submit(
+                    backfill_window, {"source": source, "start": w.start.isoformat(), "end": w.end.isoformat()}
+                )
+                for w in windows
+            ]
             last_beat = time.monotonic()
-            while pending:
+            while pending and not stop.is_set():
                 done = wait(pending, timeout=POLL_SECONDS).done  # Prefect's wait returns when all are done
                 for future in (f for f in pending if f in done):
                     report(future)
                 pending = [f for f in pending if f not in done]
                 if time.monotonic() - last_beat >= every:
-                    beat()
+                    try:
+                        beat()
+                    except KeyboardInterrupt:  # the connector's own SIGINT handler, set around each query it runs
+                        stop.set()
                     last_beat = time.monotonic()
-        except KeyboardInterrupt:
-            interrupted = True
-            print(
-                "northstar: interrupted: no further window starts; the windows in progress finish (Ctrl-C again "
-                "abandons them), then the backfill stops. Rerun the same command to resume.",
-                file=sys.stderr,
-            )
+            interrupted = stop.is_set()
+            if interrupted:
+                print(
+                    "northstar: interrupted: no further window starts; the windows in progress finish (Ctrl-C "
+                    "again abandons them), then the backfill stops. Rerun the same command to resume.",
+                    file=sys.stderr,
+                )
+    finally:
+        if in_main:
+            signal.signal(signal.SIGINT, previous)
     if interrupted:  # the pool has shut down: the windows that were running have ended, the others never started
         for future in pending:
             with contextlib.suppress(Exception):  # a window that never started has no result
